@@ -1,0 +1,12 @@
+//! `lilypad-node`: the Substrate client of the Lilypad chain.
+#![warn(missing_docs)]
+
+mod chain_spec;
+mod cli;
+mod command;
+mod rpc;
+mod service;
+
+fn main() -> polkadot_sdk::sc_cli::Result<()> {
+	command::run()
+}

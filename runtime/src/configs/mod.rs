@@ -1,0 +1,186 @@
+//! Configuration of every pallet in the runtime, with the reasons for its constants.
+use super::*;
+use polkadot_sdk::{
+	frame_support::{
+		derive_impl, parameter_types,
+		traits::{
+			tokens::imbalance::ResolveTo, ConstU128, ConstU32, ConstU64, ConstU8, Contains,
+			VariantCountOf,
+		},
+		weights::{
+			constants::{ParityDbWeight, WEIGHT_REF_TIME_PER_SECOND},
+			ConstantMultiplier, IdentityFee, Weight,
+		},
+	},
+	frame_system::limits::{BlockLength, BlockWeights},
+	pallet_transaction_payment::{ConstFeeMultiplier, FungibleAdapter, Multiplier},
+	sp_core::Void,
+	sp_runtime::{
+		traits::{AccountIdConversion, ConvertInto, OpaqueKeys},
+		Perbill,
+	},
+};
+
+/// Share of a block that ordinary (`Normal`) transactions may fill; the rest is kept for
+/// operational ones.
+const NORMAL_DISPATCH_RATIO: Perbill = Perbill::from_percent(75);
+
+/// A block may take at most a quarter of its 2 s slot to execute, leaving the rest of the slot
+/// for authoring overhead, gossip and import on other validators (0.5 s of reference time).
+pub const MAXIMUM_BLOCK_WEIGHT: Weight =
+	Weight::from_parts(WEIGHT_REF_TIME_PER_SECOND / 2, u64::MAX);
+
+/// A BABE epoch (and a session) lasts 10 minutes.
+pub const EPOCH_DURATION_IN_SLOTS: u64 = 10 * lilypad_primitives::MINUTES as u64;
+
+parameter_types! {
+	pub const Version: RuntimeVersion = VERSION;
+	pub RuntimeBlockWeights: BlockWeights =
+		BlockWeights::with_sensible_defaults(MAXIMUM_BLOCK_WEIGHT, NORMAL_DISPATCH_RATIO);
+	pub RuntimeBlockLength: BlockLength =
+		BlockLength::max_with_normal_ratio(5 * 1024 * 1024, NORMAL_DISPATCH_RATIO);
+	pub const BlockHashCount: BlockNumber = 2400;
+	/// The generic Substrate address format.
+	pub const SS58Prefix: u16 = 42;
+	/// Fees, tips and dust land here. It is funded at genesis, so resolving a credit to it cannot
+	/// fail for want of an existential deposit (which would burn the credit).
+	pub TreasuryAccount: AccountId = TREASURY_PALLET_ID.into_account_truncating();
+	pub RewardsPoolAccount: AccountId = REWARDS_POOL_PALLET_ID.into_account_truncating();
+	pub FeeMultiplier: Multiplier = Multiplier::from_u32(1);
+}
+
+/// Keeps the supply fixed: the balance calls that create or destroy LILY, or move funds
+/// without the owner's signature, are not dispatchable.
+///
+/// Root bypasses every call filter in FRAME, so `sudo` could still reach them: that is why only
+/// the dev chain has a sudo key, and why `pallet_supply`'s `try_state` checks the supply.
+pub struct BaseCallFilter;
+impl Contains<RuntimeCall> for BaseCallFilter {
+	fn contains(call: &RuntimeCall) -> bool {
+		use pallet_balances::Call as B;
+		!matches!(
+			call,
+			RuntimeCall::Balances(
+				B::burn { .. }
+					| B::force_transfer { .. }
+					| B::force_set_balance { .. }
+					| B::force_unreserve { .. }
+					| B::force_adjust_total_issuance { .. }
+			)
+		)
+	}
+}
+
+#[derive_impl(frame_system::config_preludes::SolochainDefaultConfig)]
+impl frame_system::Config for Runtime {
+	type BaseCallFilter = BaseCallFilter;
+	type Block = Block;
+	type BlockWeights = RuntimeBlockWeights;
+	type BlockLength = RuntimeBlockLength;
+	type AccountId = AccountId;
+	type Nonce = Nonce;
+	type Hash = Hash;
+	type BlockHashCount = BlockHashCount;
+	type DbWeight = ParityDbWeight;
+	type Version = Version;
+	type AccountData = pallet_balances::AccountData<Balance>;
+	type SS58Prefix = SS58Prefix;
+	type MaxConsumers = ConstU32<16>;
+}
+
+impl pallet_timestamp::Config for Runtime {
+	type Moment = Moment;
+	type OnTimestampSet = Babe;
+	type MinimumPeriod = ConstU64<{ SLOT_DURATION_MS / 2 }>;
+	type WeightInfo = ();
+}
+
+impl pallet_babe::Config for Runtime {
+	type EpochDuration = ConstU64<EPOCH_DURATION_IN_SLOTS>;
+	type ExpectedBlockTime = ConstU64<SLOT_DURATION_MS>;
+	// Epochs change with sessions.
+	type EpochChangeTrigger = pallet_babe::ExternalTrigger;
+	type DisabledValidators = Session;
+	type WeightInfo = ();
+	type MaxAuthorities = ConstU32<100>;
+	type MaxNominators = ConstU32<0>;
+	// No staking, so no offences to report equivocations to (yet).
+	type KeyOwnerProof = Void;
+	type EquivocationReportSystem = ();
+}
+
+impl pallet_grandpa::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type WeightInfo = ();
+	type MaxAuthorities = ConstU32<100>;
+	type MaxNominators = ConstU32<0>;
+	type MaxSetIdSessionEntries = ConstU64<0>;
+	type KeyOwnerProof = Void;
+	type EquivocationReportSystem = ();
+}
+
+impl pallet_session::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type ValidatorId = AccountId;
+	type ValidatorIdOf = ConvertInto;
+	type ShouldEndSession = Babe;
+	type NextSessionRotation = Babe;
+	// The validator set is the genesis set; governance changes it later.
+	type SessionManager = ();
+	type SessionHandler = <SessionKeys as OpaqueKeys>::KeyTypeIdProviders;
+	type Keys = SessionKeys;
+	type DisablingStrategy = ();
+	type WeightInfo = ();
+	type Currency = Balances;
+	type KeyDeposit = ();
+}
+
+impl pallet_balances::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type RuntimeFreezeReason = RuntimeFreezeReason;
+	type WeightInfo = pallet_balances::weights::SubstrateWeight<Runtime>;
+	type Balance = Balance;
+	/// Dust of reaped accounts goes to the treasury rather than being burnt.
+	type DustRemoval = ResolveTo<TreasuryAccount, Balances>;
+	/// An account must keep a thousandth of a LILY to exist: state costs validators storage.
+	type ExistentialDeposit = ConstU128<MILLI_LILY>;
+	type AccountStore = System;
+	type ReserveIdentifier = [u8; 8];
+	type FreezeIdentifier = RuntimeFreezeReason;
+	type MaxLocks = ConstU32<50>;
+	type MaxReserves = ConstU32<50>;
+	type MaxFreezes = VariantCountOf<RuntimeFreezeReason>;
+	type DoneSlashHandler = ();
+}
+
+impl pallet_transaction_payment::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	/// Fees and tips go to the treasury: nothing is burnt.
+	type OnChargeTransaction = FungibleAdapter<Balances, ResolveTo<TreasuryAccount, Balances>>;
+	/// One smallest unit per picosecond of weight: a transfer costs about 0.0002 LILY.
+	type WeightToFee = IdentityFee<Balance>;
+	/// A micro-LILY per byte.
+	type LengthToFee = ConstantMultiplier<Balance, ConstU128<MICRO_LILY>>;
+	type FeeMultiplierUpdate = ConstFeeMultiplier<FeeMultiplier>;
+	type OperationalFeeMultiplier = ConstU8<5>;
+	type WeightInfo = pallet_transaction_payment::weights::SubstrateWeight<Runtime>;
+}
+
+impl pallet_utility::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type RuntimeCall = RuntimeCall;
+	type PalletsOrigin = OriginCaller;
+	type WeightInfo = pallet_utility::weights::SubstrateWeight<Runtime>;
+}
+
+impl pallet_sudo::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type RuntimeCall = RuntimeCall;
+	type WeightInfo = pallet_sudo::weights::SubstrateWeight<Runtime>;
+}
+
+impl pallet_supply::Config for Runtime {
+	type Currency = Balances;
+	type TotalSupply = ConstU128<TOTAL_SUPPLY>;
+}

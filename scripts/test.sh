@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Sets up the toolchain and runs every test: formatting, pallet and runtime unit tests, the
+# metadata check and the end-to-end tests against a real `lilypad-node --dev`.
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+cd "$ROOT"
+
+bash scripts/setup-toolchain.sh
+
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+
+# The end-to-end tests start this binary (they rebuild it if stale); building it first keeps
+# the compile out of their timeouts.
+echo "== build lilypad-node"
+cargo build -p lilypad-node
+
+# One test at a time: end-to-end tests start nodes, and two cores are all there is.
+echo "== cargo test"
+cargo test --workspace -- --test-threads=1
