@@ -58,7 +58,7 @@ if running; then
 fi
 
 bash scripts/setup-toolchain.sh
-cargo build -p lilypad-node
+cargo build --workspace --bins
 
 # --tmp: a dev chain starts from genesis every time.
 setsid "$NODE_BIN" --dev --tmp \

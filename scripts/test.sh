@@ -13,7 +13,7 @@ cargo fmt --all -- --check
 # The end-to-end tests start this binary (they rebuild it if stale); building it first keeps
 # the compile out of their timeouts.
 echo "== build lilypad-node"
-cargo build -p lilypad-node
+cargo build --workspace --bins
 
 # One test at a time: end-to-end tests start nodes, and two cores are all there is.
 echo "== cargo test"

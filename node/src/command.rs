@@ -103,11 +103,15 @@ pub fn run() -> sc_cli::Result<()> {
 				let PartialComponents { client, task_manager, backend, .. } =
 					service::new_partial(&config)?;
 				// BABE's epoch data and GRANDPA's authority set live beside the blocks.
-				let aux_revert = Box::new(|client, backend, blocks| {
-					polkadot_sdk::sc_consensus_babe::revert(client.clone(), backend, blocks)?;
-					polkadot_sdk::sc_consensus_grandpa::revert(client, blocks)?;
-					Ok(())
-				});
+				let aux_revert = Box::new(
+					|client: std::sync::Arc<service::FullClient>,
+					 backend: std::sync::Arc<service::FullBackend>,
+					 blocks| {
+						polkadot_sdk::sc_consensus_babe::revert(client.clone(), backend, blocks)?;
+						polkadot_sdk::sc_consensus_grandpa::revert(client, blocks)?;
+						Ok(())
+					},
+				);
 				Ok((cmd.run(client, backend, Some(aux_revert)), task_manager))
 			})
 		}

@@ -20,7 +20,7 @@ pub mod apis;
 pub mod configs;
 pub mod genesis_config_presets;
 
-use alloc::borrow::Cow;
+use alloc::{borrow::Cow, vec::Vec};
 use polkadot_sdk::{
 	frame_support::{self, PalletId},
 	frame_system, pallet_babe, pallet_balances, pallet_grandpa, pallet_session, pallet_sudo,
@@ -68,12 +68,6 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	transaction_version: 1,
 	system_version: 1,
 };
-
-/// The version of the native runtime, for the node's `--version` and telemetry.
-#[cfg(feature = "std")]
-pub fn native_version() -> sp_version::NativeVersion {
-	sp_version::NativeVersion { runtime_version: VERSION, can_author_with: Default::default() }
-}
 
 /// BABE's block production probability: a primary slot leader in 1 of 4 slots per authority,
 /// secondary VRF slots fill the rest, so every slot has an author and every block carries VRF

@@ -38,7 +38,10 @@ use polkadot_sdk::{frame_support, frame_system, sp_runtime};
 #[frame_support::pallet]
 pub mod pallet {
 	use super::*;
-	use frame_support::{pallet_prelude::*, traits::fungible};
+	use frame_support::{
+		pallet_prelude::*,
+		traits::fungible::{self, Inspect},
+	};
 	use frame_system::pallet_prelude::BlockNumberFor;
 	use sp_runtime::{traits::Zero, Saturating, TryRuntimeError};
 
@@ -50,7 +53,7 @@ pub mod pallet {
 	pub struct Pallet<T>(_);
 
 	#[pallet::config]
-	pub trait Config: frame_system::Config {
+	pub trait Config: polkadot_sdk::frame_system::Config {
 		/// The token whose supply is fixed.
 		type Currency: fungible::Inspect<Self::AccountId>;
 
@@ -99,7 +102,6 @@ pub mod pallet {
 		///
 		/// Linear in the number of accounts: for `try_state` and tests only.
 		pub fn do_try_state() -> Result<(), TryRuntimeError> {
-			use fungible::Inspect;
 			let issued = T::Currency::total_issuance();
 			ensure!(
 				issued == T::TotalSupply::get(),

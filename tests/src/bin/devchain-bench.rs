@@ -7,7 +7,6 @@ use std::{
 	time::{Duration, Instant},
 };
 
-use futures::StreamExt;
 use lilypad_e2e::{legacy, node_binary, Node};
 use subxt::rpcs::RpcClient;
 
