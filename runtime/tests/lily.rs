@@ -12,10 +12,7 @@ use lilypad_runtime::{
 	UncheckedExtrinsic, LILY, MILLI_LILY, SLOT_DURATION_MS, TOTAL_SUPPLY,
 };
 use polkadot_sdk::{
-	frame_support::{
-		assert_err, assert_ok,
-		traits::{fungible::Inspect, Currency},
-	},
+	frame_support::{assert_err, assert_ok, traits::fungible::Inspect},
 	frame_system, pallet_balances, pallet_sudo, pallet_timestamp, pallet_transaction_payment,
 	pallet_utility,
 	sp_consensus_babe::{
@@ -267,7 +264,8 @@ fn try_state_fails_on_a_deliberate_imbalance() {
 	dev_chain().execute_with(|| {
 		assert_ok!(Supply::do_try_state());
 		// Minting behind the pallets' backs: issuance no longer matches the supply.
-		let imbalance = <Balances as Currency<AccountId>>::issue(LILY);
+		let imbalance =
+			<Balances as polkadot_sdk::frame_support::traits::Currency<AccountId>>::issue(LILY);
 		assert_eq!(
 			Supply::do_try_state(),
 			Err(TryRuntimeError::Other("total issuance differs from the fixed supply"))

@@ -28,8 +28,27 @@ pub fn workspace_root() -> PathBuf {
 	Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ is inside the workspace").into()
 }
 
+/// A `cargo` command for the workspace, without the variables `cargo test` sets for test
+/// binaries (`CARGO_PKG_NAME`, `OUT_DIR`...): build scripts such as ring's declare
+/// `rerun-if-env-changed` on them, so passing them on would rebuild half the client here and
+/// again in the next ordinary build.
 fn cargo() -> Command {
+	const KEEP: [&str; 6] = [
+		"CARGO_HOME",
+		"CARGO_TARGET_DIR",
+		"CARGO_BUILD_",
+		"CARGO_NET_",
+		"CARGO_REGISTR",
+		"CARGO_TERM_",
+	];
 	let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+	for (key, _) in std::env::vars_os() {
+		let key = key.to_string_lossy();
+		let from_cargo = key.starts_with("CARGO") && !KEEP.iter().any(|k| key.starts_with(k));
+		if from_cargo || key == "OUT_DIR" {
+			cmd.env_remove(key.as_ref());
+		}
+	}
 	cmd.current_dir(workspace_root());
 	cmd
 }

@@ -25,6 +25,15 @@ fn genesis_refuses_allocations_that_miss_the_supply() {
 }
 
 #[test]
+fn an_empty_genesis_builds_but_fails_try_state() {
+	let mut ext: polkadot_sdk::sp_io::TestExternalities = genesis(vec![]).into();
+	ext.execute_with(|| {
+		assert_eq!(Balances::total_issuance(), 0);
+		assert!(Supply::do_try_state().is_err());
+	});
+}
+
+#[test]
 fn transfers_keep_the_invariants() {
 	new_test_ext().execute_with(|| {
 		assert_ok!(<Balances as Mutate<_>>::transfer(&1, &4, 250, Preservation::Expendable));
