@@ -1,7 +1,7 @@
 //! Measures a dev chain: node start-up time, block interval (median, p95) and finality lag over
 //! N blocks, and the node's resident memory when idle.
 //!
-//! `cargo run -p lilypad-e2e --bin devchain-bench -- [blocks=300]`
+//! `scripts/bench-devchain.sh [blocks=300]`
 use std::{
 	collections::BTreeMap,
 	time::{Duration, Instant},
