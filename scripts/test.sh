@@ -6,6 +6,13 @@ source "$(dirname "$0")/env.sh"
 cd "$ROOT"
 
 bash scripts/setup-toolchain.sh
+# A second run must find everything in place and change nothing.
+again=$(bash scripts/setup-toolchain.sh)
+if ! grep -q "up to date" <<<"$again"; then
+	echo "scripts/setup-toolchain.sh is not idempotent; second run said:" >&2
+	echo "$again" >&2
+	exit 1
+fi
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check

@@ -22,24 +22,40 @@ fn wasm() -> Result<&'static [u8], String> {
 	})
 }
 
-/// `--dev`: one validator (Alice) that also holds the sudo key.
-pub fn development() -> Result<ChainSpec, String> {
+/// A spec whose genesis is the runtime's preset `preset`.
+fn from_preset(
+	name: &str,
+	id: &str,
+	chain_type: ChainType,
+	preset: &str,
+) -> Result<ChainSpec, String> {
 	Ok(ChainSpec::builder(wasm()?, None)
-		.with_name("Lilypad Development")
-		.with_id("lilypad_dev")
-		.with_chain_type(ChainType::Development)
-		.with_genesis_config_preset_name(sp_genesis_builder::DEV_RUNTIME_PRESET)
+		.with_name(name)
+		.with_id(id)
+		// Keeps the p2p protocols of different Lilypad networks apart.
+		.with_protocol_id(id)
+		.with_chain_type(chain_type)
+		.with_genesis_config_preset_name(preset)
 		.with_properties(properties())
 		.build())
 }
 
+/// `--dev`: one validator (Alice) that also holds the sudo key.
+pub fn development() -> Result<ChainSpec, String> {
+	from_preset(
+		"Lilypad Development",
+		"lilypad_dev",
+		ChainType::Development,
+		sp_genesis_builder::DEV_RUNTIME_PRESET,
+	)
+}
+
 /// `--chain local`: four validators (Alice, Bob, Charlie, Dave) and no sudo key.
 pub fn local_testnet() -> Result<ChainSpec, String> {
-	Ok(ChainSpec::builder(wasm()?, None)
-		.with_name("Lilypad Local Testnet")
-		.with_id("lilypad_local")
-		.with_chain_type(ChainType::Local)
-		.with_genesis_config_preset_name(sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET)
-		.with_properties(properties())
-		.build())
+	from_preset(
+		"Lilypad Local Testnet",
+		"lilypad_local",
+		ChainType::Local,
+		sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET,
+	)
 }

@@ -13,8 +13,8 @@ use lilypad_runtime::{
 };
 use polkadot_sdk::{
 	frame_support::{assert_err, assert_ok, traits::fungible::Inspect},
-	frame_system, pallet_balances, pallet_sudo, pallet_timestamp, pallet_transaction_payment,
-	pallet_utility,
+	frame_system, pallet_babe, pallet_balances, pallet_sudo, pallet_timestamp,
+	pallet_transaction_payment, pallet_utility,
 	sp_consensus_babe::{
 		digests::{PreDigest, SecondaryPlainPreDigest},
 		BABE_ENGINE_ID,
@@ -303,4 +303,19 @@ fn the_local_chain_has_no_sudo_key() {
 			DispatchError::from(pallet_sudo::Error::<Runtime>::RequireSudo)
 		);
 	});
+}
+
+#[test]
+fn slots_last_two_seconds_and_a_full_block_fits_in_a_quarter_of_one() {
+	use polkadot_sdk::frame_support::{
+		traits::Get, weights::constants::WEIGHT_REF_TIME_PER_MILLIS,
+	};
+	assert_eq!(SLOT_DURATION_MS, 2_000);
+	assert_eq!(
+		<<Runtime as pallet_babe::Config>::ExpectedBlockTime as Get<u64>>::get(),
+		SLOT_DURATION_MS
+	);
+	dev_chain().execute_with(|| assert_eq!(lilypad_runtime::Babe::slot_duration(), 2_000));
+	let max_block = lilypad_runtime::configs::RuntimeBlockWeights::get().max_block;
+	assert!(max_block.ref_time() <= SLOT_DURATION_MS / 4 * WEIGHT_REF_TIME_PER_MILLIS);
 }

@@ -8,12 +8,17 @@
 //! process dies first (`PR_SET_PDEATHSIG`), so no node outlives its test.
 
 use std::{
+	collections::BTreeMap,
+	ffi::OsStr,
 	io::{BufRead, BufReader},
 	net::TcpListener,
 	os::unix::process::CommandExt,
 	path::{Path, PathBuf},
 	process::{Child, Command, Stdio},
-	sync::OnceLock,
+	sync::{
+		atomic::{AtomicU32, Ordering},
+		OnceLock,
+	},
 	time::{Duration, Instant},
 };
 
@@ -98,11 +103,16 @@ pub struct Node {
 impl Node {
 	/// Starts `lilypad-node` with `args` plus free RPC and p2p ports and no Prometheus,
 	/// telemetry or mDNS (so parallel test nodes do not find each other).
-	pub fn spawn(name: &str, args: &[&str]) -> Node {
-		let rpc_port = free_port();
-		let p2p_port = free_port();
-		let log = std::env::temp_dir()
-			.join(format!("lilypad-{name}-{}-{rpc_port}.log", std::process::id()));
+	pub fn spawn(name: &str, args: &[impl AsRef<OsStr>]) -> Node {
+		Self::spawn_on(name, args, free_port(), free_port())
+	}
+
+	/// Like [`Node::spawn`], on the given ports (a restarted node keeps its p2p address).
+	pub fn spawn_on(name: &str, args: &[impl AsRef<OsStr>], rpc_port: u16, p2p_port: u16) -> Node {
+		static STARTS: AtomicU32 = AtomicU32::new(0);
+		let start = STARTS.fetch_add(1, Ordering::Relaxed);
+		let log =
+			std::env::temp_dir().join(format!("lilypad-{name}-{}-{start}.log", std::process::id()));
 		let log_file = std::fs::File::create(&log).expect("create node log");
 		let mut cmd = Command::new(node_binary());
 		cmd.args(args)
@@ -123,6 +133,12 @@ impl Node {
 		}
 		let child = cmd.spawn().expect("spawn lilypad-node");
 		Node { child, log, rpc_port }
+	}
+
+	/// Kills the node and waits for it to exit.
+	pub fn kill(mut self) {
+		let _ = self.child.kill();
+		let _ = self.child.wait();
 	}
 
 	/// The node's process id.
@@ -197,4 +213,212 @@ pub async fn finalized_number(rpc: &RpcClient) -> Result<Option<u64>, subxt::rpc
 	let methods = legacy(rpc);
 	let hash = methods.chain_get_finalized_head().await?;
 	Ok(methods.chain_get_header(Some(hash)).await?.map(|h| h.number))
+}
+
+/// Number of the node's best block.
+pub async fn best_number(rpc: &RpcClient) -> Result<Option<u64>, subxt::rpcs::Error> {
+	Ok(legacy(rpc).chain_get_header(None).await?.map(|h| h.number))
+}
+
+/// Polls `rpc` until its finalized block reaches `n`; panics (naming `what`) after `timeout`.
+pub async fn wait_until_finalized(rpc: &RpcClient, n: u64, timeout: Duration, what: &str) -> u64 {
+	let start = Instant::now();
+	loop {
+		if let Ok(Some(f)) = finalized_number(rpc).await {
+			if f >= n {
+				return f;
+			}
+		}
+		assert!(start.elapsed() < timeout, "{what}: block {n} not finalized within {timeout:?}");
+		tokio::time::sleep(Duration::from_millis(200)).await;
+	}
+}
+
+/// Writes a new libp2p node key (hex) to `path` and returns its peer id, with the node's own
+/// `key generate-node-key` / `key inspect-node-key`.
+pub fn generate_node_key(path: &Path) -> String {
+	let node = node_binary();
+	let status = Command::new(&node)
+		.args(["key", "generate-node-key", "--file"])
+		.arg(path)
+		.stderr(Stdio::null())
+		.status()
+		.expect("run key generate-node-key");
+	assert!(status.success(), "key generate-node-key failed");
+	let out = Command::new(&node)
+		.args(["key", "inspect-node-key", "--file"])
+		.arg(path)
+		.output()
+		.expect("run key inspect-node-key");
+	assert!(out.status.success(), "key inspect-node-key failed");
+	String::from_utf8(out.stdout).expect("peer id is UTF-8").trim().to_string()
+}
+
+/// Finality as seen by one node while it follows `blocks` more finalized blocks.
+#[derive(Debug)]
+pub struct FinalityFigures {
+	/// Milliseconds from a block's import (as best block) to its finalization.
+	pub import_to_final_ms: Vec<f64>,
+	/// Best minus finalized block number, at each new best block.
+	pub lag_blocks: Vec<f64>,
+	/// Milliseconds between consecutive best blocks.
+	pub intervals_ms: Vec<f64>,
+}
+
+/// Follows best and finalized heads on `rpc` until `blocks` more blocks are finalized.
+pub async fn measure_finality(rpc: &RpcClient, blocks: u64) -> FinalityFigures {
+	let methods = legacy(rpc);
+	let mut best = methods.chain_subscribe_new_heads().await.expect("subscribe best heads");
+	let mut finalized =
+		methods.chain_subscribe_finalized_heads().await.expect("subscribe finalized heads");
+	let mut imported: BTreeMap<u64, Instant> = BTreeMap::new();
+	let mut final_at: BTreeMap<u64, Instant> = BTreeMap::new();
+	let mut lag_blocks = Vec::new();
+	let mut last_final = finalized_number(rpc).await.expect("rpc").unwrap_or(0);
+	let target = last_final + blocks;
+	let first_final = last_final;
+	while last_final < target {
+		tokio::select! {
+			Some(h) = best.next() => {
+				let n = h.expect("best head").number;
+				imported.entry(n).or_insert_with(Instant::now);
+				lag_blocks.push(n.saturating_sub(last_final) as f64);
+			}
+			Some(h) = finalized.next() => {
+				let n = h.expect("finalized head").number;
+				let now = Instant::now();
+				for k in last_final + 1..=n { final_at.entry(k).or_insert(now); }
+				last_final = last_final.max(n);
+			}
+		}
+	}
+	let import_to_final_ms = final_at
+		.iter()
+		.filter(|(n, _)| **n > first_final)
+		.filter_map(|(n, tf)| {
+			imported.get(n).map(|ti| tf.duration_since(*ti).as_secs_f64() * 1000.0)
+		})
+		.collect();
+	let intervals_ms = imported
+		.iter()
+		.zip(imported.iter().skip(1))
+		.filter(|((a, _), (b, _))| **b == **a + 1)
+		.map(|((_, ta), (_, tb))| tb.duration_since(*ta).as_secs_f64() * 1000.0)
+		.collect();
+	FinalityFigures { import_to_final_ms, lag_blocks, intervals_ms }
+}
+
+/// `name: n=.. median=.. p95=.. min=.. max=..` of `xs`.
+pub fn summary(name: &str, unit: &str, mut xs: Vec<f64>) -> String {
+	if xs.is_empty() {
+		return format!("{name}: no samples");
+	}
+	xs.sort_by(|a, b| a.partial_cmp(b).expect("no NaN"));
+	let at = |p: f64| xs[((xs.len() as f64 - 1.0) * p).round() as usize];
+	format!(
+		"{name}: n={} median={:.0}{unit} p95={:.0}{unit} min={:.0}{unit} max={:.0}{unit}",
+		xs.len(),
+		at(0.5),
+		at(0.95),
+		xs[0],
+		xs[xs.len() - 1]
+	)
+}
+
+/// The four validators of `--chain local` on this machine, each with its own base path, node
+/// key and ports, the others as bootnodes (what `chain-spec/local-network.sh` does by hand).
+pub struct LocalNetwork {
+	dir: PathBuf,
+	validators: Vec<LocalValidator>,
+}
+
+struct LocalValidator {
+	name: &'static str,
+	rpc_port: u16,
+	p2p_port: u16,
+	peer_id: String,
+	node: Option<Node>,
+}
+
+impl LocalNetwork {
+	/// The validators, in the order of the `local_testnet` preset.
+	pub const NAMES: [&'static str; 4] = ["alice", "bob", "charlie", "dave"];
+
+	/// Starts all four validators with base paths under `dir` (created; removed on drop).
+	pub fn start(dir: &Path) -> LocalNetwork {
+		std::fs::create_dir_all(dir).expect("create network dir");
+		let validators = Self::NAMES
+			.iter()
+			.map(|name| {
+				let base = dir.join(name);
+				std::fs::create_dir_all(&base).expect("create base path");
+				let peer_id = generate_node_key(&base.join("node-key"));
+				LocalValidator {
+					name,
+					rpc_port: free_port(),
+					p2p_port: free_port(),
+					peer_id,
+					node: None,
+				}
+			})
+			.collect();
+		let mut net = LocalNetwork { dir: dir.to_path_buf(), validators };
+		for i in 0..Self::NAMES.len() {
+			net.restart(i);
+		}
+		net
+	}
+
+	fn args(&self, i: usize) -> Vec<String> {
+		let v = &self.validators[i];
+		let base = self.dir.join(v.name);
+		let mut args = vec![
+			"--chain".into(),
+			"local".into(),
+			"--validator".into(),
+			format!("--{}", v.name),
+			"--base-path".into(),
+			base.display().to_string(),
+			"--node-key-file".into(),
+			base.join("node-key").display().to_string(),
+			"--name".into(),
+			v.name.into(),
+		];
+		for (j, other) in self.validators.iter().enumerate() {
+			if j != i {
+				args.push("--bootnodes".into());
+				args.push(format!("/ip4/127.0.0.1/tcp/{}/p2p/{}", other.p2p_port, other.peer_id));
+			}
+		}
+		args
+	}
+
+	/// Starts validator `i` (again), on its old base path and ports.
+	pub fn restart(&mut self, i: usize) {
+		assert!(self.validators[i].node.is_none(), "validator {i} is running");
+		let args = self.args(i);
+		let v = &mut self.validators[i];
+		v.node = Some(Node::spawn_on(v.name, &args, v.rpc_port, v.p2p_port));
+	}
+
+	/// Kills validator `i`.
+	pub fn stop(&mut self, i: usize) {
+		if let Some(node) = self.validators[i].node.take() {
+			node.kill();
+		}
+	}
+
+	/// Validator `i`'s node; panics when it is stopped.
+	pub fn node(&mut self, i: usize) -> &mut Node {
+		self.validators[i].node.as_mut().expect("validator is running")
+	}
+}
+
+impl Drop for LocalNetwork {
+	fn drop(&mut self) {
+		for i in 0..self.validators.len() {
+			self.stop(i);
+		}
+		let _ = std::fs::remove_dir_all(&self.dir);
+	}
 }

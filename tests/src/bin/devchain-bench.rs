@@ -7,25 +7,8 @@ use std::{
 	time::{Duration, Instant},
 };
 
-use lilypad_e2e::{legacy, node_binary, Node};
+use lilypad_e2e::{legacy, node_binary, summary, Node};
 use subxt::rpcs::RpcClient;
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-	let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-	sorted[i]
-}
-
-fn summary(name: &str, unit: &str, mut xs: Vec<f64>) {
-	xs.sort_by(|a, b| a.partial_cmp(b).expect("no NaN"));
-	println!(
-		"{name}: n={} median={:.0}{unit} p95={:.0}{unit} min={:.0}{unit} max={:.0}{unit}",
-		xs.len(),
-		percentile(&xs, 0.5),
-		percentile(&xs, 0.95),
-		xs[0],
-		xs[xs.len() - 1]
-	);
-}
 
 fn rss_kib(pid: u32) -> Option<u64> {
 	let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
@@ -89,15 +72,15 @@ async fn main() {
 		.filter(|((a, _), (b, _))| **a >= 1 && **b == **a + 1 && **b <= blocks)
 		.map(|((_, ta), (_, tb))| tb.duration_since(*ta).as_secs_f64() * 1000.0)
 		.collect();
-	summary("block interval", " ms", intervals);
+	println!("{}", summary("block interval", " ms", intervals));
 	let lags: Vec<f64> = final_at
 		.iter()
 		.filter_map(|(n, tf)| {
 			imported.get(n).map(|ti| tf.duration_since(*ti).as_secs_f64() * 1000.0)
 		})
 		.collect();
-	summary("finality lag (import to finalized)", " ms", lags);
-	summary("finality lag at each new best block", " blocks", lag_blocks);
+	println!("{}", summary("finality lag (import to finalized)", " ms", lags));
+	println!("{}", summary("finality lag at each new best block", " blocks", lag_blocks));
 	match rss {
 		Some(kib) => println!("idle resident memory: {:.0} MiB", kib as f64 / 1024.0),
 		None => println!("idle resident memory: unavailable"),
