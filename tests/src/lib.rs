@@ -234,6 +234,20 @@ pub async fn wait_until_finalized(rpc: &RpcClient, n: u64, timeout: Duration, wh
 	}
 }
 
+/// Polls `rpc` until its best block reaches `n`; panics (naming `what`) after `timeout`.
+pub async fn wait_until_best(rpc: &RpcClient, n: u64, timeout: Duration, what: &str) -> u64 {
+	let start = Instant::now();
+	loop {
+		if let Ok(Some(b)) = best_number(rpc).await {
+			if b >= n {
+				return b;
+			}
+		}
+		assert!(start.elapsed() < timeout, "{what}: no best block {n} within {timeout:?}");
+		tokio::time::sleep(Duration::from_millis(200)).await;
+	}
+}
+
 /// Writes a new libp2p node key (hex) to `path` and returns its peer id, with the node's own
 /// `key generate-node-key` / `key inspect-node-key`.
 pub fn generate_node_key(path: &Path) -> String {
