@@ -47,4 +47,10 @@ pub enum Subcommand {
 
 	/// Show information about the database.
 	ChainInfo(sc_cli::ChainInfoCmd),
+
+	/// Measure the runtime's calls and write their weights (`benchmark pallet`); only in a node
+	/// built with `--features runtime-benchmarks` (see `scripts/bench-weights.sh`).
+	#[cfg(feature = "runtime-benchmarks")]
+	#[command(subcommand)]
+	Benchmark(polkadot_sdk::frame_benchmarking_cli::BenchmarkCmd),
 }

@@ -1,9 +1,12 @@
 //! The node's JSON-RPC methods beyond the standard `system_*`, `chain_*`, `state_*` and
-//! `author_*` ones: account nonces and fee estimates for wallets and clients.
+//! `author_*` ones: account nonces and fee estimates for wallets and clients, and Lilypad's own
+//! `lilypad_*` reads of the protocol's state.
 use std::sync::Arc;
 
+use crate::registry_rpc::{Registry, RegistryRpcServer};
 use jsonrpsee::RpcModule;
-use lilypad_runtime::{opaque::Block, AccountId, Balance, Nonce};
+use lilypad_primitives::registry::RegistryApi;
+use lilypad_runtime::{opaque::Block, AccountId, Balance, BlockNumber, Nonce};
 use polkadot_sdk::{
 	pallet_transaction_payment_rpc::{self, TransactionPayment, TransactionPaymentApiServer},
 	sc_transaction_pool_api::TransactionPool,
@@ -34,12 +37,14 @@ where
 		+ 'static,
 	C::Api: substrate_frame_rpc_system::AccountNonceApi<Block, AccountId, Nonce>
 		+ pallet_transaction_payment_rpc::TransactionPaymentRuntimeApi<Block, Balance>
+		+ RegistryApi<Block, AccountId, Balance, BlockNumber>
 		+ BlockBuilder<Block>,
 	P: TransactionPool + 'static,
 {
 	let FullDeps { client, pool } = deps;
 	let mut module = RpcModule::new(());
 	module.merge(System::new(client.clone(), pool).into_rpc())?;
-	module.merge(TransactionPayment::new(client).into_rpc())?;
+	module.merge(TransactionPayment::new(client.clone()).into_rpc())?;
+	module.merge(Registry::new(client).into_rpc())?;
 	Ok(module)
 }

@@ -4,6 +4,11 @@
 //! on. `no_std`, so the runtime's WASM uses the same definitions as native code.
 #![cfg_attr(not(feature = "std"), no_std)]
 
+extern crate alloc;
+
+pub mod identity;
+pub mod registry;
+
 use polkadot_sdk::sp_runtime::{
 	traits::{IdentifyAccount, Verify},
 	MultiSignature,

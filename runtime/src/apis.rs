@@ -237,4 +237,45 @@ impl_runtime_apis! {
 			genesis_config_presets::preset_names()
 		}
 	}
+
+	impl lilypad_primitives::registry::RegistryApi<Block, AccountId, Balance, BlockNumber> for Runtime {
+		fn module(
+			name: lilypad_primitives::registry::ModuleName,
+		) -> Option<lilypad_primitives::registry::ModuleInfo<AccountId, Balance, BlockNumber>> {
+			Registry::module_info(name)
+		}
+
+		fn modules(
+			start_after: Option<lilypad_primitives::registry::ModuleName>,
+			limit: u32,
+		) -> Vec<lilypad_primitives::registry::ModuleInfo<AccountId, Balance, BlockNumber>> {
+			Registry::modules_page(start_after, limit)
+		}
+	}
+
+	#[cfg(feature = "runtime-benchmarks")]
+	impl polkadot_sdk::frame_benchmarking::Benchmark<Block> for Runtime {
+		fn benchmark_metadata(extra: bool) -> (
+			Vec<polkadot_sdk::frame_benchmarking::BenchmarkList>,
+			Vec<polkadot_sdk::frame_support::traits::StorageInfo>,
+		) {
+			use polkadot_sdk::frame_benchmarking::BenchmarkList;
+			use polkadot_sdk::frame_support::traits::StorageInfoTrait;
+			let mut list = Vec::<BenchmarkList>::new();
+			crate::list_benchmarks!(list, extra);
+			(list, AllPalletsWithSystem::storage_info())
+		}
+
+		fn dispatch_benchmark(
+			config: polkadot_sdk::frame_benchmarking::BenchmarkConfig,
+		) -> Result<Vec<polkadot_sdk::frame_benchmarking::BenchmarkBatch>, alloc::string::String> {
+			use polkadot_sdk::frame_benchmarking::BenchmarkBatch;
+			use polkadot_sdk::frame_support::traits::WhitelistedStorageKeys;
+			let whitelist = AllPalletsWithSystem::whitelisted_storage_keys();
+			let mut batches = Vec::<BenchmarkBatch>::new();
+			let params = (&config, &whitelist);
+			crate::add_benchmarks!(params, batches);
+			Ok(batches)
+		}
+	}
 }

@@ -62,7 +62,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	impl_name: Cow::Borrowed("lilypad"),
 	authoring_version: 1,
 	// Bump on every change to the runtime's logic; governance upgrades check it.
-	spec_version: 100,
+	spec_version: 101,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 1,
@@ -164,4 +164,16 @@ mod runtime {
 	// After Balances: its genesis checks the balances' genesis.
 	#[runtime::pallet_index(9)]
 	pub type Supply = pallet_supply;
+	// Halo: roles, credentials, delegation.
+	#[runtime::pallet_index(10)]
+	pub type Identity = pallet_halo;
+	// Ampli: the module registry.
+	#[runtime::pallet_index(11)]
+	pub type Registry = pallet_registry;
 }
+
+#[cfg(feature = "runtime-benchmarks")]
+polkadot_sdk::frame_benchmarking::define_benchmarks!(
+	[pallet_halo, Identity]
+	[pallet_registry, Registry]
+);

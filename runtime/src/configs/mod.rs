@@ -190,3 +190,40 @@ impl pallet_supply::Config for Runtime {
 	type Currency = Balances;
 	type TotalSupply = ConstU128<TOTAL_SUPPLY>;
 }
+
+impl pallet_halo::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	/// Root (sudo on dev) until governance lands.
+	type IssuerOrigin = frame_system::EnsureRoot<AccountId>;
+	type MaxIssuers = ConstU32<64>;
+	type MaxCredentials = ConstU32<32>;
+	type MaxDelegates = ConstU32<32>;
+	type WeightInfo = pallet_halo::weights::SubstrateWeight<Runtime>;
+}
+
+parameter_types! {
+	/// A module's record is small; the deposit mostly keeps names from being squatted.
+	pub const ModuleDeposit: Balance = LILY;
+	/// A version's record is up to ~5 KiB (the largest input schema): 0.1 LILY holds it.
+	pub const VersionDeposit: Balance = 100 * MILLI_LILY;
+	/// All royalties along a lineage take at most a fifth of a job's price (governed later).
+	pub const MaxRoyalty: Perbill = Perbill::from_percent(20);
+}
+
+impl pallet_registry::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Identity = Identity;
+	/// Manifest keys are sr25519 keys; their accounts are the chain's ordinary accounts.
+	type ManifestSigner = polkadot_sdk::sp_runtime::MultiSigner;
+	type ModuleDeposit = ModuleDeposit;
+	type VersionDeposit = VersionDeposit;
+	type MaxVersions = ConstU32<64>;
+	/// Eight ancestors: settlement walks at most nine owners.
+	type MaxLineageDepth = ConstU32<8>;
+	type MaxRoyalty = MaxRoyalty;
+	/// One day: longer work is split into several jobs.
+	type MaxTimeoutSecs = ConstU32<{ 24 * 3_600 }>;
+	type WeightInfo = pallet_registry::weights::SubstrateWeight<Runtime>;
+}

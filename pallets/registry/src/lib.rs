@@ -1,0 +1,746 @@
+//! # Ampli: the module registry
+//!
+//! ## Pallet API
+//!
+//! See the [`pallet`] module for the [`Config`], the [`Call`]s and the storage. The jobs pallet
+//! reads the registry through [`ModuleRegistry`], which [`Pallet`] implements; clients read it
+//! through the `RegistryApi` runtime API behind the `lilypad_module(s)` RPCs.
+//!
+//! ## Overview
+//!
+//! A **module** is what a job runs: a named, owned family of **versions**. Each version pins its
+//! program by content (a Docker image by the blake3 digest of its `docker save` archive and its
+//! config digest, or a WASM program by blake3 digest and size), declares its inputs (so that a
+//! job's `-i Message=hello` is checked before any money moves), the resources and time one run
+//! needs, a price floor, the owner's royalty and how results are verified.
+//!
+//! Publishing is accountable: the publisher signs the version's manifest with an sr25519 key
+//! (the owner's, or a delegate's under Halo), bound to this chain's genesis hash, and the chain
+//! keeps the signature so anyone can check who vouched for which bytes. A version may **fork**
+//! another (its parent); jobs on the fork pay royalties up the lineage, and the royalties of one
+//! job together never exceed [`Config::MaxRoyalty`] of its price. Storage is paid for with a
+//! deposit held from the owner until the module is retired.
+//!
+//! ## Low Level / Implementation Details
+//!
+//! - Versions are immutable once published, except their current price floor and deprecation.
+//!   A parent must exist before its fork, so lineage cannot form a cycle; each version stores
+//!   its depth and its lineage's total royalty, so publishing checks both in O(1).
+//! - A version with unsettled jobs ([`ModuleRegistry::acquire`]) or with forks cannot be
+//!   removed, so every job settles and every lineage resolves.
+//! - Deposits are `fungible` holds ([`HoldReason::ModuleDeposit`]) and move with ownership.
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+pub use lilypad_primitives::registry::{
+	Artifact, InputParam, ModuleInfo, ModuleName, ModuleRef, ModuleRegistry, SemVer,
+	VerificationPolicy, VersionManifest, VersionRecord,
+};
+pub use pallet::*;
+pub use weights::WeightInfo;
+
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
+#[cfg(test)]
+mod mock;
+#[cfg(test)]
+mod tests;
+pub mod weights;
+
+use polkadot_sdk::{frame_support, frame_system, sp_core, sp_runtime};
+
+#[frame_support::pallet]
+pub mod pallet {
+	use super::*;
+	use alloc::{collections::btree_map::BTreeMap, vec::Vec};
+	use frame_support::{
+		pallet_prelude::*,
+		traits::{
+			fungible::{Inspect, MutateHold},
+			tokens::{Fortitude, Precision, Restriction},
+		},
+	};
+	use frame_system::pallet_prelude::*;
+	use lilypad_primitives::{
+		identity::{IdentityInspect, Role},
+		registry::{check_manifest, manifest_signing_payload, royalty_split, ManifestError},
+	};
+	use sp_core::sr25519;
+	use sp_runtime::{
+		traits::{IdentifyAccount, Saturating, Verify, Zero},
+		Perbill,
+	};
+
+	pub type BalanceOf<T> =
+		<<T as Config>::Currency as Inspect<<T as frame_system::Config>::AccountId>>::Balance;
+	pub type VersionRecordOf<T> =
+		VersionRecord<<T as frame_system::Config>::AccountId, BalanceOf<T>, BlockNumberFor<T>>;
+	pub type ManifestOf<T> = VersionManifest<BalanceOf<T>>;
+	pub type ModuleInfoOf<T> =
+		ModuleInfo<<T as frame_system::Config>::AccountId, BalanceOf<T>, BlockNumberFor<T>>;
+
+	/// A module: its owner, the deposit held from it, and its versions in publication order.
+	#[derive(
+		CloneNoBound,
+		PartialEqNoBound,
+		EqNoBound,
+		Encode,
+		Decode,
+		MaxEncodedLen,
+		TypeInfo,
+		DebugNoBound,
+	)]
+	#[scale_info(skip_type_params(T))]
+	pub struct ModuleDetails<T: Config> {
+		pub owner: T::AccountId,
+		/// Held from `owner` under [`HoldReason::ModuleDeposit`]; released on retirement.
+		pub deposit: BalanceOf<T>,
+		pub versions: BoundedVec<SemVer, T::MaxVersions>,
+	}
+
+	#[pallet::pallet]
+	pub struct Pallet<T>(_);
+
+	#[pallet::config]
+	pub trait Config: polkadot_sdk::frame_system::Config {
+		/// The overarching event type.
+		#[allow(deprecated)]
+		type RuntimeEvent: From<Event<Self>>
+			+ IsType<<Self as polkadot_sdk::frame_system::Config>::RuntimeEvent>;
+
+		/// The token deposits are held in.
+		type Currency: MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>
+			+ polkadot_sdk::frame_support::traits::fungible::Mutate<Self::AccountId>;
+
+		/// The overarching hold reason.
+		type RuntimeHoldReason: From<HoldReason>;
+
+		/// Roles and delegation (Halo).
+		type Identity: IdentityInspect<Self::AccountId>;
+
+		/// The account of a manifest-signing sr25519 key.
+		type ManifestSigner: IdentifyAccount<AccountId = Self::AccountId> + From<sr25519::Public>;
+
+		/// Held from the owner for a module's record.
+		#[pallet::constant]
+		type ModuleDeposit: Get<BalanceOf<Self>>;
+
+		/// Held from the owner for each version's record.
+		#[pallet::constant]
+		type VersionDeposit: Get<BalanceOf<Self>>;
+
+		/// Most versions one module has.
+		#[pallet::constant]
+		type MaxVersions: Get<u32>;
+
+		/// Most ancestors a version has: the royalty walk at settlement is bounded by it.
+		#[pallet::constant]
+		type MaxLineageDepth: Get<u32>;
+
+		/// The most of a job's price that all royalties along a lineage take together.
+		#[pallet::constant]
+		type MaxRoyalty: Get<Perbill>;
+
+		/// The longest execution timeout a version may declare, in seconds.
+		#[pallet::constant]
+		type MaxTimeoutSecs: Get<u32>;
+
+		/// Weights of this pallet's calls.
+		type WeightInfo: WeightInfo;
+	}
+
+	/// Why the registry holds funds.
+	#[pallet::composite_enum]
+	pub enum HoldReason {
+		/// The storage deposit of a module and its versions.
+		ModuleDeposit,
+	}
+
+	/// Modules by name.
+	#[pallet::storage]
+	pub type Modules<T: Config> = StorageMap<_, Blake2_128Concat, ModuleName, ModuleDetails<T>>;
+
+	/// Versions by module name and version.
+	#[pallet::storage]
+	pub type Versions<T: Config> = StorageDoubleMap<
+		_,
+		Blake2_128Concat,
+		ModuleName,
+		Blake2_128Concat,
+		SemVer,
+		VersionRecordOf<T>,
+	>;
+
+	#[pallet::event]
+	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	pub enum Event<T: Config> {
+		/// `owner` registered the module `module`, with `deposit` held.
+		ModulePublished { module: ModuleName, owner: T::AccountId, deposit: BalanceOf<T> },
+		/// A version was published, signed by `publisher`.
+		VersionPublished {
+			module: ModuleName,
+			version: SemVer,
+			publisher: T::AccountId,
+			parent: Option<ModuleRef>,
+		},
+		/// A version takes no new jobs; its existing jobs still settle.
+		VersionDeprecated { module: ModuleName, version: SemVer },
+		/// A version's price floor changed.
+		PriceSet { module: ModuleName, version: SemVer, price_floor: BalanceOf<T> },
+		/// `module` and its deposit passed from `from` to `to`.
+		OwnershipTransferred { module: ModuleName, from: T::AccountId, to: T::AccountId },
+		/// `module` and all its versions were removed and `deposit` released to `owner`.
+		ModuleRetired { module: ModuleName, owner: T::AccountId, deposit: BalanceOf<T> },
+	}
+
+	#[pallet::error]
+	pub enum Error<T> {
+		/// Module names are lowercase slugs: `a-z`, `0-9`, single `-`, starting with a letter.
+		InvalidModuleName,
+		/// A module of this name exists; pick another name.
+		ModuleExists,
+		/// No module of this name.
+		ModuleNotFound,
+		/// No such version of this module.
+		VersionNotFound,
+		/// This version is published already; versions are immutable, publish a new one.
+		VersionExists,
+		/// The module has [`Config::MaxVersions`] versions; retire it or publish under a new name.
+		TooManyVersions,
+		/// Only the owner (and, except for ownership and retirement, its delegates) may do this.
+		NotOwner,
+		/// Publishing modules needs the module-provider role (Halo `register_role`).
+		NotModuleProvider,
+		/// The manifest's signing key belongs to neither the owner nor one of its delegates.
+		SignerNotAuthorized,
+		/// The signature does not match the manifest, the key, or this chain's genesis hash.
+		BadSignature,
+		/// A parameter name is not an identifier (`[A-Za-z_][A-Za-z0-9_]*`).
+		InvalidParamName,
+		/// Two input parameters share a name.
+		DuplicateParam,
+		/// A required parameter has a default; make it optional or drop the default.
+		RequiredParamWithDefault,
+		/// A default value does not parse as its parameter's type.
+		DefaultTypeMismatch,
+		/// Resources must ask for some CPU and memory, and VRAM only with a GPU.
+		InvalidResources,
+		/// The execution timeout is zero.
+		ZeroTimeout,
+		/// The execution timeout exceeds [`Config::MaxTimeoutSecs`].
+		TimeoutTooLong,
+		/// `Sampled { p }` needs `p > 0`; use `None` for no verification.
+		ZeroSamplingProbability,
+		/// A WASM artifact of zero bytes.
+		EmptyArtifact,
+		/// The parent version is not published.
+		ParentNotFound,
+		/// The lineage would be deeper than [`Config::MaxLineageDepth`].
+		LineageTooDeep,
+		/// This royalty plus the lineage's would exceed [`Config::MaxRoyalty`] of a job's price.
+		RoyaltyCapExceeded,
+		/// The version is deprecated already.
+		AlreadyDeprecated,
+		/// The version is deprecated and takes no new jobs.
+		VersionDeprecated,
+		/// The account owns the module already.
+		AlreadyOwner,
+		/// A version still has unsettled jobs; retire after they settle.
+		VersionInUse,
+		/// Another module's version forks one of this module's; it must go first.
+		VersionHasForks,
+	}
+
+	impl<T> From<ManifestError> for Error<T> {
+		fn from(e: ManifestError) -> Self {
+			match e {
+				ManifestError::InvalidModuleName => Error::InvalidModuleName,
+				ManifestError::InvalidParamName => Error::InvalidParamName,
+				ManifestError::DuplicateParam => Error::DuplicateParam,
+				ManifestError::RequiredParamWithDefault => Error::RequiredParamWithDefault,
+				ManifestError::DefaultTypeMismatch => Error::DefaultTypeMismatch,
+				ManifestError::InvalidResources => Error::InvalidResources,
+				ManifestError::ZeroTimeout => Error::ZeroTimeout,
+				ManifestError::ZeroSamplingProbability => Error::ZeroSamplingProbability,
+				ManifestError::EmptyArtifact => Error::EmptyArtifact,
+			}
+		}
+	}
+
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		fn integrity_test() {
+			assert!(T::MaxVersions::get() > 0, "no version could ever be published");
+			assert!(T::MaxTimeoutSecs::get() > 0, "no timeout would be allowed");
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn try_state(_n: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
+			Self::do_try_state()
+		}
+	}
+
+	#[pallet::call]
+	impl<T: Config> Pallet<T> {
+		/// Register the module `name`, owned by the caller.
+		///
+		/// ## Dispatch Origin
+		/// Signed by an account with the module-provider role.
+		///
+		/// ## Details
+		/// Holds [`Config::ModuleDeposit`] from the caller until the module is retired.
+		///
+		/// ## Errors
+		/// - [`Error::NotModuleProvider`]
+		/// - [`Error::InvalidModuleName`]
+		/// - [`Error::ModuleExists`]
+		/// - a token error if the deposit cannot be held
+		///
+		/// ## Events
+		/// - [`Event::ModulePublished`]
+		#[pallet::call_index(0)]
+		#[pallet::weight(T::WeightInfo::publish_module())]
+		pub fn publish_module(origin: OriginFor<T>, name: ModuleName) -> DispatchResult {
+			let owner = ensure_signed(origin)?;
+			ensure!(
+				T::Identity::has_role(&owner, Role::ModuleProvider),
+				Error::<T>::NotModuleProvider
+			);
+			ensure!(
+				lilypad_primitives::registry::is_valid_slug(&name),
+				Error::<T>::InvalidModuleName
+			);
+			ensure!(!Modules::<T>::contains_key(&name), Error::<T>::ModuleExists);
+			let deposit = T::ModuleDeposit::get();
+			T::Currency::hold(&HoldReason::ModuleDeposit.into(), &owner, deposit)?;
+			Modules::<T>::insert(
+				&name,
+				ModuleDetails { owner: owner.clone(), deposit, versions: Default::default() },
+			);
+			Self::deposit_event(Event::ModulePublished { module: name, owner, deposit });
+			Ok(())
+		}
+
+		/// Publish a version of a module, signed by `signer`.
+		///
+		/// ## Dispatch Origin
+		/// Signed by the module's owner or one of its delegates.
+		///
+		/// ## Details
+		/// `signature` is `signer`'s sr25519 signature over
+		/// [`manifest_signing_payload`]`(genesis hash, manifest)`; `signer`'s account must be
+		/// the owner or a delegate of it. The manifest is checked (schema, resources, timeout,
+		/// policy, artifact), and so is its lineage: the parent exists, the depth stays within
+		/// [`Config::MaxLineageDepth`] and the royalties within [`Config::MaxRoyalty`]. Holds
+		/// [`Config::VersionDeposit`] from the owner.
+		///
+		/// ## Errors
+		/// - [`Error::ModuleNotFound`], [`Error::NotOwner`]
+		/// - [`Error::SignerNotAuthorized`], [`Error::BadSignature`]
+		/// - [`Error::VersionExists`], [`Error::TooManyVersions`]
+		/// - the manifest's: [`Error::InvalidParamName`], [`Error::DuplicateParam`],
+		///   [`Error::RequiredParamWithDefault`], [`Error::DefaultTypeMismatch`],
+		///   [`Error::InvalidResources`], [`Error::ZeroTimeout`], [`Error::TimeoutTooLong`],
+		///   [`Error::ZeroSamplingProbability`], [`Error::EmptyArtifact`]
+		/// - the lineage's: [`Error::ParentNotFound`], [`Error::LineageTooDeep`],
+		///   [`Error::RoyaltyCapExceeded`]
+		///
+		/// ## Events
+		/// - [`Event::VersionPublished`]
+		#[pallet::call_index(1)]
+		#[pallet::weight(T::WeightInfo::publish_version())]
+		pub fn publish_version(
+			origin: OriginFor<T>,
+			manifest: ManifestOf<T>,
+			signer: sr25519::Public,
+			signature: sr25519::Signature,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let name = manifest.module.clone();
+			let mut module = Modules::<T>::get(&name).ok_or(Error::<T>::ModuleNotFound)?;
+			ensure!(T::Identity::acts_for(&who, &module.owner), Error::<T>::NotOwner);
+			let publisher = T::ManifestSigner::from(signer).into_account();
+			ensure!(
+				T::Identity::acts_for(&publisher, &module.owner),
+				Error::<T>::SignerNotAuthorized
+			);
+			ensure!(
+				signature.verify(&Self::signing_payload(&manifest)[..], &signer),
+				Error::<T>::BadSignature
+			);
+			check_manifest(&manifest).map_err(Error::<T>::from)?;
+			ensure!(manifest.timeout_secs <= T::MaxTimeoutSecs::get(), Error::<T>::TimeoutTooLong);
+			ensure!(
+				!Versions::<T>::contains_key(&name, manifest.version),
+				Error::<T>::VersionExists
+			);
+			module.versions.try_push(manifest.version).map_err(|_| Error::<T>::TooManyVersions)?;
+
+			let (depth, lineage_royalty) = match &manifest.parent {
+				None => (0, manifest.royalty),
+				Some(parent) => {
+					let p = Versions::<T>::get(&parent.name, parent.version)
+						.ok_or(Error::<T>::ParentNotFound)?;
+					let depth = p.depth + 1;
+					ensure!(depth <= T::MaxLineageDepth::get(), Error::<T>::LineageTooDeep);
+					// Perbill addition saturates at 100%, which the cap check below refuses
+					// unless the cap itself is 100%.
+					(depth, p.lineage_royalty.saturating_add(manifest.royalty))
+				}
+			};
+			ensure!(lineage_royalty <= T::MaxRoyalty::get(), Error::<T>::RoyaltyCapExceeded);
+
+			let deposit = T::VersionDeposit::get();
+			T::Currency::hold(&HoldReason::ModuleDeposit.into(), &module.owner, deposit)?;
+			module.deposit.saturating_accrue(deposit);
+			if let Some(parent) = &manifest.parent {
+				Versions::<T>::mutate(&parent.name, parent.version, |p| {
+					if let Some(p) = p {
+						p.forks.saturating_inc();
+					}
+				});
+			}
+			let version = manifest.version;
+			let parent = manifest.parent.clone();
+			Versions::<T>::insert(
+				&name,
+				version,
+				VersionRecord {
+					price_floor: manifest.price_floor,
+					manifest,
+					publisher: publisher.clone(),
+					signature,
+					published_at: frame_system::Pallet::<T>::block_number(),
+					deprecated: false,
+					depth,
+					lineage_royalty,
+					active_jobs: 0,
+					forks: 0,
+				},
+			);
+			Modules::<T>::insert(&name, module);
+			Self::deposit_event(Event::VersionPublished {
+				module: name,
+				version,
+				publisher,
+				parent,
+			});
+			Ok(())
+		}
+
+		/// Stop new jobs on a version; jobs it has still settle.
+		///
+		/// ## Dispatch Origin
+		/// Signed by the module's owner or one of its delegates.
+		///
+		/// ## Errors
+		/// - [`Error::ModuleNotFound`], [`Error::NotOwner`], [`Error::VersionNotFound`]
+		/// - [`Error::AlreadyDeprecated`]
+		///
+		/// ## Events
+		/// - [`Event::VersionDeprecated`]
+		#[pallet::call_index(2)]
+		#[pallet::weight(T::WeightInfo::deprecate_version())]
+		pub fn deprecate_version(
+			origin: OriginFor<T>,
+			module: ModuleName,
+			version: SemVer,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::ensure_acts_for_owner(&who, &module)?;
+			Versions::<T>::try_mutate(&module, version, |v| {
+				let v = v.as_mut().ok_or(Error::<T>::VersionNotFound)?;
+				ensure!(!v.deprecated, Error::<T>::AlreadyDeprecated);
+				v.deprecated = true;
+				Ok::<_, DispatchError>(())
+			})?;
+			Self::deposit_event(Event::VersionDeprecated { module, version });
+			Ok(())
+		}
+
+		/// Hand a module, its versions and its deposit to `new_owner`.
+		///
+		/// ## Dispatch Origin
+		/// Signed by the module's owner (not a delegate).
+		///
+		/// ## Details
+		/// The held deposit moves to `new_owner`, who gets it back on retirement; nobody pays
+		/// twice. `new_owner` must have the module-provider role and an account.
+		///
+		/// ## Errors
+		/// - [`Error::ModuleNotFound`], [`Error::NotOwner`], [`Error::AlreadyOwner`]
+		/// - [`Error::NotModuleProvider`]
+		///
+		/// ## Events
+		/// - [`Event::OwnershipTransferred`]
+		#[pallet::call_index(3)]
+		#[pallet::weight(T::WeightInfo::transfer_ownership())]
+		pub fn transfer_ownership(
+			origin: OriginFor<T>,
+			module: ModuleName,
+			new_owner: T::AccountId,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let mut details = Modules::<T>::get(&module).ok_or(Error::<T>::ModuleNotFound)?;
+			ensure!(details.owner == who, Error::<T>::NotOwner);
+			ensure!(new_owner != who, Error::<T>::AlreadyOwner);
+			ensure!(
+				T::Identity::has_role(&new_owner, Role::ModuleProvider),
+				Error::<T>::NotModuleProvider
+			);
+			T::Currency::transfer_on_hold(
+				&HoldReason::ModuleDeposit.into(),
+				&who,
+				&new_owner,
+				details.deposit,
+				Precision::Exact,
+				Restriction::OnHold,
+				Fortitude::Polite,
+			)?;
+			details.owner = new_owner.clone();
+			Modules::<T>::insert(&module, details);
+			Self::deposit_event(Event::OwnershipTransferred { module, from: who, to: new_owner });
+			Ok(())
+		}
+
+		/// Change a version's price floor for jobs submitted from now on.
+		///
+		/// ## Dispatch Origin
+		/// Signed by the module's owner or one of its delegates.
+		///
+		/// ## Details
+		/// The signed manifest keeps the price it was published with; the record's
+		/// `price_floor` is the one jobs must meet.
+		///
+		/// ## Errors
+		/// - [`Error::ModuleNotFound`], [`Error::NotOwner`], [`Error::VersionNotFound`]
+		///
+		/// ## Events
+		/// - [`Event::PriceSet`]
+		#[pallet::call_index(4)]
+		#[pallet::weight(T::WeightInfo::set_price())]
+		pub fn set_price(
+			origin: OriginFor<T>,
+			module: ModuleName,
+			version: SemVer,
+			price_floor: BalanceOf<T>,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::ensure_acts_for_owner(&who, &module)?;
+			Versions::<T>::try_mutate(&module, version, |v| {
+				let v = v.as_mut().ok_or(Error::<T>::VersionNotFound)?;
+				v.price_floor = price_floor;
+				Ok::<_, DispatchError>(())
+			})?;
+			Self::deposit_event(Event::PriceSet { module, version, price_floor });
+			Ok(())
+		}
+
+		/// Remove a module and all its versions, and release its deposit.
+		///
+		/// ## Dispatch Origin
+		/// Signed by the module's owner (not a delegate).
+		///
+		/// ## Details
+		/// Refused while any version has unsettled jobs, or is the parent of a version of
+		/// another module. The name becomes free again.
+		///
+		/// ## Errors
+		/// - [`Error::ModuleNotFound`], [`Error::NotOwner`]
+		/// - [`Error::VersionInUse`], [`Error::VersionHasForks`]
+		///
+		/// ## Events
+		/// - [`Event::ModuleRetired`]
+		#[pallet::call_index(5)]
+		#[pallet::weight(T::WeightInfo::retire_module(T::MaxVersions::get()))]
+		pub fn retire_module(
+			origin: OriginFor<T>,
+			module: ModuleName,
+		) -> DispatchResultWithPostInfo {
+			let who = ensure_signed(origin)?;
+			let details = Modules::<T>::get(&module).ok_or(Error::<T>::ModuleNotFound)?;
+			ensure!(details.owner == who, Error::<T>::NotOwner);
+			let records: Vec<VersionRecordOf<T>> = details
+				.versions
+				.iter()
+				.map(|v| Versions::<T>::get(&module, v).expect("indexed versions exist; qed"))
+				.collect();
+			// Forks inside this module go with it; forks from other modules must go first.
+			let mut forks_within = BTreeMap::<SemVer, u32>::new();
+			for r in &records {
+				if let Some(p) = r.manifest.parent.as_ref().filter(|p| p.name == module) {
+					*forks_within.entry(p.version).or_default() += 1;
+				}
+			}
+			for r in &records {
+				ensure!(r.active_jobs == 0, Error::<T>::VersionInUse);
+				let within = forks_within.get(&r.manifest.version).copied().unwrap_or_default();
+				ensure!(r.forks == within, Error::<T>::VersionHasForks);
+			}
+			for r in &records {
+				if let Some(p) = r.manifest.parent.as_ref().filter(|p| p.name != module) {
+					Versions::<T>::mutate(&p.name, p.version, |p| {
+						if let Some(p) = p {
+							p.forks.saturating_dec();
+						}
+					});
+				}
+			}
+			let _ = Versions::<T>::clear_prefix(&module, T::MaxVersions::get(), None);
+			Modules::<T>::remove(&module);
+			T::Currency::release(
+				&HoldReason::ModuleDeposit.into(),
+				&who,
+				details.deposit,
+				Precision::Exact,
+			)?;
+			Self::deposit_event(Event::ModuleRetired {
+				module,
+				owner: who,
+				deposit: details.deposit,
+			});
+			Ok(Some(T::WeightInfo::retire_module(records.len() as u32)).into())
+		}
+	}
+
+	impl<T: Config> Pallet<T> {
+		/// What a publisher signs for `manifest` on this chain.
+		pub fn signing_payload(manifest: &ManifestOf<T>) -> Vec<u8> {
+			let genesis = frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::zero());
+			manifest_signing_payload(&genesis, manifest)
+		}
+
+		fn ensure_acts_for_owner(who: &T::AccountId, module: &ModuleName) -> DispatchResult {
+			let details = Modules::<T>::get(module).ok_or(Error::<T>::ModuleNotFound)?;
+			ensure!(T::Identity::acts_for(who, &details.owner), Error::<T>::NotOwner);
+			Ok(())
+		}
+
+		/// A module with its versions, for the runtime API.
+		pub fn module_info(name: ModuleName) -> Option<ModuleInfoOf<T>> {
+			let details = Modules::<T>::get(&name)?;
+			let versions =
+				details.versions.iter().filter_map(|v| Versions::<T>::get(&name, v)).collect();
+			Some(ModuleInfo { name, owner: details.owner, deposit: details.deposit, versions })
+		}
+
+		/// Up to `limit` modules after `start_after`, in storage order, for the runtime API.
+		pub fn modules_page(start_after: Option<ModuleName>, limit: u32) -> Vec<ModuleInfoOf<T>> {
+			let limit = limit.min(lilypad_primitives::registry::MAX_MODULES_PAGE) as usize;
+			let names = match start_after {
+				Some(after) => Modules::<T>::iter_keys_from(Modules::<T>::hashed_key_for(after)),
+				None => Modules::<T>::iter_keys(),
+			};
+			names.take(limit).filter_map(Self::module_info).collect()
+		}
+
+		/// Storage agrees with itself and with the held deposits; lineage is acyclic, within
+		/// depth and within the royalty cap.
+		#[cfg(any(feature = "try-runtime", test))]
+		pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+			use frame_support::traits::fungible::InspectHold;
+			let mut held = BTreeMap::<T::AccountId, BalanceOf<T>>::new();
+			let mut indexed = 0usize;
+			for (name, details) in Modules::<T>::iter() {
+				let deposit = held.entry(details.owner.clone()).or_default();
+				*deposit = deposit.saturating_add(details.deposit);
+				for v in details.versions.iter() {
+					ensure!(Versions::<T>::contains_key(&name, v), "an indexed version is missing");
+				}
+				indexed += details.versions.len();
+			}
+			for (owner, deposit) in held {
+				ensure!(
+					T::Currency::balance_on_hold(&HoldReason::ModuleDeposit.into(), &owner)
+						== deposit,
+					"held deposits disagree with the modules' deposits"
+				);
+			}
+			let mut forks = BTreeMap::<(ModuleName, SemVer), u32>::new();
+			let mut stored = 0usize;
+			for (name, version, record) in Versions::<T>::iter() {
+				stored += 1;
+				ensure!(
+					record.manifest.module == name && record.manifest.version == version,
+					"a version is stored under another key"
+				);
+				ensure!(
+					Modules::<T>::get(&name).is_some_and(|m| m.versions.contains(&version)),
+					"a version is not indexed by its module"
+				);
+				let (depth, royalty) = match &record.manifest.parent {
+					None => (0, record.manifest.royalty),
+					Some(p) => {
+						*forks.entry((p.name.clone(), p.version)).or_default() += 1;
+						let parent = Versions::<T>::get(&p.name, p.version)
+							.ok_or("a version's parent is missing")?;
+						(
+							parent.depth + 1,
+							parent.lineage_royalty.saturating_add(record.manifest.royalty),
+						)
+					}
+				};
+				ensure!(record.depth == depth, "a version's depth is wrong");
+				ensure!(record.depth <= T::MaxLineageDepth::get(), "a lineage is too deep");
+				ensure!(record.lineage_royalty == royalty, "a lineage royalty is wrong");
+				ensure!(record.lineage_royalty <= T::MaxRoyalty::get(), "royalties exceed the cap");
+				// Walking up must end within the depth bound: no cycles.
+				let mut at = record.manifest.parent.clone();
+				let mut steps = 0;
+				while let Some(p) = at {
+					steps += 1;
+					ensure!(steps <= T::MaxLineageDepth::get(), "a lineage has a cycle");
+					at = Versions::<T>::get(&p.name, p.version).and_then(|r| r.manifest.parent);
+				}
+			}
+			ensure!(stored == indexed, "versions are stored that no module indexes");
+			for (name, version, record) in Versions::<T>::iter() {
+				ensure!(
+					record.forks == forks.get(&(name, version)).copied().unwrap_or_default(),
+					"a version's fork count is wrong"
+				);
+			}
+			Ok(())
+		}
+	}
+
+	impl<T: Config> ModuleRegistry<T::AccountId, BalanceOf<T>, BlockNumberFor<T>> for Pallet<T> {
+		fn version(module: &ModuleRef) -> Option<VersionRecordOf<T>> {
+			Versions::<T>::get(&module.name, module.version)
+		}
+
+		fn acquire(module: &ModuleRef) -> DispatchResult {
+			Versions::<T>::try_mutate(&module.name, module.version, |v| {
+				let v = v.as_mut().ok_or(Error::<T>::VersionNotFound)?;
+				ensure!(!v.deprecated, Error::<T>::VersionDeprecated);
+				v.active_jobs.saturating_inc();
+				Ok(())
+			})
+		}
+
+		fn release(module: &ModuleRef) {
+			Versions::<T>::mutate(&module.name, module.version, |v| {
+				if let Some(v) = v {
+					v.active_jobs.saturating_dec();
+				}
+			});
+		}
+
+		fn royalties(module: &ModuleRef, price: BalanceOf<T>) -> Vec<(T::AccountId, BalanceOf<T>)> {
+			let mut payees = Vec::new();
+			let mut shares = Vec::new();
+			let mut at = Some(module.clone());
+			// Bounded: depth <= MaxLineageDepth, so at most MaxLineageDepth + 1 steps.
+			while let Some(m) = at.take() {
+				let Some(record) = Versions::<T>::get(&m.name, m.version) else { break };
+				let Some(details) = Modules::<T>::get(&m.name) else { break };
+				payees.push(details.owner);
+				shares.push(record.manifest.royalty);
+				at = record.manifest.parent;
+			}
+			let amounts = royalty_split(price, &shares, T::MaxRoyalty::get());
+			payees.into_iter().zip(amounts).filter(|(_, a)| !a.is_zero()).collect()
+		}
+	}
+}

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Regenerates every protocol pallet's `weights.rs` from measurements: builds lilypad-node with
+# `runtime-benchmarks` (in its own target directory, so the test build stays warm) and runs
+# `benchmark pallet` for each pallet against the dev chain's runtime.
+#
+#   bash scripts/bench-weights.sh                 # all pallets, 50 steps x 20 repeats
+#   STEPS=10 REPEAT=5 bash scripts/bench-weights.sh registry
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+cd "$ROOT"
+
+bash scripts/setup-toolchain.sh >/dev/null
+export CARGO_TARGET_DIR="${BENCH_TARGET_DIR:-$HOME/.cache/lilypad/target-bench}"
+echo "== build lilypad-node --features runtime-benchmarks ($CARGO_TARGET_DIR)"
+cargo build --workspace --bins --features lilypad-node/runtime-benchmarks
+node="$CARGO_TARGET_DIR/debug/lilypad-node"
+
+pallets=("$@")
+[ ${#pallets[@]} -gt 0 ] || pallets=(halo registry)
+for pallet in "${pallets[@]}"; do
+	echo "== benchmark pallet_$pallet"
+	"$node" benchmark pallet \
+		--chain dev \
+		--pallet "pallet_$pallet" \
+		--extrinsic '*' \
+		--steps "${STEPS:-50}" \
+		--repeat "${REPEAT:-20}" \
+		--wasm-execution compiled \
+		--heap-pages 4096 \
+		--template scripts/weight-template.hbs \
+		--output "pallets/$pallet/src/weights.rs"
+done
