@@ -4,6 +4,7 @@
 mod chain_spec;
 mod cli;
 mod command;
+mod providers_rpc;
 mod registry_rpc;
 mod rpc;
 mod service;

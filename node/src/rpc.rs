@@ -3,9 +3,12 @@
 //! `lilypad_*` reads of the protocol's state.
 use std::sync::Arc;
 
-use crate::registry_rpc::{Registry, RegistryRpcServer};
+use crate::{
+	providers_rpc::{Providers, ProvidersRpcServer},
+	registry_rpc::{Registry, RegistryRpcServer},
+};
 use jsonrpsee::RpcModule;
-use lilypad_primitives::registry::RegistryApi;
+use lilypad_primitives::{providers::ProvidersApi, registry::RegistryApi};
 use lilypad_runtime::{opaque::Block, AccountId, Balance, BlockNumber, Nonce};
 use polkadot_sdk::{
 	pallet_transaction_payment_rpc::{self, TransactionPayment, TransactionPaymentApiServer},
@@ -38,6 +41,7 @@ where
 	C::Api: substrate_frame_rpc_system::AccountNonceApi<Block, AccountId, Nonce>
 		+ pallet_transaction_payment_rpc::TransactionPaymentRuntimeApi<Block, Balance>
 		+ RegistryApi<Block, AccountId, Balance, BlockNumber>
+		+ ProvidersApi<Block, AccountId, Balance, BlockNumber>
 		+ BlockBuilder<Block>,
 	P: TransactionPool + 'static,
 {
@@ -45,6 +49,7 @@ where
 	let mut module = RpcModule::new(());
 	module.merge(System::new(client.clone(), pool).into_rpc())?;
 	module.merge(TransactionPayment::new(client.clone()).into_rpc())?;
-	module.merge(Registry::new(client).into_rpc())?;
+	module.merge(Registry::new(client.clone()).into_rpc())?;
+	module.merge(Providers::new(client).into_rpc())?;
 	Ok(module)
 }

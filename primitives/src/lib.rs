@@ -7,6 +7,8 @@
 extern crate alloc;
 
 pub mod identity;
+pub mod params;
+pub mod providers;
 pub mod registry;
 
 use polkadot_sdk::sp_runtime::{

@@ -253,6 +253,29 @@ impl_runtime_apis! {
 		}
 	}
 
+	impl lilypad_primitives::providers::ProvidersApi<Block, AccountId, Balance, BlockNumber> for Runtime {
+		fn provider(
+			who: AccountId,
+		) -> Option<lilypad_primitives::providers::ProviderInfo<AccountId, Balance, BlockNumber>> {
+			Providers::provider_info(who)
+		}
+
+		fn offers(
+			start_after: Option<AccountId>,
+			limit: u32,
+			filter: lilypad_primitives::providers::OfferFilter,
+		) -> Vec<lilypad_primitives::providers::ProviderInfo<AccountId, Balance, BlockNumber>> {
+			Providers::offers_page(start_after, limit, filter)
+		}
+
+		fn bond(
+			who: AccountId,
+			kind: lilypad_primitives::providers::BondKind,
+		) -> Option<lilypad_primitives::providers::BondInfo<Balance, BlockNumber>> {
+			Providers::bond_of(who, kind)
+		}
+	}
+
 	#[cfg(feature = "runtime-benchmarks")]
 	impl polkadot_sdk::frame_benchmarking::Benchmark<Block> for Runtime {
 		fn benchmark_metadata(extra: bool) -> (

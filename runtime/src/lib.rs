@@ -23,8 +23,8 @@ pub mod genesis_config_presets;
 use alloc::{borrow::Cow, vec::Vec};
 use polkadot_sdk::{
 	frame_support::{self, PalletId},
-	frame_system, pallet_babe, pallet_balances, pallet_grandpa, pallet_session, pallet_sudo,
-	pallet_timestamp, pallet_transaction_payment, pallet_utility, sp_consensus_babe,
+	frame_system, pallet_babe, pallet_balances, pallet_grandpa, pallet_parameters, pallet_session,
+	pallet_sudo, pallet_timestamp, pallet_transaction_payment, pallet_utility, sp_consensus_babe,
 	sp_runtime::{generic, impl_opaque_keys, traits::BlakeTwo256},
 	sp_version::{self, RuntimeVersion},
 };
@@ -62,7 +62,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	impl_name: Cow::Borrowed("lilypad"),
 	authoring_version: 1,
 	// Bump on every change to the runtime's logic; governance upgrades check it.
-	spec_version: 101,
+	spec_version: 102,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 1,
@@ -170,10 +170,17 @@ mod runtime {
 	// Ampli: the module registry.
 	#[runtime::pallet_index(11)]
 	pub type Registry = pallet_registry;
+	// Every governed protocol parameter (see `configs::dynamic_params`).
+	#[runtime::pallet_index(12)]
+	pub type Parameters = pallet_parameters;
+	// Offers, heartbeats and bonds.
+	#[runtime::pallet_index(13)]
+	pub type Providers = pallet_providers;
 }
 
 #[cfg(feature = "runtime-benchmarks")]
 polkadot_sdk::frame_benchmarking::define_benchmarks!(
 	[pallet_halo, Identity]
 	[pallet_registry, Registry]
+	[pallet_providers, Providers]
 );

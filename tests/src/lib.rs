@@ -234,6 +234,23 @@ pub async fn wait_until_finalized(rpc: &RpcClient, n: u64, timeout: Duration, wh
 	}
 }
 
+/// Signs `call` with `signer`, submits it, waits until it is finalized and returns its events,
+/// or the dispatch error (`Debug` and `Display`, so a test can look for the error's name).
+pub async fn submit_finalized<Call: subxt::transactions::Payload>(
+	api: &subxt::OnlineClient<SubstrateConfig>,
+	call: &Call,
+	signer: &subxt_signer::sr25519::Keypair,
+) -> Result<subxt::extrinsics::ExtrinsicEvents<SubstrateConfig>, String> {
+	let at = api.at_current_block().await.expect("current block");
+	let progress = at
+		.transactions()
+		.sign_and_submit_then_watch_default(call, signer)
+		.await
+		.expect("submit transaction");
+	let in_block = progress.wait_for_finalized().await.expect("transaction finalized");
+	in_block.wait_for_success().await.map_err(|e| format!("{e:?} / {e}"))
+}
+
 /// Polls `rpc` until its best block reaches `n`; panics (naming `what`) after `timeout`.
 pub async fn wait_until_best(rpc: &RpcClient, n: u64, timeout: Duration, what: &str) -> u64 {
 	let start = Instant::now();

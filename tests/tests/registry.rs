@@ -3,7 +3,7 @@
 //! `lilypad_module(s)` RPCs, and sees a manifest signed with the wrong key refused.
 use std::time::Duration;
 
-use lilypad_e2e::{legacy, Node};
+use lilypad_e2e::{legacy, submit_finalized as submit, Node};
 use lilypad_primitives::registry::{
 	manifest_signing_payload, Artifact, Delivery, InputParam, ParamType, Resources, SemVer,
 	VerificationPolicy, VersionManifest,
@@ -14,7 +14,7 @@ use subxt::{
 	rpcs::rpc_params,
 	OnlineClient, SubstrateConfig,
 };
-use subxt_signer::sr25519::{dev, Keypair};
+use subxt_signer::sr25519::dev;
 
 // The manifest is built and signed with the runtime's own type, so that the bytes signed here are
 // the bytes the runtime verifies.
@@ -63,19 +63,6 @@ fn manifest(version: SemVer) -> VersionManifest<u128> {
 }
 
 type Client = OnlineClient<SubstrateConfig>;
-
-/// Submits `call` from `signer`, waits for finality, and returns the dispatch outcome.
-async fn submit<Call: subxt::transactions::Payload>(
-	api: &Client,
-	call: &Call,
-	signer: &Keypair,
-) -> Result<subxt::extrinsics::ExtrinsicEvents<SubstrateConfig>, String> {
-	let at = api.at_current_block().await.expect("current block");
-	let progress =
-		at.transactions().sign_and_submit_then_watch_default(call, signer).await.expect("submit");
-	let in_block = progress.wait_for_finalized().await.expect("finalized");
-	in_block.wait_for_success().await.map_err(|e| format!("{e:?} / {e}"))
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_signed_module_version_is_published_read_back_and_a_forgery_refused() {

@@ -18,7 +18,8 @@
 //! (the owner's, or a delegate's under Halo), bound to this chain's genesis hash, and the chain
 //! keeps the signature so anyone can check who vouched for which bytes. A version may **fork**
 //! another (its parent); jobs on the fork pay royalties up the lineage, and the royalties of one
-//! job together never exceed [`Config::MaxRoyalty`] of its price. Storage is paid for with a
+//! job together never exceed the royalty cap of its price: the governed [`Config::RoyaltyCap`],
+//! never above the hard ceiling [`Config::MaxRoyalty`]. Storage is paid for with a
 //! deposit held from the owner until the module is retired.
 //!
 //! ## Low Level / Implementation Details
@@ -142,6 +143,11 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxRoyalty: Get<Perbill>;
 
+		/// The governed royalty cap. Publishing and settlement use it, clamped to
+		/// [`Config::MaxRoyalty`], so governance can lower the cap but never lift it past the
+		/// ceiling every stored version is known to respect.
+		type RoyaltyCap: Get<Perbill>;
+
 		/// The longest execution timeout a version may declare, in seconds.
 		#[pallet::constant]
 		type MaxTimeoutSecs: Get<u32>;
@@ -238,7 +244,7 @@ pub mod pallet {
 		ParentNotFound,
 		/// The lineage would be deeper than [`Config::MaxLineageDepth`].
 		LineageTooDeep,
-		/// This royalty plus the lineage's would exceed [`Config::MaxRoyalty`] of a job's price.
+		/// This royalty plus the lineage's would exceed the royalty cap of a job's price.
 		RoyaltyCapExceeded,
 		/// The version is deprecated already.
 		AlreadyDeprecated,
@@ -332,7 +338,7 @@ pub mod pallet {
 		/// [`manifest_signing_payload`]`(genesis hash, manifest)`; `signer`'s account must be
 		/// the owner or a delegate of it. The manifest is checked (schema, resources, timeout,
 		/// policy, artifact), and so is its lineage: the parent exists, the depth stays within
-		/// [`Config::MaxLineageDepth`] and the royalties within [`Config::MaxRoyalty`]. Holds
+		/// [`Config::MaxLineageDepth`] and the royalties within the royalty cap. Holds
 		/// [`Config::VersionDeposit`] from the owner.
 		///
 		/// ## Errors
@@ -389,7 +395,7 @@ pub mod pallet {
 					(depth, p.lineage_royalty.saturating_add(manifest.royalty))
 				}
 			};
-			ensure!(lineage_royalty <= T::MaxRoyalty::get(), Error::<T>::RoyaltyCapExceeded);
+			ensure!(lineage_royalty <= Self::royalty_cap(), Error::<T>::RoyaltyCapExceeded);
 
 			let deposit = T::VersionDeposit::get();
 			T::Currency::hold(&HoldReason::ModuleDeposit.into(), &module.owner, deposit)?;
@@ -605,6 +611,11 @@ pub mod pallet {
 	}
 
 	impl<T: Config> Pallet<T> {
+		/// The royalty cap in force: the governed one, never above the ceiling.
+		pub fn royalty_cap() -> Perbill {
+			T::RoyaltyCap::get().min(T::MaxRoyalty::get())
+		}
+
 		/// What a publisher signs for `manifest` on this chain.
 		pub fn signing_payload(manifest: &ManifestOf<T>) -> Vec<u8> {
 			let genesis = frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::zero());
@@ -739,7 +750,7 @@ pub mod pallet {
 				shares.push(record.manifest.royalty);
 				at = record.manifest.parent;
 			}
-			let amounts = royalty_split(price, &shares, T::MaxRoyalty::get());
+			let amounts = royalty_split(price, &shares, Pallet::<T>::royalty_cap());
 			payees.into_iter().zip(amounts).filter(|(_, a)| !a.is_zero()).collect()
 		}
 	}

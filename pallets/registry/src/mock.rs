@@ -84,6 +84,8 @@ parameter_types! {
 	pub const MaxVersions: u32 = MAX_VERSIONS;
 	pub const MaxLineageDepth: u32 = MAX_DEPTH;
 	pub const MaxRoyalty: Perbill = Perbill::from_percent(20);
+	/// Governed in the runtime; tests change it with `set`.
+	pub static RoyaltyCap: Perbill = Perbill::from_percent(20);
 	pub const MaxTimeoutSecs: u32 = 3_600;
 }
 
@@ -98,6 +100,7 @@ impl pallet_registry::Config for Test {
 	type MaxVersions = MaxVersions;
 	type MaxLineageDepth = MaxLineageDepth;
 	type MaxRoyalty = MaxRoyalty;
+	type RoyaltyCap = RoyaltyCap;
 	type MaxTimeoutSecs = MaxTimeoutSecs;
 	type WeightInfo = ();
 }

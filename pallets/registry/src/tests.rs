@@ -464,6 +464,29 @@ fn royalties_along_a_lineage_stay_within_the_cap() {
 }
 
 #[test]
+fn a_lower_governed_cap_applies_and_a_higher_one_stops_at_the_ceiling() {
+	test(|| {
+		provider_with_module(ALICE, "cowsay");
+		RoyaltyCap::set(Perbill::from_percent(4));
+		assert_noop!(
+			publish(ALICE, manifest("cowsay", v(0, 1, 0))),
+			Error::<Test>::RoyaltyCapExceeded
+		);
+		RoyaltyCap::set(Perbill::from_percent(90));
+		let mut greedy = manifest("cowsay", v(0, 1, 0));
+		greedy.royalty = Perbill::from_percent(21);
+		assert_noop!(publish(ALICE, greedy), Error::<Test>::RoyaltyCapExceeded);
+		assert_ok!(publish(ALICE, manifest("cowsay", v(0, 1, 0))));
+		// Settlement uses the cap in force: lowered to 2%, a 5% royalty pays 2%.
+		RoyaltyCap::set(Perbill::from_percent(2));
+		assert_eq!(
+			Registry::royalties(&mref("cowsay", v(0, 1, 0)), 1_000),
+			vec![(account(ALICE), 20)]
+		);
+	});
+}
+
+#[test]
 fn lineage_depth_is_bounded() {
 	test(|| {
 		provider_with_module(ALICE, "chain");

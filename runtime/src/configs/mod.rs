@@ -18,9 +18,16 @@ use polkadot_sdk::{
 	pallet_transaction_payment::{ConstFeeMultiplier, FungibleAdapter, Multiplier},
 	sp_core::Void,
 	sp_runtime::{
-		traits::{AccountIdConversion, ConvertInto, OpaqueKeys},
-		Perbill,
+		traits::{AccountIdConversion, ConvertInto, One, OpaqueKeys},
+		FixedU128, Perbill,
 	},
+};
+use polkadot_sdk::{
+	frame_support::{
+		dynamic_params::{dynamic_pallet_params, dynamic_params},
+		traits::AsEnsureOriginWithArg,
+	},
+	pallet_parameters,
 };
 
 /// Share of a block that ordinary (`Normal`) transactions may fill; the rest is kept for
@@ -206,7 +213,8 @@ parameter_types! {
 	pub const ModuleDeposit: Balance = LILY;
 	/// A version's record is up to ~5 KiB (the largest input schema): 0.1 LILY holds it.
 	pub const VersionDeposit: Balance = 100 * MILLI_LILY;
-	/// All royalties along a lineage take at most a fifth of a job's price (governed later).
+	/// The ceiling of the governed royalty cap: all royalties along a lineage never take more
+	/// than a fifth of a job's price, whatever governance decides.
 	pub const MaxRoyalty: Perbill = Perbill::from_percent(20);
 }
 
@@ -223,7 +231,122 @@ impl pallet_registry::Config for Runtime {
 	/// Eight ancestors: settlement walks at most nine owners.
 	type MaxLineageDepth = ConstU32<8>;
 	type MaxRoyalty = MaxRoyalty;
+	type RoyaltyCap = dynamic_params::protocol::RoyaltyCap;
 	/// One day: longer work is split into several jobs.
 	type MaxTimeoutSecs = ConstU32<{ 24 * 3_600 }>;
 	type WeightInfo = pallet_registry::weights::SubstrateWeight<Runtime>;
+}
+
+/// Every tunable of the protocol, in one place: read by the pallets through `Get`, changed by
+/// `Parameters::set_parameter` from [`ParametersAdmin`] (Root now, referenda later). Bounds the
+/// store cannot express are applied where each value is read (`lilypad_primitives::params`).
+#[dynamic_params(RuntimeParameters, pallet_parameters::Parameters::<Runtime>)]
+pub mod dynamic_params {
+	use super::*;
+
+	#[dynamic_pallet_params]
+	#[codec(index = 0)]
+	pub mod protocol {
+		use super::*;
+
+		/// Collateral ratio `rho`: a match locks `rho * price` of the provider's bond. Never
+		/// below 2.5 where used.
+		#[codec(index = 0)]
+		pub static CollateralRatio: FixedU128 = FixedU128::from_rational(5, 2);
+		/// The solver's fee, as a share of the job's price.
+		#[codec(index = 1)]
+		pub static SolverFee: Perbill = Perbill::from_percent(2);
+		/// The protocol's fee, as a share of the job's price.
+		#[codec(index = 2)]
+		pub static ProtocolFee: Perbill = Perbill::from_percent(3);
+		/// The share of the protocol fee that goes to the rewards pool; the rest goes to the
+		/// treasury.
+		#[codec(index = 3)]
+		pub static ProtocolFeeToRewards: Perbill = Perbill::from_percent(50);
+		/// All royalties of one job together, as a share of its price (ceiling: 20 %).
+		#[codec(index = 4)]
+		pub static RoyaltyCap: Perbill = Perbill::from_percent(20);
+		/// Blocks after a result during which it can be challenged or sampled.
+		#[codec(index = 5)]
+		pub static ChallengeWindow: BlockNumber = 10 * lilypad_primitives::MINUTES;
+		/// Blocks a submitted job waits for a match before it is refunded.
+		#[codec(index = 6)]
+		pub static MatchTimeout: BlockNumber = 10 * lilypad_primitives::MINUTES;
+		/// Sampling probability of modules whose policy leaves it to the protocol.
+		#[codec(index = 7)]
+		pub static DefaultSamplingRate: Perbill = Perbill::from_percent(5);
+		/// Blocks a provider may stay silent before it is marked away (at least 2).
+		#[codec(index = 8)]
+		pub static HeartbeatPeriod: BlockNumber = 5 * lilypad_primitives::MINUTES;
+		/// Blocks between unbonding and withdrawing (at least 2).
+		#[codec(index = 9)]
+		pub static UnbondingDelay: BlockNumber = lilypad_primitives::DAYS;
+		/// Taken from a solver's stake for each invalid match it proposes.
+		#[codec(index = 10)]
+		pub static InvalidMatchPenalty: Balance = 10 * LILY;
+		/// Blocks a slash waits for an appeal before it applies.
+		#[codec(index = 11)]
+		pub static AppealWindow: BlockNumber = lilypad_primitives::DAYS;
+		/// What a job creator pays to challenge a result; refunded when it is right.
+		#[codec(index = 12)]
+		pub static ChallengeFee: Balance = LILY;
+		/// How many failures one slash counts as in reputation (`k`).
+		#[codec(index = 13)]
+		pub static SlashFailureWeight: u32 = 5;
+		/// Reputation decay per reward epoch (`lambda`).
+		#[codec(index = 14)]
+		pub static ReputationDecay: Perbill = Perbill::from_percent(98);
+		/// Blocks per reward epoch.
+		#[codec(index = 15)]
+		pub static RewardEpoch: BlockNumber = lilypad_primitives::HOURS;
+		/// Reward value exponents of a provider: reputation (`a1`).
+		#[codec(index = 16)]
+		pub static RewardReputationExponent: FixedU128 = FixedU128::one();
+		/// ... fees earned (`a2`).
+		#[codec(index = 17)]
+		pub static RewardFeesExponent: FixedU128 = FixedU128::one();
+		/// ... collateral (`a3`).
+		#[codec(index = 18)]
+		pub static RewardCollateralExponent: FixedU128 = FixedU128::one();
+		/// Solver ranking exponents: stake (`a`) ...
+		#[codec(index = 19)]
+		pub static RankingStakeExponent: FixedU128 = FixedU128::one();
+		/// ... and reputation (`b`).
+		#[codec(index = 20)]
+		pub static RankingReputationExponent: FixedU128 = FixedU128::one();
+	}
+}
+
+#[cfg(feature = "runtime-benchmarks")]
+impl Default for RuntimeParameters {
+	fn default() -> Self {
+		RuntimeParameters::Protocol(dynamic_params::protocol::Parameters::CollateralRatio(
+			dynamic_params::protocol::CollateralRatio,
+			Some(FixedU128::from_rational(3, 1)),
+		))
+	}
+}
+
+/// Who may change protocol parameters: Root (sudo on the dev chain) until governance lands.
+pub type ParametersAdmin = AsEnsureOriginWithArg<frame_system::EnsureRoot<AccountId>>;
+
+impl pallet_parameters::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type RuntimeParameters = RuntimeParameters;
+	type AdminOrigin = ParametersAdmin;
+	/// Upstream's measured weights (the pallet exports them only as `()`).
+	type WeightInfo = ();
+}
+
+impl pallet_providers::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Identity = Identity;
+	type HeartbeatPeriod = dynamic_params::protocol::HeartbeatPeriod;
+	type UnbondingDelay = dynamic_params::protocol::UnbondingDelay;
+	type MaxUnlocking = ConstU32<16>;
+	/// A heartbeat check costs a read and at most a write: 256 fit easily in a block.
+	type MaxChecksPerBlock = ConstU32<256>;
+	type WeightInfo = pallet_providers::weights::SubstrateWeight<Runtime>;
 }

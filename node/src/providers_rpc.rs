@@ -1,0 +1,201 @@
+//! `lilypad_provider`, `lilypad_offers` and `lilypad_bond`: providers, their offers and bonds
+//! as JSON, read through the runtime's `ProvidersApi` at the best block (or a given one).
+use std::sync::Arc;
+
+use jsonrpsee::{
+	core::RpcResult,
+	proc_macros::rpc,
+	types::{error::ErrorCode, ErrorObjectOwned},
+};
+use lilypad_primitives::{
+	providers::{
+		BondInfo, BondKind, ModuleFilter, OfferFilter, ProviderInfo, ProviderStatus, ProvidersApi,
+		MAX_OFFERS_PAGE,
+	},
+	registry::Resources,
+	AccountId, Balance, BlockNumber, Hash,
+};
+use lilypad_runtime::opaque::Block;
+use polkadot_sdk::{
+	sp_api::ProvideRuntimeApi, sp_blockchain::HeaderBackend, sp_core::crypto::Ss58Codec,
+};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+/// Filters of `lilypad_offers`; every field is optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OffersQuery {
+	/// Only offers that run this module.
+	pub module: Option<String>,
+	/// Only offers whose job slot has at least this much of each resource.
+	pub cpu_millicores: Option<u32>,
+	pub ram_mib: Option<u32>,
+	pub gpus: Option<u8>,
+	pub vram_mib: Option<u32>,
+	pub disk_mib: Option<u32>,
+	/// Only providers whose heartbeats are current.
+	#[serde(default)]
+	pub active_only: bool,
+}
+
+/// The providers' JSON-RPC methods.
+#[rpc(server, namespace = "lilypad")]
+pub trait ProvidersRpc {
+	/// A provider's offer, status, running jobs and collateral bond, or `null`.
+	#[method(name = "provider")]
+	fn provider(&self, account: String, at: Option<Hash>) -> RpcResult<Option<Value>>;
+
+	/// A page of providers passing `filter` (at most 100): pass the last provider of a page as
+	/// `start_after` for the next; an empty page is the end.
+	#[method(name = "offers")]
+	fn offers(
+		&self,
+		filter: Option<OffersQuery>,
+		start_after: Option<String>,
+		limit: Option<u32>,
+		at: Option<Hash>,
+	) -> RpcResult<Vec<Value>>;
+
+	/// `account`'s bond of `kind` (`provider`, `solver` or `mediator`), or `null`.
+	#[method(name = "bond")]
+	fn bond(&self, account: String, kind: String, at: Option<Hash>) -> RpcResult<Option<Value>>;
+}
+
+/// Serves [`ProvidersRpcServer`] from a client.
+pub struct Providers<C> {
+	client: Arc<C>,
+}
+
+impl<C> Providers<C> {
+	pub fn new(client: Arc<C>) -> Self {
+		Self { client }
+	}
+}
+
+fn invalid_params(message: impl Into<String>) -> ErrorObjectOwned {
+	ErrorObjectOwned::owned(ErrorCode::InvalidParams.code(), message.into(), None::<()>)
+}
+
+fn internal(message: impl ToString) -> ErrorObjectOwned {
+	ErrorObjectOwned::owned(ErrorCode::InternalError.code(), message.to_string(), None::<()>)
+}
+
+fn account(ss58: &str) -> Result<AccountId, ErrorObjectOwned> {
+	AccountId::from_ss58check(ss58)
+		.map_err(|e| invalid_params(format!("bad account {ss58}: {e:?}")))
+}
+
+fn bond_kind(kind: &str) -> Result<BondKind, ErrorObjectOwned> {
+	match kind {
+		"provider" => Ok(BondKind::Provider),
+		"solver" => Ok(BondKind::Solver),
+		"mediator" => Ok(BondKind::Mediator),
+		other => Err(invalid_params(format!(
+			"bond kind {other:?} is not one of provider, solver, mediator"
+		))),
+	}
+}
+
+impl<C> ProvidersRpcServer for Providers<C>
+where
+	C: ProvideRuntimeApi<Block> + HeaderBackend<Block> + Send + Sync + 'static,
+	C::Api: ProvidersApi<Block, AccountId, Balance, BlockNumber>,
+{
+	fn provider(&self, who: String, at: Option<Hash>) -> RpcResult<Option<Value>> {
+		let at = at.unwrap_or_else(|| self.client.info().best_hash);
+		let info = self.client.runtime_api().provider(at, account(&who)?).map_err(internal)?;
+		Ok(info.as_ref().map(provider_json))
+	}
+
+	fn offers(
+		&self,
+		filter: Option<OffersQuery>,
+		start_after: Option<String>,
+		limit: Option<u32>,
+		at: Option<Hash>,
+	) -> RpcResult<Vec<Value>> {
+		let at = at.unwrap_or_else(|| self.client.info().best_hash);
+		let q = filter.unwrap_or_default();
+		let module = q
+			.module
+			.map(|m| m.into_bytes().try_into())
+			.transpose()
+			.map_err(|_| invalid_params("module names are at most 32 bytes"))?;
+		let needs =
+			[q.cpu_millicores, q.ram_mib, q.vram_mib, q.disk_mib].iter().any(Option::is_some)
+				|| q.gpus.is_some();
+		let covers = needs.then(|| Resources {
+			cpu_millicores: q.cpu_millicores.unwrap_or(0),
+			ram_mib: q.ram_mib.unwrap_or(0),
+			gpus: q.gpus.unwrap_or(0),
+			vram_mib: q.vram_mib.unwrap_or(0),
+			disk_mib: q.disk_mib.unwrap_or(0),
+		});
+		let filter = OfferFilter { module, covers, active_only: q.active_only };
+		let start_after = start_after.as_deref().map(account).transpose()?;
+		let limit = limit.unwrap_or(MAX_OFFERS_PAGE).min(MAX_OFFERS_PAGE);
+		let page =
+			self.client.runtime_api().offers(at, start_after, limit, filter).map_err(internal)?;
+		Ok(page.iter().map(provider_json).collect())
+	}
+
+	fn bond(&self, who: String, kind: String, at: Option<Hash>) -> RpcResult<Option<Value>> {
+		let at = at.unwrap_or_else(|| self.client.info().best_hash);
+		let bond = self
+			.client
+			.runtime_api()
+			.bond(at, account(&who)?, bond_kind(&kind)?)
+			.map_err(internal)?;
+		Ok(bond.as_ref().map(bond_json))
+	}
+}
+
+fn text(bytes: &[u8]) -> String {
+	String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Balances as decimal strings: a u128 does not fit a JSON number.
+fn bond_json(b: &BondInfo<Balance, BlockNumber>) -> Value {
+	json!({
+		"bonded": b.bonded.to_string(),
+		"inUse": b.in_use.to_string(),
+		"unlocking": b.unlocking.iter().map(|u| json!({
+			"amount": u.amount.to_string(),
+			"unlocksAt": u.unlocks_at,
+		})).collect::<Vec<_>>(),
+	})
+}
+
+fn provider_json(p: &ProviderInfo<AccountId, Balance, BlockNumber>) -> Value {
+	let o = &p.offer;
+	json!({
+		"provider": p.provider.to_string(),
+		"status": match p.status {
+			ProviderStatus::Active => "active",
+			ProviderStatus::Away => "away",
+		},
+		"registeredAt": p.registered_at,
+		"lastHeartbeat": p.last_heartbeat,
+		"activeJobs": p.active_jobs,
+		"capacity": o.capacity,
+		"resources": {
+			"cpuMillicores": o.resources.cpu_millicores,
+			"ramMib": o.resources.ram_mib,
+			"gpus": o.resources.gpus.iter().map(|g| json!({
+				"model": text(&g.model),
+				"vramMib": g.vram_mib,
+			})).collect::<Vec<_>>(),
+			"diskMib": o.resources.disk_mib,
+		},
+		"modules": match &o.modules {
+			ModuleFilter::All => json!("all"),
+			ModuleFilter::Only(names) => json!(names.iter().map(|n| text(n)).collect::<Vec<_>>()),
+		},
+		"defaultPrice": o.default_price.to_string(),
+		"prices": o.prices.iter().map(|(n, p)| json!({ "module": text(n), "price": p.to_string() })).collect::<Vec<_>>(),
+		"credentials": o.credentials.iter().map(|c| text(c)).collect::<Vec<_>>(),
+		"endpoint": text(&o.endpoint),
+		"bond": p.bond.as_ref().map(bond_json),
+	})
+}
