@@ -16,6 +16,14 @@ extern crate alloc;
 #[cfg(feature = "std")]
 include!(concat!(env!("OUT_DIR"), "/wasm_binary.rs"));
 
+// Before `apis`: the macros it defines are used there, and macro scope is textual.
+#[cfg(feature = "runtime-benchmarks")]
+polkadot_sdk::frame_benchmarking::define_benchmarks!(
+	[pallet_halo, Identity]
+	[pallet_registry, Registry]
+	[pallet_providers, Providers]
+);
+
 pub mod apis;
 pub mod configs;
 pub mod genesis_config_presets;
@@ -177,10 +185,3 @@ mod runtime {
 	#[runtime::pallet_index(13)]
 	pub type Providers = pallet_providers;
 }
-
-#[cfg(feature = "runtime-benchmarks")]
-polkadot_sdk::frame_benchmarking::define_benchmarks!(
-	[pallet_halo, Identity]
-	[pallet_registry, Registry]
-	[pallet_providers, Providers]
-);

@@ -2,7 +2,13 @@
 //! every claimed credential checked, full unbonding queues and full heartbeat-check blocks.
 use super::*;
 use alloc::vec::Vec;
-use frame_support::traits::{fungible::Mutate, Hooks};
+use frame_support::{
+	traits::{
+		fungible::{Inspect, Mutate},
+		Get, Hooks,
+	},
+	BoundedVec,
+};
 use frame_system::{pallet_prelude::BlockNumberFor, RawOrigin};
 use lilypad_primitives::{
 	identity::{IdentityInspect, Role},

@@ -2,7 +2,10 @@
 //! signed by a delegate, forking a version of another module.
 use super::*;
 use alloc::vec::Vec;
-use frame_support::traits::fungible::{Inspect, Mutate};
+use frame_support::traits::{
+	fungible::{Inspect, Mutate},
+	Get,
+};
 use frame_system::RawOrigin;
 use lilypad_primitives::{
 	identity::{IdentityInspect, Role},
