@@ -6,6 +6,7 @@
 
 extern crate alloc;
 
+pub mod economics;
 pub mod identity;
 pub mod params;
 pub mod providers;
