@@ -5,8 +5,7 @@
 use crate::params;
 use codec::{Decode, Encode, MaxEncodedLen};
 use polkadot_sdk::sp_runtime::{
-	helpers_128bit::multiply_by_rational_with_rounding,
-	traits::{AtLeast32BitUnsigned, Saturating},
+	helpers_128bit::multiply_by_rational_with_rounding, traits::AtLeast32BitUnsigned,
 	FixedPointNumber, FixedU128, Perbill, Rounding,
 };
 use scale_info::TypeInfo;
