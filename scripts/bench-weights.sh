@@ -16,9 +16,10 @@ export CARGO_TARGET_DIR="${BENCH_TARGET_DIR:-$HOME/.cache/lilypad/target-bench}"
 export SKIP_FRAME_STORAGE_ACCESS_TEST_RUNTIME_WASM_BUILD=1
 echo "== benchmark test suites in the pallets' mock runtimes"
 SKIP_WASM_BUILD=1 cargo test --workspace --lib --features lilypad-node/runtime-benchmarks -- benchmarking
-echo "== build lilypad-node --features runtime-benchmarks ($CARGO_TARGET_DIR)"
-cargo build --workspace --bins --features lilypad-node/runtime-benchmarks
-node="$CARGO_TARGET_DIR/debug/lilypad-node"
+# The `bench-node` profile (Cargo.toml): a debug node's host functions would inflate weights.
+echo "== build lilypad-node --features runtime-benchmarks --profile bench-node ($CARGO_TARGET_DIR)"
+cargo build --workspace --bins --features lilypad-node/runtime-benchmarks --profile bench-node
+node="$CARGO_TARGET_DIR/bench-node/lilypad-node"
 
 pallets=("$@")
 [ ${#pallets[@]} -gt 0 ] || pallets=(halo registry providers)

@@ -6,7 +6,7 @@
 //! WASM-EXECUTION: `Compiled`, CHAIN: `Some("dev")`, DB CACHE: `1024`.
 
 // Executed Command:
-// /root/.cache/lilypad/target-bench/debug/lilypad-node
+// /root/.cache/lilypad/target-bench/bench-node/lilypad-node
 // benchmark
 // pallet
 // --chain
@@ -63,8 +63,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `79`
 		//  Estimated: `3514`
-		// Minimum execution time: 129_865_000 picoseconds.
-		Weight::from_parts(135_904_000, 3514)
+		// Minimum execution time: 12_729_000 picoseconds.
+		Weight::from_parts(13_600_000, 3514)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -74,8 +74,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `79`
 		//  Estimated: `3514`
-		// Minimum execution time: 140_141_000 picoseconds.
-		Weight::from_parts(148_012_000, 3514)
+		// Minimum execution time: 14_311_000 picoseconds.
+		Weight::from_parts(15_393_000, 3514)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -87,8 +87,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `4`
 		//  Estimated: `3513`
-		// Minimum execution time: 133_280_000 picoseconds.
-		Weight::from_parts(140_822_000, 3513)
+		// Minimum execution time: 12_870_000 picoseconds.
+		Weight::from_parts(13_821_000, 3513)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -100,8 +100,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `101`
 		//  Estimated: `3513`
-		// Minimum execution time: 144_167_000 picoseconds.
-		Weight::from_parts(151_458_000, 3513)
+		// Minimum execution time: 14_542_000 picoseconds.
+		Weight::from_parts(15_473_000, 3513)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -115,8 +115,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `101`
 		//  Estimated: `3636`
-		// Minimum execution time: 218_809_000 picoseconds.
-		Weight::from_parts(228_293_000, 3636)
+		// Minimum execution time: 25_037_000 picoseconds.
+		Weight::from_parts(26_670_000, 3636)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -128,8 +128,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `330`
 		//  Estimated: `3636`
-		// Minimum execution time: 199_389_000 picoseconds.
-		Weight::from_parts(210_026_000, 3636)
+		// Minimum execution time: 23_175_000 picoseconds.
+		Weight::from_parts(24_497_000, 3636)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -141,8 +141,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `4`
 		//  Estimated: `3561`
-		// Minimum execution time: 169_745_000 picoseconds.
-		Weight::from_parts(176_716_000, 3561)
+		// Minimum execution time: 17_717_000 picoseconds.
+		Weight::from_parts(19_009_000, 3561)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -154,8 +154,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `200`
 		//  Estimated: `3561`
-		// Minimum execution time: 174_422_000 picoseconds.
-		Weight::from_parts(180_821_000, 3561)
+		// Minimum execution time: 18_778_000 picoseconds.
+		Weight::from_parts(19_970_000, 3561)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -164,42 +164,42 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 // The same figures with ParityDB's weights, for tests and mocks.
 impl WeightInfo for () {
 	fn register_role() -> Weight {
-		Weight::from_parts(135_904_000, 3514)
+		Weight::from_parts(13_600_000, 3514)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn deregister_role() -> Weight {
-		Weight::from_parts(148_012_000, 3514)
+		Weight::from_parts(15_393_000, 3514)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn add_issuer() -> Weight {
-		Weight::from_parts(140_822_000, 3513)
+		Weight::from_parts(13_821_000, 3513)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn remove_issuer() -> Weight {
-		Weight::from_parts(151_458_000, 3513)
+		Weight::from_parts(15_473_000, 3513)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn issue_credential() -> Weight {
-		Weight::from_parts(228_293_000, 3636)
+		Weight::from_parts(26_670_000, 3636)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn revoke_credential() -> Weight {
-		Weight::from_parts(210_026_000, 3636)
+		Weight::from_parts(24_497_000, 3636)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn delegate() -> Weight {
-		Weight::from_parts(176_716_000, 3561)
+		Weight::from_parts(19_009_000, 3561)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn revoke_delegation() -> Weight {
-		Weight::from_parts(180_821_000, 3561)
+		Weight::from_parts(19_970_000, 3561)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}

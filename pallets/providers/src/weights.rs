@@ -6,7 +6,7 @@
 //! WASM-EXECUTION: `Compiled`, CHAIN: `Some("dev")`, DB CACHE: `1024`.
 
 // Executed Command:
-// /root/.cache/lilypad/target-bench/debug/lilypad-node
+// /root/.cache/lilypad/target-bench/bench-node/lilypad-node
 // benchmark
 // pallet
 // --chain
@@ -69,8 +69,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `88`
 		//  Estimated: `11671`
-		// Minimum execution time: 371_658_000 picoseconds.
-		Weight::from_parts(390_006_000, 11671)
+		// Minimum execution time: 74_021_000 picoseconds.
+		Weight::from_parts(77_827_000, 11671)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -80,8 +80,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `3644`
 		//  Estimated: `7569`
-		// Minimum execution time: 414_442_000 picoseconds.
-		Weight::from_parts(433_441_000, 7569)
+		// Minimum execution time: 80_151_000 picoseconds.
+		Weight::from_parts(86_079_000, 7569)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -91,8 +91,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `3644`
 		//  Estimated: `7569`
-		// Minimum execution time: 261_263_000 picoseconds.
-		Weight::from_parts(271_788_000, 7569)
+		// Minimum execution time: 33_170_000 picoseconds.
+		Weight::from_parts(35_253_000, 7569)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -106,8 +106,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `3677`
 		//  Estimated: `11671`
-		// Minimum execution time: 325_048_000 picoseconds.
-		Weight::from_parts(339_660_000, 11671)
+		// Minimum execution time: 43_546_000 picoseconds.
+		Weight::from_parts(46_369_000, 11671)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -123,8 +123,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `431`
 		//  Estimated: `3875`
-		// Minimum execution time: 551_308_000 picoseconds.
-		Weight::from_parts(578_579_000, 3875)
+		// Minimum execution time: 79_419_000 picoseconds.
+		Weight::from_parts(84_137_000, 3875)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -136,8 +136,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `427`
 		//  Estimated: `3875`
-		// Minimum execution time: 171_167_000 picoseconds.
-		Weight::from_parts(190_756_000, 3875)
+		// Minimum execution time: 18_848_000 picoseconds.
+		Weight::from_parts(20_471_000, 3875)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -152,10 +152,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `353 + u * (20 ±0)`
 		//  Estimated: `3875`
-		// Minimum execution time: 476_105_000 picoseconds.
-		Weight::from_parts(499_556_794, 3875)
-			// Standard Error: 51_863
-			.saturating_add(Weight::from_parts(86_669, 0).saturating_mul(u.into()))
+		// Minimum execution time: 69_124_000 picoseconds.
+		Weight::from_parts(72_235_263, 3875)
+			// Standard Error: 1_507
+			.saturating_add(Weight::from_parts(74_785, 0).saturating_mul(u.into()))
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -170,10 +170,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `3596 + c * (117 ±0)`
 		//  Estimated: `11671 + c * (6579 ±0)`
-		// Minimum execution time: 58_669_000 picoseconds.
-		Weight::from_parts(59_079_000, 11671)
-			// Standard Error: 192_269
-			.saturating_add(Weight::from_parts(202_925_977, 0).saturating_mul(c.into()))
+		// Minimum execution time: 6_630_000 picoseconds.
+		Weight::from_parts(6_740_000, 11671)
+			// Standard Error: 38_064
+			.saturating_add(Weight::from_parts(36_357_177, 0).saturating_mul(c.into()))
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(c.into())))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
@@ -185,44 +185,44 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 // The same figures with ParityDB's weights, for tests and mocks.
 impl WeightInfo for () {
 	fn register_provider() -> Weight {
-		Weight::from_parts(390_006_000, 11671)
+		Weight::from_parts(77_827_000, 11671)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn update_offer() -> Weight {
-		Weight::from_parts(433_441_000, 7569)
+		Weight::from_parts(86_079_000, 7569)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn withdraw_offer() -> Weight {
-		Weight::from_parts(271_788_000, 7569)
+		Weight::from_parts(35_253_000, 7569)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn heartbeat() -> Weight {
-		Weight::from_parts(339_660_000, 11671)
+		Weight::from_parts(46_369_000, 11671)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn bond() -> Weight {
-		Weight::from_parts(578_579_000, 3875)
+		Weight::from_parts(84_137_000, 3875)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn unbond() -> Weight {
-		Weight::from_parts(190_756_000, 3875)
+		Weight::from_parts(20_471_000, 3875)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn withdraw_unbonded(u: u32, ) -> Weight {
-		Weight::from_parts(499_556_794, 3875)
-			.saturating_add(Weight::from_parts(86_669, 0).saturating_mul(u.into()))
+		Weight::from_parts(72_235_263, 3875)
+			.saturating_add(Weight::from_parts(74_785, 0).saturating_mul(u.into()))
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn on_initialize(c: u32, ) -> Weight {
-		Weight::from_parts(59_079_000, 11671)
-			.saturating_add(Weight::from_parts(202_925_977, 0).saturating_mul(c.into()))
+		Weight::from_parts(6_740_000, 11671)
+			.saturating_add(Weight::from_parts(36_357_177, 0).saturating_mul(c.into()))
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(c.into())))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))

@@ -6,7 +6,7 @@
 //! WASM-EXECUTION: `Compiled`, CHAIN: `Some("dev")`, DB CACHE: `1024`.
 
 // Executed Command:
-// /root/.cache/lilypad/target-bench/debug/lilypad-node
+// /root/.cache/lilypad/target-bench/bench-node/lilypad-node
 // benchmark
 // pallet
 // --chain
@@ -67,8 +67,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `225`
 		//  Estimated: `3948`
-		// Minimum execution time: 571_378_000 picoseconds.
-		Weight::from_parts(635_244_000, 3948)
+		// Minimum execution time: 75_022_000 picoseconds.
+		Weight::from_parts(79_669_000, 3948)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -90,8 +90,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `5752`
 		//  Estimated: `16170`
-		// Minimum execution time: 1_136_437_000 picoseconds.
-		Weight::from_parts(1_220_894_000, 16170)
+		// Minimum execution time: 215_694_000 picoseconds.
+		Weight::from_parts(231_909_000, 16170)
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -105,8 +105,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `5431`
 		//  Estimated: `8580`
-		// Minimum execution time: 342_094_000 picoseconds.
-		Weight::from_parts(368_894_000, 8580)
+		// Minimum execution time: 42_234_000 picoseconds.
+		Weight::from_parts(45_709_000, 8580)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -120,10 +120,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn transfer_ownership() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `619`
+		//  Measured:  `616`
 		//  Estimated: `6218`
-		// Minimum execution time: 662_315_000 picoseconds.
-		Weight::from_parts(706_621_000, 6218)
+		// Minimum execution time: 91_998_000 picoseconds.
+		Weight::from_parts(98_347_000, 6218)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -137,8 +137,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `5431`
 		//  Estimated: `8580`
-		// Minimum execution time: 339_880_000 picoseconds.
-		Weight::from_parts(367_682_000, 8580)
+		// Minimum execution time: 42_193_000 picoseconds.
+		Weight::from_parts(47_041_000, 8580)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -153,12 +153,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `v` is `[1, 64]`.
 	fn retire_module(v: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `5530 + v * (5079 ±0)`
+		//  Measured:  `5538 + v * (5079 ±0)`
 		//  Estimated: `8580 + v * (7590 ±0)`
-		// Minimum execution time: 786_402_000 picoseconds.
-		Weight::from_parts(715_883_824, 8580)
-			// Standard Error: 356_240
-			.saturating_add(Weight::from_parts(179_741_065, 0).saturating_mul(v.into()))
+		// Minimum execution time: 122_704_000 picoseconds.
+		Weight::from_parts(114_041_749, 8580)
+			// Standard Error: 404_707
+			.saturating_add(Weight::from_parts(37_150_165, 0).saturating_mul(v.into()))
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(v.into())))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
@@ -170,33 +170,33 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 // The same figures with ParityDB's weights, for tests and mocks.
 impl WeightInfo for () {
 	fn publish_module() -> Weight {
-		Weight::from_parts(635_244_000, 3948)
+		Weight::from_parts(79_669_000, 3948)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn publish_version() -> Weight {
-		Weight::from_parts(1_220_894_000, 16170)
+		Weight::from_parts(231_909_000, 16170)
 			.saturating_add(ParityDbWeight::get().reads(8_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
 	fn deprecate_version() -> Weight {
-		Weight::from_parts(368_894_000, 8580)
+		Weight::from_parts(45_709_000, 8580)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn transfer_ownership() -> Weight {
-		Weight::from_parts(706_621_000, 6218)
+		Weight::from_parts(98_347_000, 6218)
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
 	fn set_price() -> Weight {
-		Weight::from_parts(367_682_000, 8580)
+		Weight::from_parts(47_041_000, 8580)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn retire_module(v: u32, ) -> Weight {
-		Weight::from_parts(715_883_824, 8580)
-			.saturating_add(Weight::from_parts(179_741_065, 0).saturating_mul(v.into()))
+		Weight::from_parts(114_041_749, 8580)
+			.saturating_add(Weight::from_parts(37_150_165, 0).saturating_mul(v.into()))
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(v.into())))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
