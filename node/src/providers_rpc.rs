@@ -2,11 +2,8 @@
 //! as JSON, read through the runtime's `ProvidersApi` at the best block (or a given one).
 use std::sync::Arc;
 
-use jsonrpsee::{
-	core::RpcResult,
-	proc_macros::rpc,
-	types::{error::ErrorCode, ErrorObjectOwned},
-};
+use crate::rpc::{internal, invalid_params, text};
+use jsonrpsee::{core::RpcResult, proc_macros::rpc, types::ErrorObjectOwned};
 use lilypad_primitives::{
 	providers::{
 		BondInfo, BondKind, ModuleFilter, OfferFilter, ProviderInfo, ProviderStatus, ProvidersApi,
@@ -71,14 +68,6 @@ impl<C> Providers<C> {
 	pub fn new(client: Arc<C>) -> Self {
 		Self { client }
 	}
-}
-
-fn invalid_params(message: impl Into<String>) -> ErrorObjectOwned {
-	ErrorObjectOwned::owned(ErrorCode::InvalidParams.code(), message.into(), None::<()>)
-}
-
-fn internal(message: impl ToString) -> ErrorObjectOwned {
-	ErrorObjectOwned::owned(ErrorCode::InternalError.code(), message.to_string(), None::<()>)
 }
 
 fn account(ss58: &str) -> Result<AccountId, ErrorObjectOwned> {
@@ -149,10 +138,6 @@ where
 			.map_err(internal)?;
 		Ok(bond.as_ref().map(bond_json))
 	}
-}
-
-fn text(bytes: &[u8]) -> String {
-	String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// Balances as decimal strings: a u128 does not fit a JSON number.

@@ -2,11 +2,8 @@
 //! the runtime's `RegistryApi` at the best block (or a given one).
 use std::sync::Arc;
 
-use jsonrpsee::{
-	core::RpcResult,
-	proc_macros::rpc,
-	types::{error::ErrorCode, ErrorObjectOwned},
-};
+use crate::rpc::{internal, invalid_params, text};
+use jsonrpsee::{core::RpcResult, proc_macros::rpc, types::ErrorObjectOwned};
 use lilypad_primitives::{
 	registry::{
 		Artifact, Delivery, InputParam, ModuleInfo, ModuleName, ParamType, RegistryApi,
@@ -49,14 +46,6 @@ impl<C> Registry<C> {
 	}
 }
 
-fn invalid_params(message: impl Into<String>) -> ErrorObjectOwned {
-	ErrorObjectOwned::owned(ErrorCode::InvalidParams.code(), message.into(), None::<()>)
-}
-
-fn internal(message: impl ToString) -> ErrorObjectOwned {
-	ErrorObjectOwned::owned(ErrorCode::InternalError.code(), message.to_string(), None::<()>)
-}
-
 fn module_name(name: String) -> Result<ModuleName, ErrorObjectOwned> {
 	name.into_bytes().try_into().map_err(|_| invalid_params("module names are at most 32 bytes"))
 }
@@ -89,10 +78,6 @@ where
 
 fn hex(bytes: &[u8]) -> String {
 	format!("0x{}", HexDisplay::from(&bytes))
-}
-
-fn text(bytes: &[u8]) -> String {
-	String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// Balances as decimal strings: a u128 does not fit a JSON number.

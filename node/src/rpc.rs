@@ -53,3 +53,20 @@ where
 	module.merge(Providers::new(client).into_rpc())?;
 	Ok(module)
 }
+
+/// A JSON-RPC "invalid params" error: the caller sent something malformed.
+pub(crate) fn invalid_params(message: impl Into<String>) -> jsonrpsee::types::ErrorObjectOwned {
+	use jsonrpsee::types::{error::ErrorCode, ErrorObjectOwned};
+	ErrorObjectOwned::owned(ErrorCode::InvalidParams.code(), message.into(), None::<()>)
+}
+
+/// A JSON-RPC "internal error": the runtime call failed.
+pub(crate) fn internal(message: impl ToString) -> jsonrpsee::types::ErrorObjectOwned {
+	use jsonrpsee::types::{error::ErrorCode, ErrorObjectOwned};
+	ErrorObjectOwned::owned(ErrorCode::InternalError.code(), message.to_string(), None::<()>)
+}
+
+/// On-chain names and URLs are bytes; JSON shows them as text.
+pub(crate) fn text(bytes: &[u8]) -> String {
+	String::from_utf8_lossy(bytes).into_owned()
+}
