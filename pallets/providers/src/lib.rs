@@ -306,8 +306,11 @@ pub mod pallet {
 		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
 			let due = HeartbeatChecks::<T>::take(now);
 			let checked = due.len() as u32;
-			for who in due {
-				Self::check_heartbeat(who, now);
+			if checked > 0 {
+				let period = Self::heartbeat_period();
+				for who in due {
+					Self::check_heartbeat(who, now, period);
+				}
 			}
 			T::WeightInfo::on_initialize(checked)
 		}
@@ -356,7 +359,7 @@ pub mod pallet {
 			ensure!(!Offers::<T>::contains_key(&who), Error::<T>::AlreadyRegistered);
 			Self::check(&who, &offer)?;
 			let now = frame_system::Pallet::<T>::block_number();
-			let check_at = Self::schedule_check(&who, now)?;
+			let check_at = Self::schedule_check(&who, now, Self::heartbeat_period())?;
 			let capacity = offer.capacity;
 			Offers::<T>::insert(
 				&who,
@@ -443,7 +446,7 @@ pub mod pallet {
 			let who = ensure_signed(origin)?;
 			let mut record = Offers::<T>::get(&who).ok_or(Error::<T>::NotRegistered)?;
 			let now = frame_system::Pallet::<T>::block_number();
-			record.check_at = Self::schedule_check(&who, now)?;
+			record.check_at = Self::schedule_check(&who, now, Self::heartbeat_period())?;
 			record.last_heartbeat = now;
 			let returned = record.status == ProviderStatus::Away;
 			record.status = ProviderStatus::Active;
@@ -577,14 +580,18 @@ pub mod pallet {
 			Ok(())
 		}
 
-		/// Queues `who`'s next heartbeat check one period after `from`, spilling into later
+		/// The governed heartbeat period, clamped to its minimum.
+		fn heartbeat_period() -> BlockNumberFor<T> {
+			params::heartbeat_period(T::HeartbeatPeriod::get()).into()
+		}
+
+		/// Queues `who`'s next heartbeat check one `period` after `from`, spilling into later
 		/// blocks when that one is full; returns the block it is queued at.
 		fn schedule_check(
 			who: &T::AccountId,
 			from: BlockNumberFor<T>,
+			period: BlockNumberFor<T>,
 		) -> Result<BlockNumberFor<T>, DispatchError> {
-			let period: BlockNumberFor<T> =
-				params::heartbeat_period(T::HeartbeatPeriod::get()).into();
 			let first = from.saturating_add(period).saturating_add(1u32.into());
 			for spill in 0..MAX_CHECK_SPILL {
 				let at = first.saturating_add(spill.into());
@@ -597,17 +604,15 @@ pub mod pallet {
 		}
 
 		/// The check queued for `who` at `now`: marks it away if its heartbeat is overdue.
-		fn check_heartbeat(who: T::AccountId, now: BlockNumberFor<T>) {
+		fn check_heartbeat(who: T::AccountId, now: BlockNumberFor<T>, period: BlockNumberFor<T>) {
 			let Some(mut record) = Offers::<T>::get(&who) else { return };
 			if record.check_at != now || record.status == ProviderStatus::Away {
 				return; // A later heartbeat queued a newer check, or it is away already.
 			}
-			let period: BlockNumberFor<T> =
-				params::heartbeat_period(T::HeartbeatPeriod::get()).into();
 			if now <= record.last_heartbeat.saturating_add(period) {
 				// The period grew since the heartbeat: check again when it ends. If the queue
 				// is full that far, fall through and mark it away: it must not go unchecked.
-				if let Ok(at) = Self::schedule_check(&who, record.last_heartbeat) {
+				if let Ok(at) = Self::schedule_check(&who, record.last_heartbeat, period) {
 					record.check_at = at;
 					Offers::<T>::insert(&who, record);
 					return;

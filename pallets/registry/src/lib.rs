@@ -383,11 +383,17 @@ pub mod pallet {
 			);
 			module.versions.try_push(manifest.version).map_err(|_| Error::<T>::TooManyVersions)?;
 
-			let (depth, lineage_royalty) = match &manifest.parent {
+			// Read once: checked here, its fork count written back below.
+			let mut parent_record = match &manifest.parent {
+				None => None,
+				Some(parent) => Some(
+					Versions::<T>::get(&parent.name, parent.version)
+						.ok_or(Error::<T>::ParentNotFound)?,
+				),
+			};
+			let (depth, lineage_royalty) = match &parent_record {
 				None => (0, manifest.royalty),
-				Some(parent) => {
-					let p = Versions::<T>::get(&parent.name, parent.version)
-						.ok_or(Error::<T>::ParentNotFound)?;
+				Some(p) => {
 					let depth = p.depth + 1;
 					ensure!(depth <= T::MaxLineageDepth::get(), Error::<T>::LineageTooDeep);
 					// Perbill addition saturates at 100%, which the cap check below refuses
@@ -400,12 +406,9 @@ pub mod pallet {
 			let deposit = T::VersionDeposit::get();
 			T::Currency::hold(&HoldReason::ModuleDeposit.into(), &module.owner, deposit)?;
 			module.deposit.saturating_accrue(deposit);
-			if let Some(parent) = &manifest.parent {
-				Versions::<T>::mutate(&parent.name, parent.version, |p| {
-					if let Some(p) = p {
-						p.forks.saturating_inc();
-					}
-				});
+			if let (Some(parent), Some(p)) = (&manifest.parent, parent_record.as_mut()) {
+				p.forks.saturating_inc();
+				Versions::<T>::insert(&parent.name, parent.version, p);
 			}
 			let version = manifest.version;
 			let parent = manifest.parent.clone();
