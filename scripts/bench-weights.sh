@@ -22,7 +22,7 @@ cargo build --workspace --bins --features lilypad-node/runtime-benchmarks --prof
 node="$CARGO_TARGET_DIR/bench-node/lilypad-node"
 
 pallets=("$@")
-[ ${#pallets[@]} -gt 0 ] || pallets=(halo registry providers)
+[ ${#pallets[@]} -gt 0 ] || pallets=(halo registry providers jobs)
 for pallet in "${pallets[@]}"; do
 	echo "== benchmark pallet_$pallet"
 	"$node" benchmark pallet \

@@ -4,6 +4,7 @@
 mod chain_spec;
 mod cli;
 mod command;
+mod jobs_rpc;
 mod providers_rpc;
 mod registry_rpc;
 mod rpc;

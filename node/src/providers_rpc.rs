@@ -2,7 +2,7 @@
 //! as JSON, read through the runtime's `ProvidersApi` at the best block (or a given one).
 use std::sync::Arc;
 
-use crate::rpc::{internal, invalid_params, text};
+use crate::rpc::{account, internal, invalid_params, text};
 use jsonrpsee::{core::RpcResult, proc_macros::rpc, types::ErrorObjectOwned};
 use lilypad_primitives::{
 	providers::{
@@ -13,9 +13,7 @@ use lilypad_primitives::{
 	AccountId, Balance, BlockNumber, Hash,
 };
 use lilypad_runtime::opaque::Block;
-use polkadot_sdk::{
-	sp_api::ProvideRuntimeApi, sp_blockchain::HeaderBackend, sp_core::crypto::Ss58Codec,
-};
+use polkadot_sdk::{sp_api::ProvideRuntimeApi, sp_blockchain::HeaderBackend};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -68,11 +66,6 @@ impl<C> Providers<C> {
 	pub fn new(client: Arc<C>) -> Self {
 		Self { client }
 	}
-}
-
-fn account(ss58: &str) -> Result<AccountId, ErrorObjectOwned> {
-	AccountId::from_ss58check(ss58)
-		.map_err(|e| invalid_params(format!("bad account {ss58}: {e:?}")))
 }
 
 fn bond_kind(kind: &str) -> Result<BondKind, ErrorObjectOwned> {

@@ -2,19 +2,17 @@
 //! the runtime's `RegistryApi` at the best block (or a given one).
 use std::sync::Arc;
 
-use crate::rpc::{internal, invalid_params, text};
+use crate::rpc::{hex, internal, invalid_params, text};
 use jsonrpsee::{core::RpcResult, proc_macros::rpc, types::ErrorObjectOwned};
 use lilypad_primitives::{
 	registry::{
-		Artifact, Delivery, InputParam, ModuleInfo, ModuleName, ParamType, RegistryApi,
+		Artifact, Delivery, InputParam, ModuleInfo, ModuleName, ParamType, RegistryApi, Resources,
 		VerificationPolicy, VersionRecord, MAX_MODULES_PAGE,
 	},
 	AccountId, Balance, BlockNumber, Hash,
 };
 use lilypad_runtime::opaque::Block;
-use polkadot_sdk::{
-	sp_api::ProvideRuntimeApi, sp_blockchain::HeaderBackend, sp_core::hexdisplay::HexDisplay,
-};
+use polkadot_sdk::{sp_api::ProvideRuntimeApi, sp_blockchain::HeaderBackend};
 use serde_json::{json, Value};
 
 /// The registry's JSON-RPC methods.
@@ -76,10 +74,6 @@ where
 	}
 }
 
-fn hex(bytes: &[u8]) -> String {
-	format!("0x{}", HexDisplay::from(&bytes))
-}
-
 /// Balances as decimal strings: a u128 does not fit a JSON number.
 fn module_json(m: &ModuleInfo<AccountId, Balance, BlockNumber>) -> Value {
 	json!({
@@ -102,30 +96,17 @@ fn version_json(v: &VersionRecord<AccountId, Balance, BlockNumber>) -> Value {
 			json!({ "kind": "wasm", "digest": hex(digest), "size": size })
 		}
 	};
-	let verification = match m.verification {
-		VerificationPolicy::None => json!({ "policy": "none" }),
-		VerificationPolicy::Deterministic => json!({ "policy": "deterministic" }),
-		VerificationPolicy::Sampled { p } => {
-			json!({ "policy": "sampled", "pPerBillion": p.deconstruct() })
-		}
-	};
 	json!({
 		"version": m.version.to_string(),
 		"artifact": artifact,
 		"inputs": m.inputs.iter().map(param_json).collect::<Vec<_>>(),
-		"resources": {
-			"cpuMillicores": m.resources.cpu_millicores,
-			"ramMib": m.resources.ram_mib,
-			"gpus": m.resources.gpus,
-			"vramMib": m.resources.vram_mib,
-			"diskMib": m.resources.disk_mib,
-		},
+		"resources": resources_json(&m.resources),
 		"timeoutSecs": m.timeout_secs,
 		"priceFloor": v.price_floor.to_string(),
 		"signedPriceFloor": m.price_floor.to_string(),
 		"royaltyPerBillion": m.royalty.deconstruct(),
 		"lineageRoyaltyPerBillion": v.lineage_royalty.deconstruct(),
-		"verification": verification,
+		"verification": verification_json(&m.verification),
 		"parent": m.parent.as_ref().map(|p| format!("{}@{}", text(&p.name), p.version)),
 		"depth": v.depth,
 		"publisher": v.publisher.to_string(),
@@ -134,6 +115,26 @@ fn version_json(v: &VersionRecord<AccountId, Balance, BlockNumber>) -> Value {
 		"deprecated": v.deprecated,
 		"activeJobs": v.active_jobs,
 		"forks": v.forks,
+	})
+}
+
+pub(crate) fn verification_json(v: &VerificationPolicy) -> Value {
+	match v {
+		VerificationPolicy::None => json!({ "policy": "none" }),
+		VerificationPolicy::Deterministic => json!({ "policy": "deterministic" }),
+		VerificationPolicy::Sampled { p } => {
+			json!({ "policy": "sampled", "pPerBillion": p.deconstruct() })
+		}
+	}
+}
+
+pub(crate) fn resources_json(r: &Resources) -> Value {
+	json!({
+		"cpuMillicores": r.cpu_millicores,
+		"ramMib": r.ram_mib,
+		"gpus": r.gpus,
+		"vramMib": r.vram_mib,
+		"diskMib": r.disk_mib,
 	})
 }
 

@@ -4,11 +4,12 @@
 use std::sync::Arc;
 
 use crate::{
+	jobs_rpc::{Jobs, JobsRpcServer},
 	providers_rpc::{Providers, ProvidersRpcServer},
 	registry_rpc::{Registry, RegistryRpcServer},
 };
 use jsonrpsee::RpcModule;
-use lilypad_primitives::{providers::ProvidersApi, registry::RegistryApi};
+use lilypad_primitives::{jobs::JobsApi, providers::ProvidersApi, registry::RegistryApi};
 use lilypad_runtime::{opaque::Block, AccountId, Balance, BlockNumber, Nonce};
 use polkadot_sdk::{
 	pallet_transaction_payment_rpc::{self, TransactionPayment, TransactionPaymentApiServer},
@@ -42,6 +43,7 @@ where
 		+ pallet_transaction_payment_rpc::TransactionPaymentRuntimeApi<Block, Balance>
 		+ RegistryApi<Block, AccountId, Balance, BlockNumber>
 		+ ProvidersApi<Block, AccountId, Balance, BlockNumber>
+		+ JobsApi<Block, AccountId, Balance, BlockNumber>
 		+ BlockBuilder<Block>,
 	P: TransactionPool + 'static,
 {
@@ -50,7 +52,8 @@ where
 	module.merge(System::new(client.clone(), pool).into_rpc())?;
 	module.merge(TransactionPayment::new(client.clone()).into_rpc())?;
 	module.merge(Registry::new(client.clone()).into_rpc())?;
-	module.merge(Providers::new(client).into_rpc())?;
+	module.merge(Providers::new(client.clone()).into_rpc())?;
+	module.merge(Jobs::new(client).into_rpc())?;
 	Ok(module)
 }
 
@@ -69,4 +72,18 @@ pub(crate) fn internal(message: impl ToString) -> jsonrpsee::types::ErrorObjectO
 /// On-chain names and URLs are bytes; JSON shows them as text.
 pub(crate) fn text(bytes: &[u8]) -> String {
 	String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Digests as `0x`-prefixed hex.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+	format!("0x{}", polkadot_sdk::sp_core::hexdisplay::HexDisplay::from(&bytes))
+}
+
+/// An SS58 account parameter.
+pub(crate) fn account(
+	ss58: &str,
+) -> Result<lilypad_primitives::AccountId, jsonrpsee::types::ErrorObjectOwned> {
+	use polkadot_sdk::sp_core::crypto::Ss58Codec;
+	lilypad_primitives::AccountId::from_ss58check(ss58)
+		.map_err(|e| invalid_params(format!("bad account {ss58}: {e:?}")))
 }

@@ -10,8 +10,9 @@ use polkadot_sdk::sp_runtime::{
 };
 use scale_info::TypeInfo;
 
-/// Fee rates in force, read from the protocol parameters.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+/// Fee rates in force, read from the protocol parameters. A job keeps the rates of its
+/// submission, so that a later change never makes it cost more than was held.
+#[derive(Clone, Copy, PartialEq, Eq, Encode, Decode, MaxEncodedLen, TypeInfo, Debug)]
 pub struct FeeRates {
 	/// The solver's fee as a share of the price.
 	pub solver: Perbill,
@@ -53,6 +54,21 @@ pub fn charge<Balance: AtLeast32BitUnsigned + Copy>(
 		price,
 		solver_fee: rates.solver * price,
 		royalties: royalty * price,
+		protocol_fee: rates.protocol * price,
+	}
+}
+
+/// The charge for a job at `price` whose royalties (already split along the lineage and capped)
+/// come to `royalties`.
+pub fn charge_with_royalties<Balance: AtLeast32BitUnsigned + Copy>(
+	price: Balance,
+	rates: FeeRates,
+	royalties: Balance,
+) -> Charge<Balance> {
+	Charge {
+		price,
+		solver_fee: rates.solver * price,
+		royalties,
 		protocol_fee: rates.protocol * price,
 	}
 }

@@ -1,11 +1,84 @@
 //! A job's terms and its result as the chain, the agent and the CLI exchange them: what a job
 //! creator asks for, and the manifest a provider signs for what it ran (design §3). The jobs
 //! pallet stores these; the agent signs [`result_signing_payload`]; anyone can re-check it.
-use crate::registry::{Digest, VerificationPolicy};
-use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use crate::{
+	economics::{Charge, FeeRates},
+	identity::CredentialName,
+	providers::{Offer, ProviderStatus},
+	registry::{Digest, ModuleRef, ParamName, Resources, VerificationPolicy},
+};
+use codec::{Codec, Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use polkadot_sdk::sp_runtime::{traits::AtLeast32BitUnsigned, BoundedVec};
 use scale_info::TypeInfo;
 
 use alloc::vec::Vec;
+use polkadot_sdk::sp_core::ConstU32;
+
+/// Longest inline value of one input parameter, in bytes; larger inputs go by digest.
+pub const MAX_INPUT_VALUE_LEN: u32 = 1_024;
+/// Most credentials a job may require of its provider.
+pub const MAX_JOB_CREDENTIALS: u32 = 4;
+/// Most entries of a job's history: every stage a job can pass through, once each.
+pub const MAX_HISTORY: u32 = 8;
+/// Most jobs one `jobs_by_*` runtime API call returns.
+pub const MAX_JOBS_PAGE: u32 = 100;
+
+/// One input's value, as given (`-i Name=value`).
+pub type InputValue = BoundedVec<u8, ConstU32<MAX_INPUT_VALUE_LEN>>;
+
+/// What a job runs on: named parameter values, checked against the module's schema, and
+/// optionally one larger input by content digest (blake3), which the provider fetches.
+#[derive(
+	Clone,
+	Default,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
+)]
+pub struct JobInputs {
+	pub params: BoundedVec<(ParamName, InputValue), ConstU32<{ crate::registry::MAX_INPUT_PARAMS }>>,
+	pub blob: Option<Digest>,
+}
+
+impl JobInputs {
+	/// Bytes of inline values.
+	pub fn inline_len(&self) -> u32 {
+		self.params.iter().map(|(_, v)| v.len() as u32).sum()
+	}
+}
+
+/// The digest a result manifest must name for a job's inputs: blake2-256 of the SCALE-encoded
+/// [`JobInputs`], so that the chain can check it without a blake3 implementation.
+pub fn input_digest(inputs: &JobInputs) -> Digest {
+	polkadot_sdk::sp_core::hashing::blake2_256(&inputs.encode())
+}
+
+/// What a job creator may add to the module's terms.
+#[derive(
+	Clone,
+	Default,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
+)]
+pub struct JobOptions<AccountId> {
+	/// Only this provider may run the job.
+	pub target: Option<AccountId>,
+	/// Credentials the provider must hold when it is matched.
+	pub credentials: BoundedVec<CredentialName, ConstU32<MAX_JOB_CREDENTIALS>>,
+	/// A stricter verification policy than the module's.
+	pub verification: Option<VerificationPolicy>,
+}
 
 /// A job's number, assigned in submission order.
 pub type JobId = u64;
@@ -75,6 +148,273 @@ pub struct ResultManifest {
 	pub usage: Usage,
 }
 
+/// Where a job is in its lifecycle (design §3). The first five are live: the job holds escrow
+/// or collateral. The rest are final: the job holds only its storage deposit until pruned.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
+)]
+pub enum Stage {
+	/// Waiting for a match until its deadline.
+	Submitted,
+	/// Assigned to a provider, which must return a result by the execution deadline.
+	Matched,
+	/// A result is in; it completes when the challenge window ends.
+	ResultSubmitted,
+	/// Challenged; mediation decides.
+	InMediation,
+	/// The job creator was refunded; the provider's collateral waits out the appeal window.
+	SlashPending,
+	/// Paid out: provider, solver, royalties and protocol fee.
+	Completed,
+	/// Refunded in full: cancelled before a match.
+	Cancelled,
+	/// Refunded in full: nobody matched it before its deadline.
+	Expired,
+	/// The provider was slashed (no result in time, or mediation found it at fault).
+	Slashed,
+	/// Governance cancelled the pending slash; the provider kept its collateral.
+	SlashCancelled,
+}
+
+impl Stage {
+	/// Whether nothing more can happen to the job but pruning.
+	pub fn is_final(&self) -> bool {
+		matches!(
+			self,
+			Stage::Completed
+				| Stage::Cancelled
+				| Stage::Expired
+				| Stage::Slashed
+				| Stage::SlashCancelled
+		)
+	}
+}
+
+/// Why a provider's collateral for a job is slashed.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
+)]
+pub enum SlashCause {
+	/// No result before the execution deadline.
+	ExecutionTimeout,
+	/// Mediation found the result wrong.
+	BadResult,
+}
+
+/// Who runs a matched job, at what price, with how much collateral.
+#[derive(Clone, PartialEq, Eq, Encode, Decode, MaxEncodedLen, TypeInfo, Debug)]
+pub struct Assignment<AccountId, Balance, BlockNumber> {
+	pub provider: AccountId,
+	pub solver: AccountId,
+	/// The provider's asking price: what it is paid.
+	pub price: Balance,
+	/// The part of the provider's bond this job locks.
+	pub collateral: Balance,
+	pub matched_at: BlockNumber,
+	/// The last block a result is accepted in.
+	pub execute_by: BlockNumber,
+}
+
+/// A slash waiting out its appeal window, its funds still held.
+#[derive(Clone, Copy, PartialEq, Eq, Encode, Decode, MaxEncodedLen, TypeInfo, Debug)]
+pub struct PendingSlash<Balance, BlockNumber> {
+	pub cause: SlashCause,
+	/// Compensation for the job creator.
+	pub to_creator: Balance,
+	/// The rest of the collateral, for the treasury.
+	pub to_treasury: Balance,
+	/// The block it applies in unless cancelled.
+	pub applies_at: BlockNumber,
+}
+
+/// A job, as stored and as `lilypad_job` shows it.
+#[derive(Clone, PartialEq, Eq, Encode, Decode, MaxEncodedLen, TypeInfo, Debug)]
+pub struct Job<AccountId, Balance, BlockNumber> {
+	pub creator: AccountId,
+	pub module: ModuleRef,
+	/// The digest of the module's artifact, which the result must name.
+	pub module_digest: Digest,
+	/// The module version's terms, fixed at submission.
+	pub resources: Resources,
+	pub timeout_secs: u32,
+	pub verification: VerificationPolicy,
+	pub inputs: JobInputs,
+	pub max_price: Balance,
+	pub target: Option<AccountId>,
+	pub credentials: BoundedVec<CredentialName, ConstU32<MAX_JOB_CREDENTIALS>>,
+	/// The fee rates at submission; the job is charged at these.
+	pub rates: FeeRates,
+	/// What the job creator owes: at `max_price` until matched, then at the price.
+	pub charge: Charge<Balance>,
+	/// What is held from the job creator now: `charge.total()` while live, zero when final.
+	pub escrow: Balance,
+	/// A challenge fee held from the job creator while in mediation.
+	pub challenge_fee: Balance,
+	/// The storage deposit, held until the job is pruned.
+	pub deposit: Balance,
+	/// The last block a match is accepted in.
+	pub match_by: BlockNumber,
+	pub assignment: Option<Assignment<AccountId, Balance, BlockNumber>>,
+	pub result: Option<ResultManifest>,
+	pub slash: Option<PendingSlash<Balance, BlockNumber>>,
+	pub stage: Stage,
+	/// The block this job's next automatic step runs in (expiry, timeout, completion, slash,
+	/// pruning); `None` while only a call can move it on (mediation).
+	pub due: Option<BlockNumber>,
+	/// Every stage it reached, with the block.
+	pub history: BoundedVec<(Stage, BlockNumber), ConstU32<MAX_HISTORY>>,
+}
+
+/// Why a proposed pair breaks a rule: the solver is penalised for it.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
+)]
+pub enum MatchError {
+	/// The account has no offer.
+	ProviderNotRegistered,
+	/// Its heartbeat is overdue.
+	ProviderAway,
+	/// The job names another provider.
+	NotTargetProvider,
+	/// The offer does not run the module.
+	ModuleNotServed,
+	/// The offer's job slot does not cover the module's resources.
+	ResourcesNotCovered,
+	/// The provider asks more than the job's maximum price.
+	PriceAboveMax,
+	/// The provider asks less than the module's price floor.
+	PriceBelowFloor,
+	/// The provider runs as many jobs as its offer allows.
+	CapacityFull,
+	/// The provider lacks a credential the job requires.
+	CredentialMissing,
+	/// The provider's free collateral is below `rho * price`.
+	InsufficientCollateral,
+}
+
+/// What a provider offers a job, as [`check_match`] reads it.
+pub struct ProviderTerms<'a, AccountId, Balance> {
+	pub account: &'a AccountId,
+	pub offer: &'a Offer<Balance>,
+	pub status: ProviderStatus,
+	pub active_jobs: u32,
+	pub free_collateral: Balance,
+}
+
+/// Checks one proposed pair against every rule of a match (design §4), in O(1) apart from
+/// the offer's short lists; returns the price and the collateral to lock. `floor` is the
+/// module's price floor, `rho` the governed collateral ratio and `has_credential` whether the
+/// provider holds a credential now.
+pub fn check_match<AccountId: PartialEq, Balance: AtLeast32BitUnsigned + Copy + Into<u128> + TryFrom<u128>>(
+	job: &Job<AccountId, Balance, impl Copy>,
+	provider: &ProviderTerms<AccountId, Balance>,
+	floor: Balance,
+	rho: polkadot_sdk::sp_runtime::FixedU128,
+	has_credential: impl Fn(&CredentialName) -> bool,
+) -> Result<(Balance, Balance), MatchError> {
+	if provider.status != ProviderStatus::Active {
+		return Err(MatchError::ProviderAway);
+	}
+	if job.target.as_ref().is_some_and(|t| t != provider.account) {
+		return Err(MatchError::NotTargetProvider);
+	}
+	let offer = provider.offer;
+	if !offer.serves(&job.module.name) {
+		return Err(MatchError::ModuleNotServed);
+	}
+	if !offer.covers(&job.resources) {
+		return Err(MatchError::ResourcesNotCovered);
+	}
+	let price = offer.price_for(&job.module.name);
+	if price > job.max_price {
+		return Err(MatchError::PriceAboveMax);
+	}
+	if price < floor {
+		return Err(MatchError::PriceBelowFloor);
+	}
+	if provider.active_jobs >= offer.capacity {
+		return Err(MatchError::CapacityFull);
+	}
+	if !job.credentials.iter().all(&has_credential) {
+		return Err(MatchError::CredentialMissing);
+	}
+	let collateral = crate::economics::collateral_for(price, rho);
+	if provider.free_collateral < collateral {
+		return Err(MatchError::InsufficientCollateral);
+	}
+	Ok((price, collateral))
+}
+
+/// The number of blocks that cover `secs` seconds, rounded up.
+pub fn blocks_for_secs(secs: u32) -> u32 {
+	let ms = secs as u64 * 1_000;
+	ms.div_ceil(crate::SLOT_DURATION_MS) as u32
+}
+
+/// What a job would cost, as `lilypad_estimate` shows it: the cheapest active offer that can
+/// run the module, and the charge at that price.
+#[derive(Clone, PartialEq, Eq, Encode, Decode, TypeInfo, Debug)]
+pub struct PriceEstimate<AccountId, Balance> {
+	/// The module's price floor.
+	pub floor: Balance,
+	/// The cheapest active provider that serves the module and covers its resources, if any.
+	pub cheapest: Option<(AccountId, Balance)>,
+	/// Offers seen that could run it.
+	pub offers: u32,
+	/// What a job at the cheapest price (or the floor, if none) is charged, fees included.
+	pub charge: Charge<Balance>,
+}
+
+polkadot_sdk::sp_api::decl_runtime_apis! {
+	/// Reads of jobs, behind the `lilypad_job`, `lilypad_jobs` and `lilypad_estimate` RPCs.
+	pub trait JobsApi<AccountId, Balance, BlockNumber>
+	where
+		AccountId: Codec,
+		Balance: Codec,
+		BlockNumber: Codec,
+	{
+		/// One job, with its history.
+		fn job(id: JobId) -> Option<Job<AccountId, Balance, BlockNumber>>;
+		/// Up to `limit` (at most [`MAX_JOBS_PAGE`]) jobs `who` created, or runs if `as_provider`,
+		/// after job `start_after`, oldest first.
+		fn jobs_of(
+			who: AccountId,
+			as_provider: bool,
+			start_after: Option<JobId>,
+			limit: u32,
+		) -> Vec<(JobId, Job<AccountId, Balance, BlockNumber>)>;
+		/// What a job on `module` would cost now.
+		fn estimate(module: ModuleRef) -> Option<PriceEstimate<AccountId, Balance>>;
+	}
+}
+
 /// The bytes a provider signs for a result: domain tag, the chain's genesis hash and the
 /// SCALE-encoded manifest.
 pub fn result_signing_payload<Hash: Encode>(
@@ -133,6 +473,127 @@ mod tests {
 		}
 		// A result payload is never a manifest payload of the registry.
 		assert!(!a.starts_with(&crate::registry::MANIFEST_SIGNING_DOMAIN.encode()));
+	}
+
+	fn job(max_price: u128) -> Job<u32, u128, u32> {
+		Job {
+			creator: 1,
+			module: ModuleRef {
+				name: b"echo".to_vec().try_into().unwrap(),
+				version: crate::registry::SemVer::new(1, 0, 0),
+			},
+			module_digest: [0; 32],
+			resources: Resources { cpu_millicores: 1_000, ram_mib: 512, ..Default::default() },
+			timeout_secs: 10,
+			verification: VerificationPolicy::None,
+			inputs: JobInputs::default(),
+			max_price,
+			target: None,
+			credentials: Default::default(),
+			rates: FeeRates { solver: Perbill::zero(), protocol: Perbill::zero() },
+			charge: crate::economics::charge(max_price, FeeRates { solver: Perbill::zero(), protocol: Perbill::zero() }, Perbill::zero()),
+			escrow: max_price,
+			challenge_fee: 0,
+			deposit: 0,
+			match_by: 10,
+			assignment: None,
+			result: None,
+			slash: None,
+			stage: Stage::Submitted,
+			due: Some(11),
+			history: Default::default(),
+		}
+	}
+
+	fn offer(price: u128) -> Offer<u128> {
+		Offer {
+			resources: crate::providers::OfferResources {
+				cpu_millicores: 2_000,
+				ram_mib: 1_024,
+				gpus: Default::default(),
+				disk_mib: 0,
+			},
+			modules: crate::providers::ModuleFilter::All,
+			default_price: price,
+			prices: Default::default(),
+			capacity: 1,
+			credentials: Default::default(),
+			endpoint: b"http://p".to_vec().try_into().unwrap(),
+		}
+	}
+
+	#[test]
+	fn a_match_holds_only_when_every_rule_does() {
+		let rho = polkadot_sdk::sp_runtime::FixedU128::from_rational(5, 2);
+		let o = offer(100);
+		let terms = |offer, active_jobs, free_collateral, status| ProviderTerms {
+			account: &7u32,
+			offer,
+			status,
+			active_jobs,
+			free_collateral,
+		};
+		let ok = terms(&o, 0, 250, ProviderStatus::Active);
+		assert_eq!(check_match(&job(150), &ok, 10, rho, |_| true), Ok((100, 250)));
+		assert_eq!(
+			check_match(&job(150), &terms(&o, 0, 249, ProviderStatus::Active), 10, rho, |_| true),
+			Err(MatchError::InsufficientCollateral)
+		);
+		assert_eq!(
+			check_match(&job(150), &terms(&o, 1, 250, ProviderStatus::Active), 10, rho, |_| true),
+			Err(MatchError::CapacityFull)
+		);
+		assert_eq!(
+			check_match(&job(150), &terms(&o, 0, 250, ProviderStatus::Away), 10, rho, |_| true),
+			Err(MatchError::ProviderAway)
+		);
+		assert_eq!(check_match(&job(99), &ok, 10, rho, |_| true), Err(MatchError::PriceAboveMax));
+		assert_eq!(check_match(&job(150), &ok, 101, rho, |_| true), Err(MatchError::PriceBelowFloor));
+		let mut targeted = job(150);
+		targeted.target = Some(8);
+		assert_eq!(check_match(&targeted, &ok, 10, rho, |_| true), Err(MatchError::NotTargetProvider));
+		let mut needs = job(150);
+		needs.credentials = vec![b"kyc:basic".to_vec().try_into().unwrap()].try_into().unwrap();
+		assert_eq!(check_match(&needs, &ok, 10, rho, |_| false), Err(MatchError::CredentialMissing));
+		assert_eq!(check_match(&needs, &ok, 10, rho, |_| true), Ok((100, 250)));
+		let mut big = job(150);
+		big.resources.ram_mib = 2_048;
+		assert_eq!(check_match(&big, &ok, 10, rho, |_| true), Err(MatchError::ResourcesNotCovered));
+		let mut other = offer(100);
+		other.modules = crate::providers::ModuleFilter::Only(
+			vec![b"cowsay".to_vec().try_into().unwrap()].try_into().unwrap(),
+		);
+		assert_eq!(
+			check_match(&job(150), &terms(&other, 0, 250, ProviderStatus::Active), 10, rho, |_| true),
+			Err(MatchError::ModuleNotServed)
+		);
+	}
+
+	#[test]
+	fn module_timeouts_round_up_to_whole_blocks() {
+		assert_eq!(blocks_for_secs(0), 0);
+		assert_eq!(blocks_for_secs(1), 1);
+		assert_eq!(blocks_for_secs(2), 1);
+		assert_eq!(blocks_for_secs(3), 2);
+		assert_eq!(blocks_for_secs(86_400), 43_200);
+	}
+
+	#[test]
+	fn the_input_digest_changes_with_every_byte_of_input() {
+		let a = JobInputs {
+			params: vec![(b"Message".to_vec().try_into().unwrap(), b"hi".to_vec().try_into().unwrap())]
+				.try_into()
+				.unwrap(),
+			blob: None,
+		};
+		let mut b = a.clone();
+		b.params[0].1 = b"ho".to_vec().try_into().unwrap();
+		let mut c = a.clone();
+		c.blob = Some([1; 32]);
+		assert_ne!(input_digest(&a), input_digest(&b));
+		assert_ne!(input_digest(&a), input_digest(&c));
+		assert_eq!(input_digest(&a), input_digest(&a.clone()));
+		assert_eq!(a.inline_len(), 2);
 	}
 
 	#[test]

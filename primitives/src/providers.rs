@@ -260,8 +260,21 @@ pub struct OfferFilter {
 	pub active_only: bool,
 }
 
-/// What the jobs pallet needs from the providers pallet.
+/// A provider as a match reads it.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct ProviderView<Balance> {
+	pub offer: Offer<Balance>,
+	pub status: ProviderStatus,
+	pub active_jobs: u32,
+}
+
+/// What the jobs pallet needs from the providers pallet: reading offers, counting running jobs,
+/// and locking, unlocking and slashing the collateral they use.
 pub trait ProviderLedger<AccountId, Balance> {
+	/// `who`'s offer, status and running jobs, if it has an offer.
+	fn provider(who: &AccountId) -> Option<ProviderView<Balance>>;
+	/// The part of `who`'s bond of `kind` that is bonded and not in use.
+	fn free_bond(who: &AccountId, kind: BondKind) -> Balance;
 	/// Locks `amount` of `who`'s bond of `kind` for a running job.
 	fn lock_bond(
 		who: &AccountId,
@@ -270,6 +283,25 @@ pub trait ProviderLedger<AccountId, Balance> {
 	) -> polkadot_sdk::sp_runtime::DispatchResult;
 	/// Unlocks what [`Self::lock_bond`] locked.
 	fn unlock_bond(who: &AccountId, kind: BondKind, amount: Balance);
+	/// Moves up to `amount` of `who`'s bond of `kind`, locked part first, to `to`; returns
+	/// what moved. The bond shrinks by it: this is how collateral and stakes are slashed.
+	fn slash_bond(who: &AccountId, kind: BondKind, amount: Balance, to: &AccountId) -> Balance;
+	/// Counts one more running job on `who`'s offer; refused at capacity.
+	fn start_job(who: &AccountId) -> polkadot_sdk::sp_runtime::DispatchResult;
+	/// Counts one running job of `who`'s as ended.
+	fn end_job(who: &AccountId);
+	/// Up to `limit` providers with their offers, for read-only estimates off chain.
+	fn offers(limit: u32) -> Vec<(AccountId, ProviderView<Balance>)>;
+	/// The part of `who`'s bond of `kind` that running jobs lock, for invariant checks.
+	fn bond_in_use(who: &AccountId, kind: BondKind) -> Balance;
+
+	/// Registers `who` as an active provider with `offer` and bonds `bond` as its collateral,
+	/// for benchmarks of the jobs pallet.
+	#[cfg(feature = "runtime-benchmarks")]
+	fn set_up_provider(who: &AccountId, offer: Offer<Balance>, bond: Balance);
+	/// Bonds `amount` as `who`'s stake of `kind`, for benchmarks.
+	#[cfg(feature = "runtime-benchmarks")]
+	fn set_up_bond(who: &AccountId, kind: BondKind, amount: Balance);
 }
 
 polkadot_sdk::sp_api::decl_runtime_apis! {

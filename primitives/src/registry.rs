@@ -116,6 +116,17 @@ pub enum Artifact {
 	},
 }
 
+impl Artifact {
+	/// The digest a result names for the module it ran: the WASM file's, or the image
+	/// tarball's.
+	pub fn content_digest(&self) -> Digest {
+		match self {
+			Artifact::Docker { archive_digest, .. } => *archive_digest,
+			Artifact::Wasm { digest, .. } => *digest,
+		}
+	}
+}
+
 /// The type an input value must parse as.
 #[derive(
 	Clone,
@@ -311,6 +322,12 @@ pub trait ModuleRegistry<AccountId, Balance, BlockNumber> {
 	/// Who earns what from a job of `price` on `module`: its owner, then up the lineage, each
 	/// owner's royalty cut so that the total stays within the registry's cap.
 	fn royalties(module: &ModuleRef, price: Balance) -> Vec<(AccountId, Balance)>;
+
+	/// Publishes a chain of `depth + 1` versions owned by `owner`, each forking the one before
+	/// and each with a royalty, the last with the largest input schema (all parameters
+	/// optional text), for benchmarks of the jobs pallet. Returns the last.
+	#[cfg(feature = "runtime-benchmarks")]
+	fn set_up_lineage(owner: &AccountId, depth: u32) -> ModuleRef;
 }
 
 polkadot_sdk::sp_api::decl_runtime_apis! {

@@ -276,6 +276,32 @@ impl_runtime_apis! {
 		}
 	}
 
+	impl lilypad_primitives::jobs::JobsApi<Block, AccountId, Balance, BlockNumber> for Runtime {
+		fn job(
+			id: lilypad_primitives::jobs::JobId,
+		) -> Option<lilypad_primitives::jobs::Job<AccountId, Balance, BlockNumber>> {
+			Jobs::job(id)
+		}
+
+		fn jobs_of(
+			who: AccountId,
+			as_provider: bool,
+			start_after: Option<lilypad_primitives::jobs::JobId>,
+			limit: u32,
+		) -> Vec<(
+			lilypad_primitives::jobs::JobId,
+			lilypad_primitives::jobs::Job<AccountId, Balance, BlockNumber>,
+		)> {
+			Jobs::jobs_of(who, as_provider, start_after, limit)
+		}
+
+		fn estimate(
+			module: lilypad_primitives::registry::ModuleRef,
+		) -> Option<lilypad_primitives::jobs::PriceEstimate<AccountId, Balance>> {
+			Jobs::estimate(module)
+		}
+	}
+
 	#[cfg(feature = "runtime-benchmarks")]
 	impl polkadot_sdk::frame_benchmarking::Benchmark<Block> for Runtime {
 		fn benchmark_metadata(extra: bool) -> (

@@ -22,6 +22,7 @@ polkadot_sdk::frame_benchmarking::define_benchmarks!(
 	[pallet_halo, Identity]
 	[pallet_registry, Registry]
 	[pallet_providers, Providers]
+	[pallet_jobs, Jobs]
 );
 
 pub mod apis;
@@ -70,7 +71,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	impl_name: Cow::Borrowed("lilypad"),
 	authoring_version: 1,
 	// Bump on every change to the runtime's logic; governance upgrades check it.
-	spec_version: 102,
+	spec_version: 103,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 1,
@@ -184,4 +185,7 @@ mod runtime {
 	// Offers, heartbeats and bonds.
 	#[runtime::pallet_index(13)]
 	pub type Providers = pallet_providers;
+	// Ophir: jobs, escrow and settlement.
+	#[runtime::pallet_index(14)]
+	pub type Jobs = pallet_jobs;
 }

@@ -33,7 +33,8 @@
 extern crate alloc;
 
 pub use lilypad_primitives::providers::{
-	BondInfo, BondKind, Offer, OfferFilter, ProviderInfo, ProviderLedger, ProviderStatus, Unlocking,
+	BondInfo, BondKind, Offer, OfferFilter, ProviderInfo, ProviderLedger, ProviderStatus,
+	ProviderView, Unlocking,
 };
 pub use pallet::*;
 pub use weights::WeightInfo;
@@ -60,7 +61,7 @@ pub mod pallet {
 		pallet_prelude::*,
 		traits::{
 			fungible::{Inspect, Mutate, MutateHold},
-			tokens::Precision,
+			tokens::{Fortitude, Precision, Restriction},
 		},
 	};
 	use frame_system::pallet_prelude::*;
@@ -240,6 +241,8 @@ pub mod pallet {
 		},
 		/// `who` got `amount` of unbonded LILY back.
 		Withdrawn { who: T::AccountId, kind: BondKind, amount: BalanceOf<T> },
+		/// `amount` of `who`'s bond of `kind` was slashed.
+		Slashed { who: T::AccountId, kind: BondKind, amount: BalanceOf<T> },
 	}
 
 	#[pallet::error]
@@ -284,6 +287,8 @@ pub mod pallet {
 		TooManyUnlockingChunks,
 		/// Nothing unbonded has reached its unlock block.
 		NothingToWithdraw,
+		/// The provider runs as many jobs as its offer allows.
+		AtCapacity,
 	}
 
 	impl<T> From<OfferError> for Error<T> {
@@ -703,6 +708,20 @@ pub mod pallet {
 	}
 
 	impl<T: Config> ProviderLedger<T::AccountId, BalanceOf<T>> for Pallet<T> {
+		fn provider(who: &T::AccountId) -> Option<ProviderView<BalanceOf<T>>> {
+			Offers::<T>::get(who).map(|r| ProviderView {
+				offer: r.offer,
+				status: r.status,
+				active_jobs: r.active_jobs,
+			})
+		}
+
+		fn free_bond(who: &T::AccountId, kind: BondKind) -> BalanceOf<T> {
+			Bonds::<T>::get(who, kind)
+				.map(|b| b.bonded.saturating_sub(b.in_use))
+				.unwrap_or_default()
+		}
+
 		fn lock_bond(who: &T::AccountId, kind: BondKind, amount: BalanceOf<T>) -> DispatchResult {
 			Bonds::<T>::try_mutate(who, kind, |bond| {
 				let bond = bond.as_mut().ok_or(Error::<T>::InsufficientBond)?;
@@ -718,6 +737,95 @@ pub mod pallet {
 				if let Some(bond) = bond {
 					bond.in_use.saturating_reduce(amount);
 				}
+			});
+		}
+
+		fn slash_bond(
+			who: &T::AccountId,
+			kind: BondKind,
+			amount: BalanceOf<T>,
+			to: &T::AccountId,
+		) -> BalanceOf<T> {
+			let Some(mut bond) = Bonds::<T>::get(who, kind) else { return Zero::zero() };
+			let amount = amount.min(bond.bonded);
+			let moved = T::Currency::transfer_on_hold(
+				&HoldReason::of(kind).into(),
+				who,
+				to,
+				amount,
+				Precision::BestEffort,
+				Restriction::Free,
+				Fortitude::Force,
+			)
+			.unwrap_or_default();
+			bond.bonded.saturating_reduce(moved);
+			bond.in_use = bond.in_use.saturating_sub(moved).min(bond.bonded);
+			if bond.is_empty() {
+				Bonds::<T>::remove(who, kind);
+			} else {
+				Bonds::<T>::insert(who, kind, bond);
+			}
+			if !moved.is_zero() {
+				Self::deposit_event(Event::Slashed { who: who.clone(), kind, amount: moved });
+			}
+			moved
+		}
+
+		fn start_job(who: &T::AccountId) -> DispatchResult {
+			Offers::<T>::try_mutate(who, |record| {
+				let record = record.as_mut().ok_or(Error::<T>::NotRegistered)?;
+				ensure!(record.active_jobs < record.offer.capacity, Error::<T>::AtCapacity);
+				record.active_jobs.saturating_inc();
+				Ok(())
+			})
+		}
+
+		fn end_job(who: &T::AccountId) {
+			Offers::<T>::mutate(who, |record| {
+				if let Some(record) = record {
+					record.active_jobs.saturating_dec();
+				}
+			});
+		}
+
+		fn offers(limit: u32) -> Vec<(T::AccountId, ProviderView<BalanceOf<T>>)> {
+			Offers::<T>::iter()
+				.take(limit as usize)
+				.map(|(who, r)| {
+					(who, ProviderView { offer: r.offer, status: r.status, active_jobs: r.active_jobs })
+				})
+				.collect()
+		}
+
+		fn bond_in_use(who: &T::AccountId, kind: BondKind) -> BalanceOf<T> {
+			Bonds::<T>::get(who, kind).map(|b| b.in_use).unwrap_or_default()
+		}
+
+		#[cfg(feature = "runtime-benchmarks")]
+		fn set_up_provider(who: &T::AccountId, offer: OfferOf<T>, bond: BalanceOf<T>) {
+			let now = frame_system::Pallet::<T>::block_number();
+			let check_at = Self::schedule_check(who, now, Self::heartbeat_period())
+				.expect("benchmarks queue few checks; qed");
+			Offers::<T>::insert(
+				who,
+				ProviderRecord {
+					offer,
+					status: ProviderStatus::Active,
+					registered_at: now,
+					last_heartbeat: now,
+					check_at,
+					active_jobs: 0,
+				},
+			);
+			Self::set_up_bond(who, BondKind::Provider, bond);
+		}
+
+		#[cfg(feature = "runtime-benchmarks")]
+		fn set_up_bond(who: &T::AccountId, kind: BondKind, amount: BalanceOf<T>) {
+			T::Currency::hold(&HoldReason::of(kind).into(), who, amount)
+				.expect("benchmarks fund their accounts; qed");
+			Bonds::<T>::mutate(who, kind, |bond| {
+				bond.get_or_insert_with(Default::default).bonded.saturating_accrue(amount)
 			});
 		}
 	}

@@ -756,5 +756,77 @@ pub mod pallet {
 			let amounts = royalty_split(price, &shares, Pallet::<T>::royalty_cap());
 			payees.into_iter().zip(amounts).filter(|(_, a)| !a.is_zero()).collect()
 		}
+
+		#[cfg(feature = "runtime-benchmarks")]
+		fn set_up_lineage(owner: &T::AccountId, depth: u32) -> ModuleRef {
+			use lilypad_primitives::registry::{
+				Delivery, ParamType, Resources, MAX_INPUT_PARAMS, MAX_PARAM_DEFAULT_LEN,
+			};
+			let version = SemVer::new(1, 0, 0);
+			let mut parent: Option<ModuleRef> = None;
+			for level in 0..=depth {
+				let name: ModuleName = alloc::format!("lineage-{level}")
+					.into_bytes()
+					.try_into()
+					.expect("short names; qed");
+				let inputs: Vec<InputParam> = (0..MAX_INPUT_PARAMS)
+					.map(|i| InputParam {
+						name: alloc::format!("P{i}").into_bytes().try_into().expect("short; qed"),
+						kind: ParamType::Text,
+						default: Some(
+							alloc::vec![b'x'; MAX_PARAM_DEFAULT_LEN as usize]
+								.try_into()
+								.expect("fits; qed"),
+						),
+						required: false,
+						delivery: Delivery::Env,
+					})
+					.collect();
+				let manifest = VersionManifest {
+					module: name.clone(),
+					version,
+					artifact: Artifact::Wasm { digest: [level as u8; 32], size: 1 },
+					inputs: inputs.try_into().expect("MAX_INPUT_PARAMS of them; qed"),
+					resources: Resources {
+						cpu_millicores: 1_000,
+						ram_mib: 256,
+						gpus: 0,
+						vram_mib: 0,
+						disk_mib: 0,
+					},
+					timeout_secs: 60,
+					price_floor: Zero::zero(),
+					royalty: Perbill::from_percent(1),
+					verification: VerificationPolicy::None,
+					parent: parent.clone(),
+				};
+				Modules::<T>::insert(
+					&name,
+					ModuleDetails {
+						owner: owner.clone(),
+						deposit: Zero::zero(),
+						versions: alloc::vec![version].try_into().expect("one fits; qed"),
+					},
+				);
+				Versions::<T>::insert(
+					&name,
+					version,
+					VersionRecord {
+						price_floor: Zero::zero(),
+						manifest,
+						publisher: owner.clone(),
+						signature: sr25519::Signature::from_raw([0; 64]),
+						published_at: frame_system::Pallet::<T>::block_number(),
+						deprecated: false,
+						depth: level,
+						lineage_royalty: Perbill::from_percent(level + 1),
+						active_jobs: 0,
+						forks: 0,
+					},
+				);
+				parent = Some(ModuleRef { name, version });
+			}
+			parent.expect("at least one level; qed")
+		}
 	}
 }

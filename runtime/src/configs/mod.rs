@@ -314,6 +314,9 @@ pub mod dynamic_params {
 		/// ... and reputation (`b`).
 		#[codec(index = 20)]
 		pub static RankingReputationExponent: FixedU128 = FixedU128::one();
+		/// Blocks a provider has beyond a module's timeout to fetch it, run it and report.
+		#[codec(index = 21)]
+		pub static ExecutionGrace: BlockNumber = 5 * lilypad_primitives::MINUTES;
 	}
 }
 
@@ -349,4 +352,49 @@ impl pallet_providers::Config for Runtime {
 	/// A heartbeat check costs a read and at most a write: 256 fit easily in a block.
 	type MaxChecksPerBlock = ConstU32<256>;
 	type WeightInfo = pallet_providers::weights::SubstrateWeight<Runtime>;
+}
+
+parameter_types! {
+	/// A job record is up to ~7 KiB (inline inputs, result manifest): 0.01 LILY holds it.
+	pub const JobDeposit: Balance = 10 * MILLI_LILY;
+	/// A finished job stays readable for a day (clients poll it), then its deposit returns.
+	pub const JobRetention: BlockNumber = lilypad_primitives::DAYS;
+	/// Mediation has a day; past it the result stands and the challenge fee is returned.
+	pub const MediationTimeout: BlockNumber = lilypad_primitives::DAYS;
+}
+
+impl pallet_jobs::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Registry = Registry;
+	type Providers = Providers;
+	type Identity = Identity;
+	/// Result keys are sr25519 keys; their accounts are the chain's ordinary accounts.
+	type ResultSigner = polkadot_sdk::sp_runtime::MultiSigner;
+	/// Root (sudo on dev) until mediation and governance land.
+	type MediationOrigin = frame_system::EnsureRoot<AccountId>;
+	type SlashCancelOrigin = frame_system::EnsureRoot<AccountId>;
+	type Treasury = TreasuryAccount;
+	type RewardsPool = RewardsPoolAccount;
+	type SolverFee = dynamic_params::protocol::SolverFee;
+	type ProtocolFee = dynamic_params::protocol::ProtocolFee;
+	type ProtocolFeeToRewards = dynamic_params::protocol::ProtocolFeeToRewards;
+	type CollateralRatio = dynamic_params::protocol::CollateralRatio;
+	type MatchTimeout = dynamic_params::protocol::MatchTimeout;
+	type ExecutionGrace = dynamic_params::protocol::ExecutionGrace;
+	type ChallengeWindow = dynamic_params::protocol::ChallengeWindow;
+	type AppealWindow = dynamic_params::protocol::AppealWindow;
+	type InvalidMatchPenalty = dynamic_params::protocol::InvalidMatchPenalty;
+	type ChallengeFee = dynamic_params::protocol::ChallengeFee;
+	type JobDeposit = JobDeposit;
+	type Retention = JobRetention;
+	type MediationTimeout = MediationTimeout;
+	/// 4 KiB inline; larger inputs go by digest.
+	type MaxInlineInput = ConstU32<4_096>;
+	/// A solver round's worth of pairs per call.
+	type MaxBatch = ConstU32<64>;
+	/// Each step is a settlement at most: 128 fit well inside a block (see BENCHMARKS.md).
+	type MaxDuePerBlock = ConstU32<128>;
+	type WeightInfo = pallet_jobs::weights::SubstrateWeight<Runtime>;
 }

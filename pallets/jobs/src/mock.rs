@@ -1,0 +1,254 @@
+//! A runtime with balances, Halo, the registry, the providers pallet and the jobs pallet, for
+//! unit and property tests: the real pallets around the jobs pallet, not mocks of them.
+use crate as pallet_jobs;
+use polkadot_sdk::{
+	frame_support::{
+		derive_impl, parameter_types,
+		traits::{fungible::Inspect, Hooks},
+	},
+	frame_system::{self, EnsureRoot},
+	pallet_balances,
+	sp_core::{sr25519, Pair},
+	sp_keystore::{testing::MemoryKeystore, KeystoreExt},
+	sp_runtime::{traits::IdentityLookup, AccountId32, BuildStorage, FixedU128, MultiSigner, Perbill},
+};
+
+type Block = frame_system::mocking::MockBlock<Test>;
+pub type Balance = u64;
+pub type AccountId = AccountId32;
+
+#[frame_support::runtime]
+mod runtime {
+	#[runtime::runtime]
+	#[runtime::derive(
+		RuntimeCall,
+		RuntimeEvent,
+		RuntimeError,
+		RuntimeOrigin,
+		RuntimeFreezeReason,
+		RuntimeHoldReason,
+		RuntimeSlashReason,
+		RuntimeLockId,
+		RuntimeTask,
+		RuntimeViewFunction
+	)]
+	pub struct Test;
+
+	#[runtime::pallet_index(0)]
+	pub type System = frame_system;
+	#[runtime::pallet_index(1)]
+	pub type Balances = pallet_balances;
+	#[runtime::pallet_index(2)]
+	pub type Halo = pallet_halo;
+	#[runtime::pallet_index(3)]
+	pub type Registry = pallet_registry;
+	#[runtime::pallet_index(4)]
+	pub type Providers = pallet_providers;
+	#[runtime::pallet_index(5)]
+	pub type Ophir = pallet_jobs;
+}
+
+use polkadot_sdk::frame_support;
+
+#[derive_impl(frame_system::config_preludes::TestDefaultConfig)]
+impl frame_system::Config for Test {
+	type Block = Block;
+	type AccountId = AccountId;
+	type Lookup = IdentityLookup<AccountId>;
+	type AccountData = pallet_balances::AccountData<Balance>;
+}
+
+pub const ED: Balance = 1;
+
+parameter_types! {
+	pub const ExistentialDeposit: Balance = ED;
+}
+
+#[derive_impl(pallet_balances::config_preludes::TestDefaultConfig)]
+impl pallet_balances::Config for Test {
+	type Balance = Balance;
+	type AccountStore = System;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type ExistentialDeposit = ExistentialDeposit;
+}
+
+parameter_types! {
+	pub const MaxIssuers: u32 = 4;
+	pub const MaxCredentials: u32 = 4;
+	pub const MaxDelegates: u32 = 4;
+}
+
+impl pallet_halo::Config for Test {
+	type RuntimeEvent = RuntimeEvent;
+	type IssuerOrigin = EnsureRoot<AccountId>;
+	type MaxIssuers = MaxIssuers;
+	type MaxCredentials = MaxCredentials;
+	type MaxDelegates = MaxDelegates;
+	type WeightInfo = ();
+}
+
+parameter_types! {
+	pub const ModuleDeposit: Balance = 10;
+	pub const VersionDeposit: Balance = 1;
+	pub const MaxVersions: u32 = 4;
+	pub const MaxLineageDepth: u32 = 2;
+	pub const MaxRoyalty: Perbill = Perbill::from_percent(20);
+	pub static RoyaltyCap: Perbill = Perbill::from_percent(20);
+	pub const MaxTimeoutSecs: u32 = 3_600;
+}
+
+impl pallet_registry::Config for Test {
+	type RuntimeEvent = RuntimeEvent;
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Identity = Halo;
+	type ManifestSigner = MultiSigner;
+	type ModuleDeposit = ModuleDeposit;
+	type VersionDeposit = VersionDeposit;
+	type MaxVersions = MaxVersions;
+	type MaxLineageDepth = MaxLineageDepth;
+	type MaxRoyalty = MaxRoyalty;
+	type RoyaltyCap = RoyaltyCap;
+	type MaxTimeoutSecs = MaxTimeoutSecs;
+	type WeightInfo = ();
+}
+
+parameter_types! {
+	pub static HeartbeatPeriod: u32 = 1_000;
+	pub const UnbondingDelay: u32 = 5;
+	pub const MaxUnlocking: u32 = 4;
+	pub const MaxChecksPerBlock: u32 = 64;
+}
+
+impl pallet_providers::Config for Test {
+	type RuntimeEvent = RuntimeEvent;
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Identity = Halo;
+	type HeartbeatPeriod = HeartbeatPeriod;
+	type UnbondingDelay = UnbondingDelay;
+	type MaxUnlocking = MaxUnlocking;
+	type MaxChecksPerBlock = MaxChecksPerBlock;
+	type WeightInfo = ();
+}
+
+pub const TREASURY: u8 = 200;
+pub const REWARDS: u8 = 201;
+pub const JOB_DEPOSIT: Balance = 5;
+pub const RETENTION: u64 = 20;
+pub const MEDIATION_TIMEOUT: u64 = 30;
+pub const MAX_DUE: u32 = 4;
+
+parameter_types! {
+	pub TreasuryAccount: AccountId = account(TREASURY);
+	pub RewardsAccount: AccountId = account(REWARDS);
+	/// Governed in the runtime; tests change them with `set`.
+	pub static SolverFee: Perbill = Perbill::from_percent(2);
+	pub static ProtocolFee: Perbill = Perbill::from_percent(4);
+	pub static ProtocolFeeToRewards: Perbill = Perbill::from_percent(50);
+	pub static CollateralRatio: FixedU128 = FixedU128::from_rational(5, 2);
+	pub static MatchTimeout: u32 = 50;
+	pub static ExecutionGrace: u32 = 3;
+	pub static ChallengeWindow: u32 = 5;
+	pub static AppealWindow: u32 = 10;
+	pub static InvalidMatchPenalty: Balance = 7;
+	pub static ChallengeFee: Balance = 11;
+	pub const JobDeposit: Balance = JOB_DEPOSIT;
+	pub const Retention: u64 = RETENTION;
+	pub const MediationTimeout: u64 = MEDIATION_TIMEOUT;
+	pub const MaxInlineInput: u32 = 64;
+	pub const MaxBatch: u32 = 8;
+	pub const MaxDuePerBlock: u32 = MAX_DUE;
+}
+
+impl pallet_jobs::Config for Test {
+	type RuntimeEvent = RuntimeEvent;
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Registry = Registry;
+	type Providers = Providers;
+	type Identity = Halo;
+	type ResultSigner = MultiSigner;
+	type MediationOrigin = EnsureRoot<AccountId>;
+	type SlashCancelOrigin = EnsureRoot<AccountId>;
+	type Treasury = TreasuryAccount;
+	type RewardsPool = RewardsAccount;
+	type SolverFee = SolverFee;
+	type ProtocolFee = ProtocolFee;
+	type ProtocolFeeToRewards = ProtocolFeeToRewards;
+	type CollateralRatio = CollateralRatio;
+	type MatchTimeout = MatchTimeout;
+	type ExecutionGrace = ExecutionGrace;
+	type ChallengeWindow = ChallengeWindow;
+	type AppealWindow = AppealWindow;
+	type InvalidMatchPenalty = InvalidMatchPenalty;
+	type ChallengeFee = ChallengeFee;
+	type JobDeposit = JobDeposit;
+	type Retention = Retention;
+	type MediationTimeout = MediationTimeout;
+	type MaxInlineInput = MaxInlineInput;
+	type MaxBatch = MaxBatch;
+	type MaxDuePerBlock = MaxDuePerBlock;
+	type WeightInfo = ();
+}
+
+pub fn key(n: u8) -> sr25519::Pair {
+	sr25519::Pair::from_seed(&[n; 32])
+}
+
+pub fn account(n: u8) -> AccountId {
+	AccountId::from(key(n).public())
+}
+
+/// The cast: a module owner, a job creator, two providers, a solver, and spares.
+pub const OWNER: u8 = 1;
+pub const CREATOR: u8 = 2;
+pub const PROVIDER: u8 = 3;
+pub const PROVIDER2: u8 = 4;
+pub const SOLVER: u8 = 5;
+pub const CREATOR2: u8 = 6;
+pub const ENDOWMENT: Balance = 100_000;
+
+/// Every endowed account, the treasury and the rewards pool included.
+pub fn endowed() -> Vec<u8> {
+	vec![OWNER, CREATOR, PROVIDER, PROVIDER2, SOLVER, CREATOR2, TREASURY, REWARDS]
+}
+
+pub fn new_test_ext() -> polkadot_sdk::sp_io::TestExternalities {
+	let storage = RuntimeGenesisConfig {
+		balances: pallet_balances::GenesisConfig {
+			balances: endowed().into_iter().map(|n| (account(n), ENDOWMENT)).collect(),
+			..Default::default()
+		},
+		..Default::default()
+	}
+	.build_storage()
+	.unwrap();
+	let mut ext: polkadot_sdk::sp_io::TestExternalities = storage.into();
+	ext.register_extension(KeystoreExt::new(MemoryKeystore::new()));
+	ext.execute_with(|| System::set_block_number(1));
+	ext
+}
+
+/// The total issuance at genesis: nothing may create or destroy any of it.
+pub fn issuance() -> Balance {
+	ENDOWMENT * endowed().len() as Balance
+}
+
+/// Checks the jobs pallet's invariants and that the supply is unchanged.
+pub fn check_invariants() {
+	Ophir::do_try_state().expect("jobs invariants");
+	assert_eq!(<Balances as Inspect<AccountId>>::total_issuance(), issuance());
+}
+
+/// Advances to block `n`, running the hooks of providers and jobs at each block, and checks
+/// the invariants after each.
+pub fn run_to(n: u64) {
+	while System::block_number() < n {
+		let next = System::block_number() + 1;
+		System::set_block_number(next);
+		Providers::on_initialize(next);
+		Ophir::on_initialize(next);
+		check_invariants();
+	}
+}

@@ -1,0 +1,968 @@
+//! One test per transition and per error of the jobs pallet, balances checked to the unit;
+//! then a property test over random sequences of every call.
+use crate::{mock::*, *};
+use lilypad_primitives::{
+	identity::{CredentialName, Role},
+	jobs::{input_digest, ExitStatus, Usage},
+	providers::{BondKind, Gpu, ModuleFilter, OfferResources},
+	registry::{
+		Artifact, Delivery, InputParam, ModuleName, ModuleRef, ParamType, Resources, SemVer,
+		VerificationPolicy, VersionManifest,
+	},
+};
+use polkadot_sdk::{
+	frame_support::{
+		assert_noop, assert_ok,
+		traits::fungible::{Inspect, InspectHold},
+	},
+	sp_core::{sr25519, Pair},
+	sp_runtime::{DispatchError, Perbill},
+};
+
+type Offer = lilypad_primitives::providers::Offer<Balance>;
+
+const MODULE: &str = "echo";
+const MAX_PRICE: Balance = 200;
+const ASK: Balance = 100;
+const BOND: Balance = 1_000;
+const STAKE: Balance = 50;
+/// The module's artifact digest.
+const DIGEST: [u8; 32] = [7; 32];
+/// Its timeout: 4 s, two blocks.
+const TIMEOUT_SECS: u32 = 4;
+
+fn name(s: &str) -> ModuleName {
+	s.as_bytes().to_vec().try_into().unwrap()
+}
+
+fn module() -> ModuleRef {
+	ModuleRef { name: name(MODULE), version: SemVer::new(1, 0, 0) }
+}
+
+fn signed(n: u8) -> RuntimeOrigin {
+	RuntimeOrigin::signed(account(n))
+}
+
+fn param(n: &str, kind: ParamType, required: bool) -> InputParam {
+	InputParam {
+		name: n.as_bytes().to_vec().try_into().unwrap(),
+		kind,
+		default: None,
+		required,
+		delivery: Delivery::Env,
+	}
+}
+
+fn manifest(module: &str, royalty: u32, parent: Option<ModuleRef>) -> VersionManifest<Balance> {
+	VersionManifest {
+		module: name(module),
+		version: SemVer::new(1, 0, 0),
+		artifact: Artifact::Wasm { digest: DIGEST, size: 1_234 },
+		inputs: vec![param("Message", ParamType::Text, true), param("Count", ParamType::Integer, false)]
+			.try_into()
+			.unwrap(),
+		resources: Resources { cpu_millicores: 500, ram_mib: 64, ..Default::default() },
+		timeout_secs: TIMEOUT_SECS,
+		price_floor: 10,
+		royalty: Perbill::from_percent(royalty),
+		verification: VerificationPolicy::Sampled { p: Perbill::from_percent(10) },
+		parent,
+	}
+}
+
+fn publish(owner: u8, m: VersionManifest<Balance>) {
+	let _ = Halo::register_role(signed(owner), Role::ModuleProvider);
+	assert_ok!(Registry::publish_module(signed(owner), m.module.clone()));
+	let sig = key(owner).sign(&Registry::signing_payload(&m));
+	assert_ok!(Registry::publish_version(signed(owner), m, key(owner).public(), sig));
+}
+
+fn offer(price: Balance, capacity: u32) -> Offer {
+	Offer {
+		resources: OfferResources {
+			cpu_millicores: 4_000,
+			ram_mib: 8_192,
+			gpus: vec![Gpu { model: b"RTX 4090".to_vec().try_into().unwrap(), vram_mib: 24_576 }]
+				.try_into()
+				.unwrap(),
+			disk_mib: 10_000,
+		},
+		modules: ModuleFilter::All,
+		default_price: price,
+		prices: Default::default(),
+		capacity,
+		credentials: Default::default(),
+		endpoint: b"http://provider.example".to_vec().try_into().unwrap(),
+	}
+}
+
+fn make_provider(n: u8, price: Balance, bond: Balance) {
+	assert_ok!(Halo::register_role(signed(n), Role::ResourceProvider));
+	assert_ok!(Providers::register_provider(signed(n), offer(price, 2)));
+	if bond > 0 {
+		assert_ok!(Providers::bond(signed(n), BondKind::Provider, bond));
+	}
+}
+
+/// The module (10 % royalty to its owner), a job creator, two providers asking [`ASK`] with
+/// [`BOND`] each, and a solver staking [`STAKE`].
+fn world() {
+	publish(OWNER, manifest(MODULE, 10, None));
+	for c in [CREATOR, CREATOR2] {
+		assert_ok!(Halo::register_role(signed(c), Role::JobCreator));
+	}
+	make_provider(PROVIDER, ASK, BOND);
+	make_provider(PROVIDER2, ASK, BOND);
+	assert_ok!(Halo::register_role(signed(SOLVER), Role::Solver));
+	assert_ok!(Providers::bond(signed(SOLVER), BondKind::Solver, STAKE));
+}
+
+fn inputs(message: &str) -> JobInputs {
+	JobInputs {
+		params: vec![(b"Message".to_vec().try_into().unwrap(), message.as_bytes().to_vec().try_into().unwrap())]
+			.try_into()
+			.unwrap(),
+		blob: None,
+	}
+}
+
+fn submit_with(
+	creator: u8,
+	max_price: Balance,
+	options: OptionsOf<Test>,
+) -> Result<JobId, DispatchError> {
+	let id = NextJobId::<Test>::get();
+	let deadline = System::block_number() + 10;
+	Ophir::submit_job(signed(creator), module(), inputs("hi"), max_price, deadline, options)?;
+	Ok(id)
+}
+
+fn submit() -> JobId {
+	submit_with(CREATOR, MAX_PRICE, Default::default()).unwrap()
+}
+
+fn batch(pairs: &[(JobId, u8)]) -> BatchOf<Test> {
+	pairs.iter().map(|(j, p)| (*j, account(*p))).collect::<Vec<_>>().try_into().unwrap()
+}
+
+fn propose(pairs: &[(JobId, u8)]) {
+	assert_ok!(Ophir::propose_match(signed(SOLVER), batch(pairs)));
+}
+
+fn result_for(job: JobId, exit: ExitStatus) -> ResultManifest {
+	ResultManifest {
+		job,
+		module_digest: DIGEST,
+		input_digest: input_digest(&Jobs::<Test>::get(job).unwrap().inputs),
+		output_digest: [9; 32],
+		stdout_digest: [10; 32],
+		stderr_digest: [11; 32],
+		exit,
+		usage: Usage { wall_ms: 1_500, cpu_ms: 1_000, peak_ram_mib: 20, gpu_ms: 0 },
+	}
+}
+
+fn sign(signer: u8, m: &ResultManifest) -> sr25519::Signature {
+	key(signer).sign(&Ophir::result_payload(m))
+}
+
+fn submit_result(provider: u8, m: ResultManifest) -> DispatchResult {
+	let sig = sign(provider, &m);
+	Ophir::submit_result(signed(provider), m.job, m, key(provider).public(), sig)
+}
+
+fn free(n: u8) -> Balance {
+	Balances::balance(&account(n))
+}
+
+fn on_hold(reason: HoldReason, n: u8) -> Balance {
+	Balances::balance_on_hold(&reason.into(), &account(n))
+}
+
+fn bond(n: u8, kind: BondKind) -> (Balance, Balance) {
+	pallet_providers::Bonds::<Test>::get(account(n), kind)
+		.map(|b| (b.bonded, b.in_use))
+		.unwrap_or_default()
+}
+
+fn stage(job: JobId) -> Stage {
+	Jobs::<Test>::get(job).unwrap().stage
+}
+
+fn active_jobs(n: u8) -> u32 {
+	pallet_providers::Offers::<Test>::get(account(n)).unwrap().active_jobs
+}
+
+/// Runs `f` in a fresh chain with [`world`] set up, then checks the invariants.
+fn test(f: impl FnOnce()) {
+	new_test_ext().execute_with(|| {
+		world();
+		f();
+		check_invariants();
+	});
+}
+
+// The charge at MAX_PRICE = 200: 2 % solver fee = 4, 10 % royalty = 20, 4 % protocol fee = 8.
+const HELD_AT_MAX: Balance = 200 + 4 + 20 + 8;
+// At the provider's ASK = 100: 2 + 10 + 4.
+const HELD_AT_ASK: Balance = 100 + 2 + 10 + 4;
+const COLLATERAL: Balance = 250;
+
+#[test]
+fn submitting_holds_the_charge_at_the_max_price_and_the_deposit() {
+	test(|| {
+		let before = free(CREATOR);
+		let job = submit();
+		assert_eq!(on_hold(HoldReason::JobEscrow, CREATOR), HELD_AT_MAX);
+		assert_eq!(on_hold(HoldReason::JobDeposit, CREATOR), JOB_DEPOSIT);
+		assert_eq!(free(CREATOR), before - HELD_AT_MAX - JOB_DEPOSIT);
+		System::assert_last_event(
+			Event::JobSubmitted {
+				job,
+				creator: account(CREATOR),
+				module: module(),
+				max_price: MAX_PRICE,
+				held: HELD_AT_MAX,
+			}
+			.into(),
+		);
+		let j = Jobs::<Test>::get(job).unwrap();
+		assert_eq!(j.stage, Stage::Submitted);
+		assert_eq!(j.timeout_secs, TIMEOUT_SECS);
+		assert_eq!(j.module_digest, DIGEST);
+		assert_eq!(j.verification, VerificationPolicy::Sampled { p: Perbill::from_percent(10) });
+		assert_eq!(j.due, Some(System::block_number() + 11));
+		// The module counts it as running.
+		assert_eq!(Registry::version(&module()).unwrap().active_jobs, 1);
+	});
+}
+
+#[test]
+fn bad_submissions_are_refused_by_name_and_hold_nothing() {
+	test(|| {
+		let now = System::block_number();
+		let sub = |who: u8, m: ModuleRef, i: JobInputs, price: Balance, deadline: u64| {
+			Ophir::submit_job(signed(who), m, i, price, deadline, Default::default())
+		};
+		assert_noop!(sub(OWNER, module(), inputs("x"), 200, now + 5), Error::<Test>::NotJobCreator);
+		let unknown = ModuleRef { name: name("nope"), version: SemVer::new(1, 0, 0) };
+		assert_noop!(sub(CREATOR, unknown, inputs("x"), 200, now + 5), Error::<Test>::ModuleNotFound);
+		let mut i = inputs("x");
+		i.params.try_push((b"Color".to_vec().try_into().unwrap(), b"red".to_vec().try_into().unwrap())).unwrap();
+		assert_noop!(sub(CREATOR, module(), i, 200, now + 5), Error::<Test>::UnknownInput);
+		let mut i = inputs("x");
+		i.params.try_push(i.params[0].clone()).unwrap();
+		assert_noop!(sub(CREATOR, module(), i, 200, now + 5), Error::<Test>::DuplicateInput);
+		assert_noop!(
+			sub(CREATOR, module(), JobInputs::default(), 200, now + 5),
+			Error::<Test>::MissingInput
+		);
+		let mut i = inputs("x");
+		i.params.try_push((b"Count".to_vec().try_into().unwrap(), b"many".to_vec().try_into().unwrap())).unwrap();
+		assert_noop!(sub(CREATOR, module(), i, 200, now + 5), Error::<Test>::InputTypeMismatch);
+		assert_noop!(
+			sub(CREATOR, module(), inputs(&"x".repeat(65)), 200, now + 5),
+			Error::<Test>::InlineInputTooLarge
+		);
+		assert_noop!(sub(CREATOR, module(), inputs("x"), 9, now + 5), Error::<Test>::PriceBelowFloor);
+		assert_noop!(sub(CREATOR, module(), inputs("x"), 200, now), Error::<Test>::DeadlineInPast);
+		assert_noop!(
+			sub(CREATOR, module(), inputs("x"), 200, now + 51),
+			Error::<Test>::DeadlineTooFar
+		);
+		assert_noop!(
+			submit_with(
+				CREATOR,
+				200,
+				JobOptions { verification: Some(VerificationPolicy::None), ..Default::default() }
+			),
+			Error::<Test>::VerificationTooLoose
+		);
+		let bad: CredentialName = b"no-namespace".to_vec().try_into().unwrap();
+		assert_noop!(
+			submit_with(
+				CREATOR,
+				200,
+				JobOptions { credentials: vec![bad].try_into().unwrap(), ..Default::default() }
+			),
+			Error::<Test>::InvalidCredential
+		);
+		assert_noop!(
+			sub(CREATOR, module(), inputs("x"), ENDOWMENT, now + 5),
+			Error::<Test>::InsufficientBalance
+		);
+		assert_ok!(Registry::deprecate_version(signed(OWNER), name(MODULE), SemVer::new(1, 0, 0)));
+		assert_noop!(sub(CREATOR, module(), inputs("x"), 200, now + 5), Error::<Test>::VersionDeprecated);
+		assert_eq!(on_hold(HoldReason::JobEscrow, CREATOR), 0);
+	});
+}
+
+#[test]
+fn a_job_may_ask_for_stricter_verification() {
+	test(|| {
+		let job = submit_with(
+			CREATOR,
+			200,
+			JobOptions { verification: Some(VerificationPolicy::Deterministic), ..Default::default() },
+		)
+		.unwrap();
+		assert_eq!(Jobs::<Test>::get(job).unwrap().verification, VerificationPolicy::Deterministic);
+	});
+}
+
+#[test]
+fn cancelling_before_a_match_refunds_in_full() {
+	test(|| {
+		let before = free(CREATOR);
+		let job = submit();
+		assert_noop!(Ophir::cancel_job(signed(CREATOR2), job), Error::<Test>::NotCreator);
+		assert_ok!(Ophir::cancel_job(signed(CREATOR), job));
+		System::assert_last_event(Event::JobCancelled { job, refunded: HELD_AT_MAX }.into());
+		assert_eq!(free(CREATOR), before - JOB_DEPOSIT);
+		assert_eq!(stage(job), Stage::Cancelled);
+		assert_eq!(Registry::version(&module()).unwrap().active_jobs, 0);
+		assert_noop!(Ophir::cancel_job(signed(CREATOR), job), Error::<Test>::NotOpen);
+		assert_noop!(Ophir::cancel_job(signed(CREATOR), 99), Error::<Test>::JobNotFound);
+		// Pruned after the retention period, with the deposit back.
+		run_to(System::block_number() + RETENTION);
+		assert!(Jobs::<Test>::get(job).is_none());
+		assert_eq!(free(CREATOR), before);
+		System::assert_last_event(Event::JobPruned { job, deposit: JOB_DEPOSIT }.into());
+	});
+}
+
+#[test]
+fn an_unmatched_job_expires_after_its_deadline_with_a_full_refund() {
+	test(|| {
+		let before = free(CREATOR);
+		let job = submit();
+		let deadline = Jobs::<Test>::get(job).unwrap().match_by;
+		run_to(deadline);
+		assert_eq!(stage(job), Stage::Submitted);
+		run_to(deadline + 1);
+		assert_eq!(stage(job), Stage::Expired);
+		System::assert_has_event(Event::JobExpired { job, refunded: HELD_AT_MAX }.into());
+		assert_eq!(free(CREATOR), before - JOB_DEPOSIT);
+		// A pair proposed now is stale: no penalty.
+		propose(&[(job, PROVIDER)]);
+		System::assert_last_event(Event::MatchSkipped { job, provider: account(PROVIDER) }.into());
+		assert_eq!(bond(SOLVER, BondKind::Solver), (STAKE, 0));
+	});
+}
+
+#[test]
+fn a_match_prices_the_job_at_the_ask_locks_collateral_and_releases_the_excess() {
+	test(|| {
+		let before = free(CREATOR);
+		let job = submit();
+		propose(&[(job, PROVIDER)]);
+		System::assert_last_event(
+			Event::JobMatched {
+				job,
+				provider: account(PROVIDER),
+				solver: account(SOLVER),
+				price: ASK,
+				collateral: COLLATERAL,
+				released: HELD_AT_MAX - HELD_AT_ASK,
+			}
+			.into(),
+		);
+		assert_eq!(free(CREATOR), before - HELD_AT_ASK - JOB_DEPOSIT);
+		assert_eq!(on_hold(HoldReason::JobEscrow, CREATOR), HELD_AT_ASK);
+		assert_eq!(bond(PROVIDER, BondKind::Provider), (BOND, COLLATERAL));
+		assert_eq!(active_jobs(PROVIDER), 1);
+		let j = Jobs::<Test>::get(job).unwrap();
+		assert_eq!(j.stage, Stage::Matched);
+		let a = j.assignment.unwrap();
+		// Two blocks of module timeout plus three of grace.
+		assert_eq!(a.execute_by, System::block_number() + 2 + 3);
+		// The same pair again is stale.
+		propose(&[(job, PROVIDER2)]);
+		System::assert_last_event(Event::MatchSkipped { job, provider: account(PROVIDER2) }.into());
+		assert_eq!(bond(SOLVER, BondKind::Solver), (STAKE, 0));
+	});
+}
+
+#[test]
+fn only_a_staked_solver_proposes() {
+	test(|| {
+		let job = submit();
+		assert_noop!(
+			Ophir::propose_match(signed(CREATOR2), batch(&[(job, PROVIDER)])),
+			Error::<Test>::NotSolver
+		);
+		assert_ok!(Providers::unbond(signed(SOLVER), BondKind::Solver, STAKE - 6));
+		assert_noop!(
+			Ophir::propose_match(signed(SOLVER), batch(&[(job, PROVIDER)])),
+			Error::<Test>::SolverNotStaked
+		);
+	});
+}
+
+/// Proposes `job` with `provider` and checks that it is rejected for `reason` and costs the
+/// solver the penalty, paid to the treasury.
+fn assert_rejected(job: JobId, provider: u8, reason: MatchError) {
+	let (stake, _) = bond(SOLVER, BondKind::Solver);
+	let treasury = free(TREASURY);
+	propose(&[(job, provider)]);
+	System::assert_last_event(
+		Event::MatchRejected {
+			job,
+			provider: account(provider),
+			solver: account(SOLVER),
+			reason,
+			penalty: 7,
+		}
+		.into(),
+	);
+	assert_eq!(bond(SOLVER, BondKind::Solver).0, stake - 7);
+	assert_eq!(free(TREASURY), treasury + 7);
+	assert_eq!(stage(job), Stage::Submitted);
+}
+
+#[test]
+fn invalid_pairs_cost_the_solver_the_penalty() {
+	test(|| {
+		let job = submit();
+		assert_rejected(job, CREATOR2, MatchError::ProviderNotRegistered);
+		// A provider asking above the maximum.
+		assert_ok!(Providers::update_offer(signed(PROVIDER2), offer(MAX_PRICE + 1, 2)));
+		assert_rejected(job, PROVIDER2, MatchError::PriceAboveMax);
+		assert_ok!(Providers::update_offer(signed(PROVIDER2), offer(9, 2)));
+		assert_rejected(job, PROVIDER2, MatchError::PriceBelowFloor);
+		let mut small = offer(ASK, 2);
+		small.resources.ram_mib = 32;
+		assert_ok!(Providers::update_offer(signed(PROVIDER2), small));
+		assert_rejected(job, PROVIDER2, MatchError::ResourcesNotCovered);
+		let mut other = offer(ASK, 2);
+		other.modules = ModuleFilter::Only(vec![name("cowsay")].try_into().unwrap());
+		assert_ok!(Providers::update_offer(signed(PROVIDER2), other));
+		assert_rejected(job, PROVIDER2, MatchError::ModuleNotServed);
+		assert_ok!(Providers::update_offer(signed(PROVIDER2), offer(ASK, 2)));
+		// Collateral: 249 free is short of 250.
+		assert_ok!(Providers::unbond(signed(PROVIDER2), BondKind::Provider, BOND - 249));
+		assert_rejected(job, PROVIDER2, MatchError::InsufficientCollateral);
+		// Away: no heartbeat for a period.
+		HeartbeatPeriod::set(2);
+		run_to(System::block_number() + 3);
+		assert_rejected(job, PROVIDER, MatchError::ProviderAway);
+	});
+}
+
+#[test]
+fn targets_credentials_and_capacity_are_enforced() {
+	test(|| {
+		let targeted = submit_with(
+			CREATOR,
+			MAX_PRICE,
+			JobOptions { target: Some(account(PROVIDER2)), ..Default::default() },
+		)
+		.unwrap();
+		assert_rejected(targeted, PROVIDER, MatchError::NotTargetProvider);
+		propose(&[(targeted, PROVIDER2)]);
+		assert_eq!(stage(targeted), Stage::Matched);
+
+		let credential: CredentialName = b"kyc:basic".to_vec().try_into().unwrap();
+		let needs = submit_with(
+			CREATOR,
+			MAX_PRICE,
+			JobOptions { credentials: vec![credential.clone()].try_into().unwrap(), ..Default::default() },
+		)
+		.unwrap();
+		assert_rejected(needs, PROVIDER, MatchError::CredentialMissing);
+		assert_ok!(Halo::add_issuer(RuntimeOrigin::root(), account(OWNER)));
+		assert_ok!(Halo::issue_credential(signed(OWNER), account(PROVIDER), credential, None));
+		propose(&[(needs, PROVIDER)]);
+		assert_eq!(stage(needs), Stage::Matched);
+
+		// Capacity 2: the provider runs one job; one more fits, a third does not.
+		let second = submit();
+		let third = submit();
+		propose(&[(second, PROVIDER), (third, PROVIDER)]);
+		assert_eq!(stage(second), Stage::Matched);
+		assert_eq!(stage(third), Stage::Submitted);
+		System::assert_last_event(
+			Event::MatchRejected {
+				job: third,
+				provider: account(PROVIDER),
+				solver: account(SOLVER),
+				reason: MatchError::CapacityFull,
+				penalty: 7,
+			}
+			.into(),
+		);
+	});
+}
+
+#[test]
+fn a_result_is_accepted_only_from_the_assigned_provider_correctly_signed() {
+	test(|| {
+		let job = submit();
+		assert_noop!(
+			submit_result(PROVIDER, result_for(job, ExitStatus::Success)),
+			Error::<Test>::NotAwaitingResult
+		);
+		propose(&[(job, PROVIDER)]);
+		let good = result_for(job, ExitStatus::Success);
+		assert_noop!(submit_result(PROVIDER2, good.clone()), Error::<Test>::NotAssignedProvider);
+		// Signed by another key.
+		let sig = sign(PROVIDER2, &good);
+		assert_noop!(
+			Ophir::submit_result(signed(PROVIDER), job, good.clone(), key(PROVIDER2).public(), sig),
+			Error::<Test>::SignerNotAuthorized
+		);
+		// A signature over something else.
+		let mut other = good.clone();
+		other.output_digest = [0; 32];
+		let sig = sign(PROVIDER, &other);
+		assert_noop!(
+			Ophir::submit_result(signed(PROVIDER), job, good.clone(), key(PROVIDER).public(), sig),
+			Error::<Test>::BadSignature
+		);
+		let mut wrong = good.clone();
+		wrong.module_digest = [1; 32];
+		assert_noop!(submit_result(PROVIDER, wrong), Error::<Test>::ModuleDigestMismatch);
+		let mut wrong = good.clone();
+		wrong.input_digest = [1; 32];
+		assert_noop!(submit_result(PROVIDER, wrong), Error::<Test>::InputDigestMismatch);
+		let other_job = submit();
+		let wrong = ResultManifest { job: other_job, ..good.clone() };
+		let sig = sign(PROVIDER, &wrong);
+		assert_noop!(
+			Ophir::submit_result(signed(PROVIDER), job, wrong, key(PROVIDER).public(), sig),
+			Error::<Test>::WrongJob
+		);
+
+		assert_ok!(submit_result(PROVIDER, good));
+		let now = System::block_number();
+		System::assert_last_event(
+			Event::ResultSubmitted {
+				job,
+				provider: account(PROVIDER),
+				exit: ExitStatus::Success,
+				challenge_until: now + 5,
+			}
+			.into(),
+		);
+		assert_eq!(stage(job), Stage::ResultSubmitted);
+		// The provider's slot is free again; its collateral stays locked until completion.
+		assert_eq!(active_jobs(PROVIDER), 0);
+		assert_eq!(bond(PROVIDER, BondKind::Provider), (BOND, COLLATERAL));
+	});
+}
+
+#[test]
+fn a_delegate_may_submit_and_sign_for_the_provider() {
+	test(|| {
+		let job = submit();
+		propose(&[(job, PROVIDER)]);
+		assert_ok!(Halo::delegate(signed(PROVIDER), account(CREATOR2)));
+		let m = result_for(job, ExitStatus::Success);
+		let sig = sign(CREATOR2, &m);
+		assert_ok!(Ophir::submit_result(signed(CREATOR2), job, m, key(CREATOR2).public(), sig));
+		assert_eq!(stage(job), Stage::ResultSubmitted);
+	});
+}
+
+#[test]
+fn a_late_result_is_refused() {
+	test(|| {
+		let job = submit();
+		propose(&[(job, PROVIDER)]);
+		let execute_by = Jobs::<Test>::get(job).unwrap().assignment.unwrap().execute_by;
+		System::set_block_number(execute_by + 1);
+		assert_noop!(
+			submit_result(PROVIDER, result_for(job, ExitStatus::Success)),
+			Error::<Test>::ExecutionDeadlinePassed
+		);
+	});
+}
+
+/// Balances of everyone a completion pays.
+fn ledger() -> [Balance; 6] {
+	[free(CREATOR), free(PROVIDER), free(SOLVER), free(OWNER), free(REWARDS), free(TREASURY)]
+}
+
+#[test]
+fn after_the_challenge_window_a_job_completes_and_everyone_is_paid_to_the_unit() {
+	test(|| {
+		let start = ledger();
+		let job = submit();
+		propose(&[(job, PROVIDER)]);
+		assert_ok!(submit_result(PROVIDER, result_for(job, ExitStatus::Success)));
+		let due = Jobs::<Test>::get(job).unwrap().due.unwrap();
+		run_to(due - 1);
+		assert_eq!(stage(job), Stage::ResultSubmitted);
+		run_to(due);
+		assert_eq!(stage(job), Stage::Completed);
+		System::assert_has_event(
+			Event::JobCompleted {
+				job,
+				provider: account(PROVIDER),
+				price: ASK,
+				solver_fee: 2,
+				royalties: 10,
+				protocol_fee: 4,
+			}
+			.into(),
+		);
+		let end = ledger();
+		assert_eq!(end[0], start[0] - HELD_AT_ASK - JOB_DEPOSIT, "creator");
+		assert_eq!(end[1], start[1] + ASK, "provider");
+		assert_eq!(end[2], start[2] + 2, "solver");
+		assert_eq!(end[3], start[3] + 10, "module owner");
+		assert_eq!(end[4], start[4] + 2, "rewards pool");
+		assert_eq!(end[5], start[5] + 2, "treasury");
+		assert_eq!(bond(PROVIDER, BondKind::Provider), (BOND, 0));
+		assert_eq!(on_hold(HoldReason::JobEscrow, CREATOR), 0);
+		assert_eq!(Registry::version(&module()).unwrap().active_jobs, 0);
+		// Pruned after retention: the deposit comes back.
+		run_to(due + RETENTION);
+		assert!(Jobs::<Test>::get(job).is_none());
+		assert_eq!(free(CREATOR), start[0] - HELD_AT_ASK);
+	});
+}
+
+#[test]
+fn a_module_that_fails_on_its_own_still_pays_the_provider() {
+	for exit in [ExitStatus::Failed { code: 3 }, ExitStatus::TimedOut, ExitStatus::OutOfMemory] {
+		test(|| {
+			let provider = free(PROVIDER);
+			let job = submit();
+			propose(&[(job, PROVIDER)]);
+			assert_ok!(submit_result(PROVIDER, result_for(job, exit)));
+			run_to(System::block_number() + 6);
+			assert_eq!(stage(job), Stage::Completed);
+			assert_eq!(free(PROVIDER), provider + ASK);
+		});
+	}
+}
+
+#[test]
+fn royalties_go_up_the_lineage() {
+	test(|| {
+		// "echo-fork" (5 %) forks "echo" (10 %), owned by CREATOR2.
+		let parent = module();
+		publish(CREATOR2, manifest("echo-fork", 5, Some(parent)));
+		let fork = ModuleRef { name: name("echo-fork"), version: SemVer::new(1, 0, 0) };
+		let now = System::block_number();
+		assert_ok!(Ophir::submit_job(signed(CREATOR), fork, inputs("hi"), ASK, now + 5, Default::default()));
+		let job = NextJobId::<Test>::get() - 1;
+		assert_eq!(Jobs::<Test>::get(job).unwrap().charge.royalties, 15);
+		let (owner, forker) = (free(OWNER), free(CREATOR2));
+		propose(&[(job, PROVIDER)]);
+		assert_ok!(submit_result(PROVIDER, result_for(job, ExitStatus::Success)));
+		run_to(System::block_number() + 6);
+		assert_eq!(free(CREATOR2), forker + 5);
+		assert_eq!(free(OWNER), owner + 10);
+	});
+}
+
+#[test]
+fn no_result_in_time_refunds_the_creator_and_slashes_after_the_appeal_window() {
+	test(|| {
+		let creator = free(CREATOR);
+		let treasury = free(TREASURY);
+		let job = submit();
+		propose(&[(job, PROVIDER)]);
+		let execute_by = Jobs::<Test>::get(job).unwrap().assignment.unwrap().execute_by;
+		run_to(execute_by + 1);
+		assert_eq!(stage(job), Stage::SlashPending);
+		let applies_at = execute_by + 1 + 10;
+		System::assert_has_event(
+			Event::ExecutionTimedOut {
+				job,
+				provider: account(PROVIDER),
+				refunded: HELD_AT_ASK,
+				applies_at,
+			}
+			.into(),
+		);
+		// Refunded at once; the collateral stays held and locked meanwhile.
+		assert_eq!(free(CREATOR), creator - JOB_DEPOSIT);
+		assert_eq!(bond(PROVIDER, BondKind::Provider), (BOND, COLLATERAL));
+		assert_eq!(active_jobs(PROVIDER), 0);
+		assert_noop!(
+			Providers::unbond(signed(PROVIDER), BondKind::Provider, BOND),
+			pallet_providers::Error::<Test>::BondInUse
+		);
+		run_to(applies_at);
+		assert_eq!(stage(job), Stage::Slashed);
+		System::assert_has_event(
+			Event::SlashApplied {
+				job,
+				provider: account(PROVIDER),
+				to_creator: ASK,
+				to_treasury: COLLATERAL - ASK,
+			}
+			.into(),
+		);
+		assert_eq!(free(CREATOR), creator - JOB_DEPOSIT + ASK);
+		assert_eq!(free(TREASURY), treasury + COLLATERAL - ASK);
+		assert_eq!(bond(PROVIDER, BondKind::Provider), (BOND - COLLATERAL, 0));
+		assert_eq!(Balances::balance_on_hold(
+			&pallet_providers::HoldReason::ProviderCollateral.into(),
+			&account(PROVIDER)
+		), BOND - COLLATERAL);
+	});
+}
+
+#[test]
+fn root_may_cancel_a_pending_slash() {
+	test(|| {
+		let job = submit();
+		propose(&[(job, PROVIDER)]);
+		assert_noop!(
+			Ophir::cancel_slash(RuntimeOrigin::root(), job),
+			Error::<Test>::NoPendingSlash
+		);
+		run_to(System::block_number() + 6);
+		assert_eq!(stage(job), Stage::SlashPending);
+		assert_noop!(Ophir::cancel_slash(signed(CREATOR), job), DispatchError::BadOrigin);
+		assert_ok!(Ophir::cancel_slash(RuntimeOrigin::root(), job));
+		System::assert_last_event(
+			Event::SlashCancelled { job, provider: account(PROVIDER) }.into(),
+		);
+		assert_eq!(stage(job), Stage::SlashCancelled);
+		assert_eq!(bond(PROVIDER, BondKind::Provider), (BOND, 0));
+		run_to(System::block_number() + 15);
+		assert_eq!(bond(PROVIDER, BondKind::Provider), (BOND, 0));
+	});
+}
+
+fn challenged() -> JobId {
+	let job = submit();
+	propose(&[(job, PROVIDER)]);
+	assert_ok!(submit_result(PROVIDER, result_for(job, ExitStatus::Success)));
+	assert_noop!(Ophir::challenge(signed(CREATOR2), job), Error::<Test>::NotCreator);
+	assert_ok!(Ophir::challenge(signed(CREATOR), job));
+	System::assert_last_event(Event::JobChallenged { job, fee: 11 }.into());
+	assert_eq!(on_hold(HoldReason::ChallengeFee, CREATOR), 11);
+	assert_eq!(stage(job), Stage::InMediation);
+	job
+}
+
+#[test]
+fn a_challenge_must_come_inside_the_window() {
+	test(|| {
+		let job = submit();
+		assert_noop!(Ophir::challenge(signed(CREATOR), job), Error::<Test>::NotChallengeable);
+		propose(&[(job, PROVIDER)]);
+		assert_ok!(submit_result(PROVIDER, result_for(job, ExitStatus::Success)));
+		run_to(System::block_number() + 6);
+		assert_noop!(Ophir::challenge(signed(CREATOR), job), Error::<Test>::NotChallengeable);
+	});
+}
+
+#[test]
+fn an_upheld_result_completes_and_the_fee_pays_for_mediation() {
+	test(|| {
+		let (creator, treasury, provider) = (free(CREATOR), free(TREASURY), free(PROVIDER));
+		let job = challenged();
+		// The window passes; mediation holds the job.
+		run_to(System::block_number() + 6);
+		assert_eq!(stage(job), Stage::InMediation);
+		assert_noop!(
+			Ophir::resolve_mediation(signed(CREATOR), job, Verdict::ResultUpheld),
+			DispatchError::BadOrigin
+		);
+		assert_ok!(Ophir::resolve_mediation(RuntimeOrigin::root(), job, Verdict::ResultUpheld));
+		assert_eq!(stage(job), Stage::Completed);
+		assert_eq!(free(CREATOR), creator - HELD_AT_ASK - JOB_DEPOSIT - 11);
+		assert_eq!(free(TREASURY), treasury + 2 + 11);
+		assert_eq!(free(PROVIDER), provider + ASK);
+		assert_noop!(
+			Ophir::resolve_mediation(RuntimeOrigin::root(), job, Verdict::ResultUpheld),
+			Error::<Test>::NotInMediation
+		);
+	});
+}
+
+#[test]
+fn a_wrong_result_refunds_the_creator_and_slashes_the_provider() {
+	test(|| {
+		let (creator, treasury) = (free(CREATOR), free(TREASURY));
+		let job = challenged();
+		assert_ok!(Ophir::resolve_mediation(RuntimeOrigin::root(), job, Verdict::ResultWrong));
+		assert_eq!(stage(job), Stage::SlashPending);
+		assert_eq!(free(CREATOR), creator - JOB_DEPOSIT);
+		run_to(System::block_number() + 10);
+		assert_eq!(stage(job), Stage::Slashed);
+		assert_eq!(free(CREATOR), creator - JOB_DEPOSIT + ASK);
+		assert_eq!(free(TREASURY), treasury + COLLATERAL - ASK);
+		assert_eq!(Jobs::<Test>::get(job).unwrap().slash.unwrap().cause, SlashCause::BadResult);
+	});
+}
+
+#[test]
+fn mediation_that_never_decides_lets_the_result_stand_and_returns_the_fee() {
+	test(|| {
+		let (creator, provider) = (free(CREATOR), free(PROVIDER));
+		let job = challenged();
+		run_to(System::block_number() + MEDIATION_TIMEOUT + 1);
+		assert_eq!(stage(job), Stage::Completed);
+		System::assert_has_event(Event::MediationTimedOut { job }.into());
+		assert_eq!(free(CREATOR), creator - HELD_AT_ASK - JOB_DEPOSIT);
+		assert_eq!(free(PROVIDER), provider + ASK);
+	});
+}
+
+#[test]
+fn a_full_block_of_due_jobs_spills_into_the_next_and_calls_refuse_beyond() {
+	test(|| {
+		let deadline = System::block_number() + 10;
+		let sub = || {
+			Ophir::submit_job(signed(CREATOR), module(), inputs("x"), 20, deadline, Default::default())
+		};
+		for _ in 0..MAX_DUE * MAX_DUE_SPILL {
+			assert_ok!(sub());
+		}
+		assert_noop!(sub(), Error::<Test>::QueueFull);
+		// Every one of them still expires, a block's worth at a time.
+		run_to(deadline + MAX_DUE_SPILL as u64 + 1);
+		for id in 0..(MAX_DUE * MAX_DUE_SPILL) as u64 {
+			assert_eq!(stage(id), Stage::Expired);
+		}
+		assert_eq!(on_hold(HoldReason::JobEscrow, CREATOR), 0);
+	});
+}
+
+#[test]
+fn the_runtime_api_lists_jobs_and_estimates_prices() {
+	test(|| {
+		let a = submit();
+		let b = submit();
+		let _c = submit_with(CREATOR2, MAX_PRICE, Default::default()).unwrap();
+		propose(&[(b, PROVIDER)]);
+		let mine: Vec<_> = Ophir::jobs_of(account(CREATOR), false, None, 10).into_iter().map(|(id, _)| id).collect();
+		assert_eq!(mine, vec![a, b]);
+		let after: Vec<_> = Ophir::jobs_of(account(CREATOR), false, Some(a), 10).into_iter().map(|(id, _)| id).collect();
+		assert_eq!(after, vec![b]);
+		let runs: Vec<_> = Ophir::jobs_of(account(PROVIDER), true, None, 10).into_iter().map(|(id, _)| id).collect();
+		assert_eq!(runs, vec![b]);
+		assert_ok!(Providers::update_offer(signed(PROVIDER2), offer(60, 2)));
+		let estimate = Ophir::estimate(module()).unwrap();
+		assert_eq!(estimate.cheapest, Some((account(PROVIDER2), 60)));
+		assert_eq!(estimate.offers, 2);
+		assert_eq!(estimate.floor, 10);
+		assert_eq!(estimate.charge.total(), 60 + 1 + 6 + 2);
+		assert!(Ophir::estimate(ModuleRef { name: name("nope"), version: SemVer::new(1, 0, 0) }).is_none());
+	});
+}
+
+/// Random sequences of every call and of block advances, from several accounts: after each
+/// step no LILY is created or lost and every invariant holds.
+mod properties {
+	use super::*;
+	use proptest::prelude::*;
+
+	#[derive(Clone, Debug)]
+	enum Op {
+		Submit { creator: bool, max_price: Balance, deadline: u64 },
+		Cancel { job: u64, creator: bool },
+		Propose { pairs: Vec<(u64, u8)> },
+		Result { job: u64, exit: u8, tamper: bool },
+		Challenge { job: u64 },
+		Resolve { job: u64, upheld: bool },
+		CancelSlash { job: u64 },
+		Heartbeat { provider: u8 },
+		Unbond { provider: u8, amount: Balance },
+		Advance { blocks: u64 },
+	}
+
+	fn op() -> impl Strategy<Value = Op> {
+		let job = 0u64..12;
+		let provider = prop_oneof![Just(PROVIDER), Just(PROVIDER2), Just(CREATOR2)];
+		prop_oneof![
+			3 => (any::<bool>(), 0u64..400, 0u64..60)
+				.prop_map(|(creator, max_price, deadline)| Op::Submit { creator, max_price, deadline }),
+			1 => (job.clone(), any::<bool>()).prop_map(|(job, creator)| Op::Cancel { job, creator }),
+			3 => prop::collection::vec((job.clone(), provider.clone()), 1..4)
+				.prop_map(|pairs| Op::Propose { pairs }),
+			3 => (job.clone(), 0u8..4, prop::bool::weighted(0.2))
+				.prop_map(|(job, exit, tamper)| Op::Result { job, exit, tamper }),
+			1 => job.clone().prop_map(|job| Op::Challenge { job }),
+			1 => (job.clone(), any::<bool>()).prop_map(|(job, upheld)| Op::Resolve { job, upheld }),
+			1 => job.clone().prop_map(|job| Op::CancelSlash { job }),
+			1 => provider.clone().prop_map(|provider| Op::Heartbeat { provider }),
+			1 => (provider, 1u64..400).prop_map(|(provider, amount)| Op::Unbond { provider, amount }),
+			3 => (1u64..15).prop_map(|blocks| Op::Advance { blocks }),
+		]
+	}
+
+	fn apply(op: Op) {
+		let now = System::block_number();
+		// Each call either succeeds or fails with nothing changed; both are fine here.
+		let _ = match op {
+			Op::Submit { creator, max_price, deadline } => Ophir::submit_job(
+				signed(if creator { CREATOR } else { CREATOR2 }),
+				module(),
+				inputs("p"),
+				max_price,
+				now + deadline,
+				Default::default(),
+			),
+			Op::Cancel { job, creator } =>
+				Ophir::cancel_job(signed(if creator { CREATOR } else { CREATOR2 }), job),
+			Op::Propose { pairs } => Ophir::propose_match(signed(SOLVER), batch(&pairs)),
+			Op::Result { job, exit, tamper } => {
+				let Some(j) = Jobs::<Test>::get(job) else { return };
+				let Some(a) = j.assignment else { return };
+				let provider = endowed().into_iter().find(|n| account(*n) == a.provider).unwrap();
+				let exit = match exit {
+					0 => ExitStatus::Success,
+					1 => ExitStatus::Failed { code: 1 },
+					2 => ExitStatus::TimedOut,
+					_ => ExitStatus::OutOfMemory,
+				};
+				let mut m = result_for(job, exit);
+				if tamper {
+					m.module_digest = [0; 32];
+				}
+				submit_result(provider, m)
+			},
+			Op::Challenge { job } => Ophir::challenge(signed(CREATOR), job)
+				.or_else(|_| Ophir::challenge(signed(CREATOR2), job)),
+			Op::Resolve { job, upheld } => Ophir::resolve_mediation(
+				RuntimeOrigin::root(),
+				job,
+				if upheld { Verdict::ResultUpheld } else { Verdict::ResultWrong },
+			),
+			Op::CancelSlash { job } => Ophir::cancel_slash(RuntimeOrigin::root(), job),
+			Op::Heartbeat { provider } => Providers::heartbeat(signed(provider)),
+			Op::Unbond { provider, amount } =>
+				Providers::unbond(signed(provider), BondKind::Provider, amount),
+			Op::Advance { blocks } => {
+				run_to(now + blocks);
+				Ok(())
+			},
+		};
+	}
+
+	proptest! {
+		#![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+		#[test]
+		fn funds_are_conserved_and_invariants_hold(ops in prop::collection::vec(op(), 1..60)) {
+			new_test_ext().execute_with(|| {
+				world();
+				HeartbeatPeriod::set(20);
+				for op in ops {
+					apply(op);
+					check_invariants();
+				}
+				// Left alone long enough, every job settles and is pruned, and nothing stays held.
+				run_to(System::block_number() + 200);
+				assert_eq!(Jobs::<Test>::iter().count(), 0);
+				for n in [CREATOR, CREATOR2] {
+					for r in [HoldReason::JobEscrow, HoldReason::ChallengeFee, HoldReason::JobDeposit] {
+						assert_eq!(on_hold(r, n), 0);
+					}
+				}
+				for p in [PROVIDER, PROVIDER2] {
+					assert_eq!(bond(p, BondKind::Provider).1, 0);
+				}
+			});
+		}
+	}
+}
