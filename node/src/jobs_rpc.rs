@@ -57,9 +57,8 @@ impl<C> Jobs<C> {
 
 /// `name@major.minor.patch`.
 pub(crate) fn module_ref(s: &str) -> Result<ModuleRef, ErrorObjectOwned> {
-	let (name, version) = s
-		.split_once('@')
-		.ok_or_else(|| invalid_params(format!("{s:?} is not name@version")))?;
+	let (name, version) =
+		s.split_once('@').ok_or_else(|| invalid_params(format!("{s:?} is not name@version")))?;
 	let version = SemVer::parse(version)
 		.ok_or_else(|| invalid_params(format!("{version:?} is not major.minor.patch")))?;
 	let name = name
@@ -95,7 +94,7 @@ where
 			"provider" => true,
 			other => {
 				return Err(invalid_params(format!("role {other:?} is not creator or provider")))
-			},
+			}
 		};
 		let limit = limit.unwrap_or(MAX_JOBS_PAGE).min(MAX_JOBS_PAGE);
 		let page = self

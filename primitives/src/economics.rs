@@ -84,14 +84,15 @@ pub fn split_protocol_fee<Balance: AtLeast32BitUnsigned + Copy>(
 
 /// The collateral a match locks for a job at `price`: `rho * price`, rounded up, with `rho` never
 /// below [`params::MIN_COLLATERAL_RATIO`].
-pub fn collateral_for<Balance: AtLeast32BitUnsigned + Copy + Into<u128> + TryFrom<u128>>(
+pub fn collateral_for<Balance: AtLeast32BitUnsigned + Copy>(
 	price: Balance,
 	governed_rho: FixedU128,
 ) -> Balance {
 	let rho = params::collateral_ratio(governed_rho);
+	let price: u128 = price.unique_saturated_into();
 	// rho * price = price * inner / 10^18, exactly, rounded up; saturates at the maximum.
-	multiply_by_rational_with_rounding(price.into(), rho.into_inner(), FixedU128::DIV, Rounding::Up)
-		.and_then(|c| Balance::try_from(c).ok())
+	multiply_by_rational_with_rounding(price, rho.into_inner(), FixedU128::DIV, Rounding::Up)
+		.and_then(|c| <Balance as TryFrom<u128>>::try_from(c).ok())
 		.unwrap_or_else(Balance::max_value)
 }
 

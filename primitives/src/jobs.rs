@@ -41,7 +41,8 @@ pub type InputValue = BoundedVec<u8, ConstU32<MAX_INPUT_VALUE_LEN>>;
 	Debug,
 )]
 pub struct JobInputs {
-	pub params: BoundedVec<(ParamName, InputValue), ConstU32<{ crate::registry::MAX_INPUT_PARAMS }>>,
+	pub params:
+		BoundedVec<(ParamName, InputValue), ConstU32<{ crate::registry::MAX_INPUT_PARAMS }>>,
 	pub blob: Option<Digest>,
 }
 
@@ -55,21 +56,12 @@ impl JobInputs {
 /// The digest a result manifest must name for a job's inputs: blake2-256 of the SCALE-encoded
 /// [`JobInputs`], so that the chain can check it without a blake3 implementation.
 pub fn input_digest(inputs: &JobInputs) -> Digest {
-	polkadot_sdk::sp_core::hashing::blake2_256(&inputs.encode())
+	polkadot_sdk::sp_crypto_hashing::blake2_256(&inputs.encode())
 }
 
 /// What a job creator may add to the module's terms.
 #[derive(
-	Clone,
-	Default,
-	PartialEq,
-	Eq,
-	Encode,
-	Decode,
-	DecodeWithMemTracking,
-	MaxEncodedLen,
-	TypeInfo,
-	Debug,
+	Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Debug,
 )]
 pub struct JobOptions<AccountId> {
 	/// Only this provider may run the job.
@@ -78,6 +70,12 @@ pub struct JobOptions<AccountId> {
 	pub credentials: BoundedVec<CredentialName, ConstU32<MAX_JOB_CREDENTIALS>>,
 	/// A stricter verification policy than the module's.
 	pub verification: Option<VerificationPolicy>,
+}
+
+impl<AccountId> Default for JobOptions<AccountId> {
+	fn default() -> Self {
+		Self { target: None, credentials: Default::default(), verification: None }
+	}
 }
 
 /// A job's number, assigned in submission order.
@@ -332,7 +330,7 @@ pub struct ProviderTerms<'a, AccountId, Balance> {
 /// the offer's short lists; returns the price and the collateral to lock. `floor` is the
 /// module's price floor, `rho` the governed collateral ratio and `has_credential` whether the
 /// provider holds a credential now.
-pub fn check_match<AccountId: PartialEq, Balance: AtLeast32BitUnsigned + Copy + Into<u128> + TryFrom<u128>>(
+pub fn check_match<AccountId: PartialEq, Balance: AtLeast32BitUnsigned + Copy>(
 	job: &Job<AccountId, Balance, impl Copy>,
 	provider: &ProviderTerms<AccountId, Balance>,
 	floor: Balance,
@@ -491,7 +489,11 @@ mod tests {
 			target: None,
 			credentials: Default::default(),
 			rates: FeeRates { solver: Perbill::zero(), protocol: Perbill::zero() },
-			charge: crate::economics::charge(max_price, FeeRates { solver: Perbill::zero(), protocol: Perbill::zero() }, Perbill::zero()),
+			charge: crate::economics::charge(
+				max_price,
+				FeeRates { solver: Perbill::zero(), protocol: Perbill::zero() },
+				Perbill::zero(),
+			),
 			escrow: max_price,
 			challenge_fee: 0,
 			deposit: 0,
@@ -548,13 +550,22 @@ mod tests {
 			Err(MatchError::ProviderAway)
 		);
 		assert_eq!(check_match(&job(99), &ok, 10, rho, |_| true), Err(MatchError::PriceAboveMax));
-		assert_eq!(check_match(&job(150), &ok, 101, rho, |_| true), Err(MatchError::PriceBelowFloor));
+		assert_eq!(
+			check_match(&job(150), &ok, 101, rho, |_| true),
+			Err(MatchError::PriceBelowFloor)
+		);
 		let mut targeted = job(150);
 		targeted.target = Some(8);
-		assert_eq!(check_match(&targeted, &ok, 10, rho, |_| true), Err(MatchError::NotTargetProvider));
+		assert_eq!(
+			check_match(&targeted, &ok, 10, rho, |_| true),
+			Err(MatchError::NotTargetProvider)
+		);
 		let mut needs = job(150);
 		needs.credentials = vec![b"kyc:basic".to_vec().try_into().unwrap()].try_into().unwrap();
-		assert_eq!(check_match(&needs, &ok, 10, rho, |_| false), Err(MatchError::CredentialMissing));
+		assert_eq!(
+			check_match(&needs, &ok, 10, rho, |_| false),
+			Err(MatchError::CredentialMissing)
+		);
 		assert_eq!(check_match(&needs, &ok, 10, rho, |_| true), Ok((100, 250)));
 		let mut big = job(150);
 		big.resources.ram_mib = 2_048;
@@ -564,7 +575,9 @@ mod tests {
 			vec![b"cowsay".to_vec().try_into().unwrap()].try_into().unwrap(),
 		);
 		assert_eq!(
-			check_match(&job(150), &terms(&other, 0, 250, ProviderStatus::Active), 10, rho, |_| true),
+			check_match(&job(150), &terms(&other, 0, 250, ProviderStatus::Active), 10, rho, |_| {
+				true
+			}),
 			Err(MatchError::ModuleNotServed)
 		);
 	}
@@ -581,9 +594,12 @@ mod tests {
 	#[test]
 	fn the_input_digest_changes_with_every_byte_of_input() {
 		let a = JobInputs {
-			params: vec![(b"Message".to_vec().try_into().unwrap(), b"hi".to_vec().try_into().unwrap())]
-				.try_into()
-				.unwrap(),
+			params: vec![(
+				b"Message".to_vec().try_into().unwrap(),
+				b"hi".to_vec().try_into().unwrap(),
+			)]
+			.try_into()
+			.unwrap(),
 			blob: None,
 		};
 		let mut b = a.clone();

@@ -75,7 +75,8 @@ const MAX_PRICE: u128 = 20 * MILLI;
 const DEPOSIT: u128 = 10 * MILLI;
 const DIGEST: [u8; 32] = [0xEC; 32];
 const CHALLENGE_WINDOW: u32 = 3;
-const EXECUTION_GRACE: u32 = 2;
+/// Long enough for a result sent after the match is final; short enough to wait out.
+const EXECUTION_GRACE: u32 = 20;
 const APPEAL_WINDOW: u32 = 4;
 /// The runtime's default fee rates (design §6), which the charge is computed with.
 const RATES: FeeRates =
@@ -133,9 +134,12 @@ fn offer() -> Offer<u128> {
 
 fn inputs() -> JobInputs {
 	JobInputs {
-		params: vec![(b"Message".to_vec().try_into().unwrap(), b"hello".to_vec().try_into().unwrap())]
-			.try_into()
-			.unwrap(),
+		params: vec![(
+			b"Message".to_vec().try_into().unwrap(),
+			b"hello".to_vec().try_into().unwrap(),
+		)]
+		.try_into()
+		.unwrap(),
 		blob: None,
 	}
 }
@@ -319,10 +323,8 @@ async fn a_job_completes_and_pays_everyone_and_a_silent_provider_is_slashed() {
 	let j = job(&rpc, job0).await;
 	assert_eq!(j["stage"], "matched");
 	assert_eq!(j["assignment"]["collateral"], collateral.to_string());
-	let bond: serde_json::Value = rpc
-		.request("lilypad_bond", rpc_params![bob_id.to_string(), "provider"])
-		.await
-		.unwrap();
+	let bond: serde_json::Value =
+		rpc.request("lilypad_bond", rpc_params![bob_id.to_string(), "provider"]).await.unwrap();
 	assert_eq!(bond["inUse"], collateral.to_string());
 
 	// Bob signs the result with his key, over this chain's genesis.
@@ -371,10 +373,8 @@ async fn a_job_completes_and_pays_everyone_and_a_silent_provider_is_slashed() {
 		balances(&api, &treasury, Some(before)).await.0 + treasury_share,
 		"treasury"
 	);
-	let bond: serde_json::Value = rpc
-		.request("lilypad_bond", rpc_params![bob_id.to_string(), "provider"])
-		.await
-		.unwrap();
+	let bond: serde_json::Value =
+		rpc.request("lilypad_bond", rpc_params![bob_id.to_string(), "provider"]).await.unwrap();
 	assert_eq!(bond["inUse"], "0", "collateral released");
 
 	// --- Job 1: Bob never reports; the job times out and Bob is slashed after the appeal.
@@ -391,10 +391,8 @@ async fn a_job_completes_and_pays_everyone_and_a_silent_provider_is_slashed() {
 	assert_eq!(j["slash"]["appliesAt"], timed_out + APPEAL_WINDOW as u64);
 	let refunded = balances(&api, &charlie_id, Some(timed_out)).await;
 	assert_eq!(refunded.0, charlie2.0 + at_ask.total(), "the escrow came back in full at once");
-	let bond: serde_json::Value = rpc
-		.request("lilypad_bond", rpc_params![bob_id.to_string(), "provider"])
-		.await
-		.unwrap();
+	let bond: serde_json::Value =
+		rpc.request("lilypad_bond", rpc_params![bob_id.to_string(), "provider"]).await.unwrap();
 	assert_eq!(bond["inUse"], collateral.to_string(), "the collateral stays locked meanwhile");
 
 	let slashed = wait_for_stage(&rpc, job1, "slashed", Duration::from_secs(60)).await;
@@ -411,10 +409,8 @@ async fn a_job_completes_and_pays_everyone_and_a_silent_provider_is_slashed() {
 		balances(&api, &treasury, Some(slashed - 1)).await.0 + collateral - ASK,
 		"the rest of the collateral to the treasury"
 	);
-	let bond: serde_json::Value = rpc
-		.request("lilypad_bond", rpc_params![bob_id.to_string(), "provider"])
-		.await
-		.unwrap();
+	let bond: serde_json::Value =
+		rpc.request("lilypad_bond", rpc_params![bob_id.to_string(), "provider"]).await.unwrap();
 	assert_eq!(bond["bonded"], (LILY - collateral).to_string());
 	assert_eq!(bond["inUse"], "0");
 
@@ -422,7 +418,10 @@ async fn a_job_completes_and_pays_everyone_and_a_silent_provider_is_slashed() {
 		.request("lilypad_jobs", rpc_params![charlie_id.to_string(), "creator"])
 		.await
 		.expect("lilypad_jobs");
-	assert_eq!(jobs.iter().map(|j| j["id"].as_u64().unwrap()).collect::<Vec<_>>(), vec![job0, job1]);
+	assert_eq!(
+		jobs.iter().map(|j| j["id"].as_u64().unwrap()).collect::<Vec<_>>(),
+		vec![job0, job1]
+	);
 	let runs: Vec<serde_json::Value> = rpc
 		.request("lilypad_jobs", rpc_params![bob_id.to_string(), "provider"])
 		.await

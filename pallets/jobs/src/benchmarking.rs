@@ -81,7 +81,10 @@ fn inputs<T: Config>() -> JobInputs {
 			(name, value)
 		})
 		.collect();
-	JobInputs { params: params.try_into().expect("MAX_INPUT_PARAMS of them; qed"), blob: Some([1; 32]) }
+	JobInputs {
+		params: params.try_into().expect("MAX_INPUT_PARAMS of them; qed"),
+		blob: Some([1; 32]),
+	}
 }
 
 struct World<T: Config> {
@@ -102,8 +105,8 @@ fn world<T: Config>() -> World<T> {
 
 fn submit<T: Config>(w: &World<T>) -> JobId {
 	let id = NextJobId::<T>::get();
-	let deadline = frame_system::Pallet::<T>::block_number()
-		.saturating_add(T::MatchTimeout::get().into());
+	let deadline =
+		frame_system::Pallet::<T>::block_number().saturating_add(T::MatchTimeout::get().into());
 	Pallet::<T>::submit_job(
 		RawOrigin::Signed(w.creator.clone()).into(),
 		w.module.clone(),
@@ -249,8 +252,8 @@ mod benchmarks {
 			job,
 			Verdict::ResultWrong,
 		)?;
-		let origin =
-			T::SlashCancelOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+		let origin = T::SlashCancelOrigin::try_successful_origin()
+			.map_err(|_| BenchmarkError::Weightless)?;
 		#[extrinsic_call]
 		_(origin as T::RuntimeOrigin, job);
 		assert_eq!(Jobs::<T>::get(job).map(|j| j.stage), Some(Stage::SlashCancelled));

@@ -90,11 +90,11 @@ pub enum Verdict {
 #[frame_support::pallet]
 pub mod pallet {
 	use super::*;
-	use alloc::{collections::btree_map::BTreeMap, vec::Vec};
+	use alloc::vec::Vec;
 	use frame_support::{
 		pallet_prelude::*,
 		traits::{
-			fungible::{Inspect, InspectHold, Mutate, MutateHold},
+			fungible::{Inspect, Mutate, MutateHold},
 			tokens::{Fortitude, Precision, Preservation, Restriction},
 		},
 	};
@@ -117,7 +117,8 @@ pub mod pallet {
 
 	pub type BalanceOf<T> =
 		<<T as Config>::Currency as Inspect<<T as frame_system::Config>::AccountId>>::Balance;
-	pub type JobOf<T> = Job<<T as frame_system::Config>::AccountId, BalanceOf<T>, BlockNumberFor<T>>;
+	pub type JobOf<T> =
+		Job<<T as frame_system::Config>::AccountId, BalanceOf<T>, BlockNumberFor<T>>;
 	pub type OptionsOf<T> = JobOptions<<T as frame_system::Config>::AccountId>;
 	pub type BatchOf<T> =
 		BoundedVec<(JobId, <T as frame_system::Config>::AccountId), <T as Config>::MaxBatch>;
@@ -515,8 +516,8 @@ pub mod pallet {
 			let escrow = charge.total();
 			let deposit = T::JobDeposit::get();
 			ensure!(
-				T::Currency::reducible_balance(&who, Preservation::Preserve, Fortitude::Polite) >=
-					escrow.saturating_add(deposit),
+				T::Currency::reducible_balance(&who, Preservation::Preserve, Fortitude::Polite)
+					>= escrow.saturating_add(deposit),
 				Error::<T>::InsufficientBalance
 			);
 
@@ -620,9 +621,9 @@ pub mod pallet {
 			let now = frame_system::Pallet::<T>::block_number();
 			let rho = T::CollateralRatio::get();
 			for (job, provider) in batch {
-				let Some(mut record) = Jobs::<T>::get(job).filter(|r| {
-					r.stage == Stage::Submitted && now <= r.match_by
-				}) else {
+				let Some(mut record) = Jobs::<T>::get(job)
+					.filter(|r| r.stage == Stage::Submitted && now <= r.match_by)
+				else {
 					Self::deposit_event(Event::MatchSkipped { job, provider });
 					continue;
 				};
@@ -650,7 +651,7 @@ pub mod pallet {
 							reason,
 							penalty,
 						});
-					},
+					}
 				}
 			}
 			Ok(())
@@ -754,8 +755,8 @@ pub mod pallet {
 			);
 			let fee = T::ChallengeFee::get();
 			ensure!(
-				T::Currency::reducible_balance(&who, Preservation::Preserve, Fortitude::Polite) >=
-					fee,
+				T::Currency::reducible_balance(&who, Preservation::Preserve, Fortitude::Polite)
+					>= fee,
 				Error::<T>::InsufficientBalance
 			);
 			let due = Self::schedule(
@@ -810,13 +811,13 @@ pub mod pallet {
 					);
 					Self::deposit_event(Event::MediationResolved { job, verdict });
 					Self::complete(job, &mut record, now, MAX_DUE_SPILL)?;
-				},
+				}
 				Verdict::ResultWrong => {
 					Self::release(HoldReason::ChallengeFee, &record.creator, fee);
 					Self::refund_escrow(&mut record);
 					Self::deposit_event(Event::MediationResolved { job, verdict });
 					Self::start_slash(job, &mut record, SlashCause::BadResult, now, MAX_DUE_SPILL)?;
-				},
+				}
 			}
 			Jobs::<T>::insert(job, record);
 			Ok(())
@@ -840,7 +841,11 @@ pub mod pallet {
 			ensure!(record.stage == Stage::SlashPending, Error::<T>::NoPendingSlash);
 			let assignment = record.assignment.clone().ok_or(Error::<T>::NoPendingSlash)?;
 			let now = frame_system::Pallet::<T>::block_number();
-			T::Providers::unlock_bond(&assignment.provider, BondKind::Provider, assignment.collateral);
+			T::Providers::unlock_bond(
+				&assignment.provider,
+				BondKind::Provider,
+				assignment.collateral,
+			);
 			record.slash = None;
 			Self::finish(job, &mut record, Stage::SlashCancelled, now, MAX_DUE_SPILL)?;
 			Jobs::<T>::insert(job, record);
@@ -870,6 +875,10 @@ pub mod pallet {
 			at: BlockNumberFor<T>,
 			spill: u32,
 		) -> Result<BlockNumberFor<T>, DispatchError> {
+			// This block's queue has run (or runs now): the earliest step is the next block's,
+			// whatever a governed window of zero would say.
+			let next = frame_system::Pallet::<T>::block_number().saturating_add(1u32.into());
+			let at = at.max(next);
 			for extra in 0..spill {
 				let block = at.saturating_add(extra.into());
 				if DueJobs::<T>::try_mutate(block, |due| due.try_push(job)).is_ok() {
@@ -912,9 +921,8 @@ pub mod pallet {
 			rho: FixedU128,
 		) -> Result<(BalanceOf<T>, BalanceOf<T>), MatchError> {
 			let view = T::Providers::provider(provider).ok_or(MatchError::ProviderNotRegistered)?;
-			let floor = T::Registry::version(&job.module)
-				.map(|v| v.price_floor)
-				.unwrap_or_else(Zero::zero);
+			let floor =
+				T::Registry::version(&job.module).map(|v| v.price_floor).unwrap_or_else(Zero::zero);
 			check_match(
 				job,
 				&ProviderTerms {
@@ -989,7 +997,7 @@ pub mod pallet {
 					let refunded = Self::refund_escrow(&mut job);
 					Self::deposit_event(Event::JobExpired { job: id, refunded });
 					Self::finish(id, &mut job, Stage::Expired, now, MAX_HOOK_SPILL)
-				},
+				}
 				Stage::Matched => Self::time_out(id, &mut job, now),
 				Stage::ResultSubmitted => Self::complete(id, &mut job, now, MAX_HOOK_SPILL),
 				Stage::InMediation => {
@@ -997,12 +1005,12 @@ pub mod pallet {
 					Self::release(HoldReason::ChallengeFee, &job.creator, fee);
 					Self::deposit_event(Event::MediationTimedOut { job: id });
 					Self::complete(id, &mut job, now, MAX_HOOK_SPILL)
-				},
+				}
 				Stage::SlashPending => Self::apply_slash(id, &mut job, now),
 				_ => {
 					Self::prune(id, job);
 					return;
-				},
+				}
 			};
 			if result.is_err() {
 				// Every block in reach is full: the step is done (funds moved) and the job
@@ -1065,8 +1073,12 @@ pub mod pallet {
 				return Self::finish(id, job, Stage::Slashed, now, MAX_HOOK_SPILL);
 			};
 			let treasury = T::Treasury::get();
-			let to_creator =
-				T::Providers::slash_bond(&a.provider, BondKind::Provider, slash.to_creator, &job.creator);
+			let to_creator = T::Providers::slash_bond(
+				&a.provider,
+				BondKind::Provider,
+				slash.to_creator,
+				&job.creator,
+			);
 			// What could not reach the creator goes to the treasury with the rest.
 			let to_treasury = T::Providers::slash_bond(
 				&a.provider,
@@ -1151,7 +1163,12 @@ pub mod pallet {
 		/// Moves `amount` held from `from` under `reason` to `to`; to the treasury if `to`
 		/// cannot receive it (an amount below the existential deposit for an account that does
 		/// not exist), and back to `from` if even that fails, so nothing stays held.
-		fn pay_from(reason: HoldReason, from: &T::AccountId, to: &T::AccountId, amount: BalanceOf<T>) {
+		fn pay_from(
+			reason: HoldReason,
+			from: &T::AccountId,
+			to: &T::AccountId,
+			amount: BalanceOf<T>,
+		) {
 			if amount.is_zero() {
 				return;
 			}
@@ -1213,9 +1230,9 @@ pub mod pallet {
 			let mut offers = 0u32;
 			let mut cheapest: Option<(T::AccountId, BalanceOf<T>)> = None;
 			for (who, view) in T::Providers::offers(1_000) {
-				if view.status != ProviderStatus::Active ||
-					!view.offer.serves(&module.name) ||
-					!view.offer.covers(&version.manifest.resources)
+				if view.status != ProviderStatus::Active
+					|| !view.offer.serves(&module.name)
+					|| !view.offer.covers(&version.manifest.resources)
 				{
 					continue;
 				}
@@ -1239,6 +1256,8 @@ pub mod pallet {
 		/// nothing; every scheduled step is queued.
 		#[cfg(any(feature = "try-runtime", test))]
 		pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+			use alloc::collections::btree_map::BTreeMap;
+			use frame_support::traits::fungible::InspectHold;
 			let mut held: BTreeMap<T::AccountId, [BalanceOf<T>; 3]> = BTreeMap::new();
 			let mut locked: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
 			let mut running: BTreeMap<T::AccountId, u32> = BTreeMap::new();
@@ -1261,11 +1280,14 @@ pub mod pallet {
 				if let Some(a) = &job.assignment {
 					if matches!(
 						job.stage,
-						Stage::Matched |
-							Stage::ResultSubmitted | Stage::InMediation |
-							Stage::SlashPending
+						Stage::Matched
+							| Stage::ResultSubmitted
+							| Stage::InMediation | Stage::SlashPending
 					) {
-						locked.entry(a.provider.clone()).or_default().saturating_accrue(a.collateral);
+						locked
+							.entry(a.provider.clone())
+							.or_default()
+							.saturating_accrue(a.collateral);
 					}
 					if job.stage == Stage::Matched {
 						running.entry(a.provider.clone()).or_default().saturating_inc();
@@ -1280,7 +1302,10 @@ pub mod pallet {
 				let on_hold = |r: HoldReason| T::Currency::balance_on_hold(&r.into(), &who);
 				ensure!(on_hold(HoldReason::JobEscrow) == escrow, "escrow differs from its hold");
 				ensure!(on_hold(HoldReason::ChallengeFee) == fee, "fees differ from their hold");
-				ensure!(on_hold(HoldReason::JobDeposit) == deposit, "deposits differ from their hold");
+				ensure!(
+					on_hold(HoldReason::JobDeposit) == deposit,
+					"deposits differ from their hold"
+				);
 			}
 			for (who, collateral) in locked {
 				ensure!(

@@ -10,7 +10,9 @@ use polkadot_sdk::{
 	pallet_balances,
 	sp_core::{sr25519, Pair},
 	sp_keystore::{testing::MemoryKeystore, KeystoreExt},
-	sp_runtime::{traits::IdentityLookup, AccountId32, BuildStorage, FixedU128, MultiSigner, Perbill},
+	sp_runtime::{
+		traits::IdentityLookup, AccountId32, BuildStorage, FixedU128, MultiSigner, Perbill,
+	},
 };
 
 type Block = frame_system::mocking::MockBlock<Test>;

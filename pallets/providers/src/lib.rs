@@ -792,7 +792,14 @@ pub mod pallet {
 			Offers::<T>::iter()
 				.take(limit as usize)
 				.map(|(who, r)| {
-					(who, ProviderView { offer: r.offer, status: r.status, active_jobs: r.active_jobs })
+					(
+						who,
+						ProviderView {
+							offer: r.offer,
+							status: r.status,
+							active_jobs: r.active_jobs,
+						},
+					)
 				})
 				.collect()
 		}

@@ -27,15 +27,20 @@ fn main() {
 
 	let submit = Weights::submit_job().saturating_add(base_tx);
 	let one_match = Weights::propose_match(1).saturating_add(base_tx);
-	let batched_match =
-		Weights::propose_match(batch).saturating_add(base_tx) / (batch as u64);
+	let batched_match = Weights::propose_match(batch).saturating_add(base_tx) / (batch as u64);
 	let result = Weights::submit_result().saturating_add(base_tx);
 	let completion = Weights::on_initialize(due) / (due as u64);
 	let calls = submit.saturating_add(batched_match).saturating_add(result);
 
-	println!("Block: {:.0} µs for normal transactions of {:.0} µs in all (2 s slot)",
-		us(normal_max), us(limits.max_block));
-	println!("Per lifecycle (reference time, each call with its {:.1} µs extrinsic base):", us(base_tx));
+	println!(
+		"Block: {:.0} µs for normal transactions of {:.0} µs in all (2 s slot)",
+		us(normal_max),
+		us(limits.max_block)
+	);
+	println!(
+		"Per lifecycle (reference time, each call with its {:.1} µs extrinsic base):",
+		us(base_tx)
+	);
 	println!("  submit_job                      {:>8.1} µs", us(submit));
 	println!("  propose_match, 1 pair           {:>8.1} µs", us(one_match));
 	println!("  propose_match, per pair of {batch:<4} {:>8.1} µs", us(batched_match));
@@ -48,8 +53,11 @@ fn main() {
 		("completion", completion),
 	];
 	steps.sort_by_key(|(_, w)| std::cmp::Reverse(w.ref_time()));
-	println!("Dominant step: {} ({:.0} % of a lifecycle)", steps[0].0,
-		100.0 * steps[0].1.ref_time() as f64 / calls.saturating_add(completion).ref_time() as f64);
+	println!(
+		"Dominant step: {} ({:.0} % of a lifecycle)",
+		steps[0].0,
+		100.0 * steps[0].1.ref_time() as f64 / calls.saturating_add(completion).ref_time() as f64
+	);
 	let by_calls = normal_max.ref_time() / calls.ref_time();
 	let whole = limits.max_block.ref_time() / calls.saturating_add(completion).ref_time();
 	println!("Lifecycles per block, normal-dispatch weight (the three calls): {by_calls}");
