@@ -14,11 +14,13 @@ export CARGO_TARGET_DIR="${BENCH_TARGET_DIR:-$HOME/.cache/lilypad/target-bench}"
 # frame-benchmarking-cli carries a test runtime for `benchmark storage`, which we do not use;
 # its WASM cannot be built from our workspace (it is not a member), so skip it.
 export SKIP_FRAME_STORAGE_ACCESS_TEST_RUNTIME_WASM_BUILD=1
-echo "== benchmark test suites in the pallets' mock runtimes"
-SKIP_WASM_BUILD=1 cargo test --workspace --lib --features lilypad-node/runtime-benchmarks -- benchmarking
 # The `bench-node` profile (Cargo.toml): a debug node's host functions would inflate weights.
 echo "== build lilypad-node --features runtime-benchmarks --profile bench-node ($CARGO_TARGET_DIR)"
 cargo build --workspace --bins --features lilypad-node/runtime-benchmarks --profile bench-node
+# Same profile and features as the node, so the suites reuse its dependencies.
+echo "== benchmark test suites in the pallets' mock runtimes"
+cargo test --workspace --lib --features lilypad-node/runtime-benchmarks --profile bench-node \
+	-- benchmarking
 node="$CARGO_TARGET_DIR/bench-node/lilypad-node"
 
 pallets=("$@")
