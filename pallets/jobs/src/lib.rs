@@ -1251,9 +1251,10 @@ pub mod pallet {
 			Some(PriceEstimate { floor: version.price_floor, cheapest, offers, charge })
 		}
 
-		/// Holds agree with the jobs: escrow, challenge fees and deposits per creator,
+		/// Holds agree with the jobs: escrow, challenge fees and deposits on every account,
 		/// collateral in use per provider, running jobs per provider; finished jobs hold
-		/// nothing; every scheduled step is queued.
+		/// nothing; every scheduled step is queued. Linear in accounts and jobs: `try_state`
+		/// and tests only.
 		#[cfg(any(feature = "try-runtime", test))]
 		pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 			use alloc::collections::btree_map::BTreeMap;
@@ -1298,7 +1299,9 @@ pub mod pallet {
 				}
 				ensure!(JobsByCreator::<T>::contains_key(&job.creator, id), "a job is not indexed");
 			}
-			for (who, [escrow, fee, deposit]) in held {
+			// Every account, so that a hold no job accounts for is caught too.
+			for who in frame_system::Account::<T>::iter_keys() {
+				let [escrow, fee, deposit] = held.get(&who).copied().unwrap_or_default();
 				let on_hold = |r: HoldReason| T::Currency::balance_on_hold(&r.into(), &who);
 				ensure!(on_hold(HoldReason::JobEscrow) == escrow, "escrow differs from its hold");
 				ensure!(on_hold(HoldReason::ChallengeFee) == fee, "fees differ from their hold");

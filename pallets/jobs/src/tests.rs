@@ -4,7 +4,7 @@ use crate::{mock::*, *};
 use lilypad_primitives::{
 	identity::{CredentialName, Role},
 	jobs::{input_digest, ExitStatus, Usage},
-	providers::{BondKind, Gpu, ModuleFilter, OfferResources},
+	providers::{BondKind, Gpu, ModuleFilter, OfferResources, ProviderLedger},
 	registry::{
 		Artifact, Delivery, InputParam, ModuleName, ModuleRef, ModuleRegistry, ParamType,
 		Resources, SemVer, VerificationPolicy, VersionManifest,
@@ -900,6 +900,26 @@ fn the_runtime_api_lists_jobs_and_estimates_prices() {
 		assert_eq!(estimate.charge.total(), 60 + 1 + 6 + 2);
 		assert!(Ophir::estimate(ModuleRef { name: name("nope"), version: SemVer::new(1, 0, 0) })
 			.is_none());
+	});
+}
+
+#[test]
+fn try_state_catches_holds_and_locks_no_job_accounts_for() {
+	use polkadot_sdk::frame_support::traits::{fungible::MutateHold, tokens::Precision};
+	new_test_ext().execute_with(|| {
+		world();
+		let job = submit();
+		propose(&[(job, PROVIDER)]);
+		assert_ok!(Ophir::do_try_state());
+		// Escrow held from an account without a job.
+		let stray = HoldReason::JobEscrow.into();
+		assert_ok!(Balances::hold(&stray, &account(CREATOR2), 1));
+		assert!(Ophir::do_try_state().is_err());
+		assert_ok!(Balances::release(&stray, &account(CREATOR2), 1, Precision::Exact));
+		assert_ok!(Ophir::do_try_state());
+		// Collateral unlocked behind the job's back.
+		<Providers as ProviderLedger<_, _>>::unlock_bond(&account(PROVIDER), BondKind::Provider, 1);
+		assert!(Ophir::do_try_state().is_err());
 	});
 }
 

@@ -506,3 +506,45 @@ fn try_state_catches_a_bond_out_of_step_with_its_hold() {
 		assert!(Providers::do_try_state().is_err());
 	});
 }
+
+#[test]
+fn a_slash_moves_the_locked_bond_to_its_recipient_and_shrinks_the_bond() {
+	test(|| {
+		assert_ok!(Halo::register_role(signed(1), Role::ResourceProvider));
+		assert_ok!(Providers::bond(signed(1), BondKind::Provider, 100));
+		assert_ok!(Providers::lock_bond(&1, BondKind::Provider, 60));
+		assert_eq!(Providers::free_bond(&1, BondKind::Provider), 40);
+		let before = Balances::balance(&2);
+		assert_eq!(Providers::slash_bond(&1, BondKind::Provider, 25, &2), 25);
+		System::assert_last_event(
+			Event::Slashed { who: 1, kind: BondKind::Provider, amount: 25 }.into(),
+		);
+		assert_eq!(Balances::balance(&2), before + 25);
+		assert_eq!(held(1, BondKind::Provider), 75);
+		assert_eq!(Providers::bond_in_use(&1, BondKind::Provider), 35);
+		assert_eq!(Providers::free_bond(&1, BondKind::Provider), 40);
+		// Never more than is bonded; the unbonding part is not touched.
+		assert_ok!(Providers::unbond(signed(1), BondKind::Provider, 40));
+		assert_eq!(Providers::slash_bond(&1, BondKind::Provider, 1_000, &2), 35);
+		assert_eq!(held(1, BondKind::Provider), 40);
+		assert_eq!(Providers::bond_in_use(&1, BondKind::Provider), 0);
+		assert_eq!(Providers::slash_bond(&9, BondKind::Provider, 10, &2), 0, "no bond, no slash");
+	});
+}
+
+#[test]
+fn running_jobs_are_counted_up_to_capacity() {
+	test(|| {
+		provider(1);
+		assert_ok!(Providers::start_job(&1));
+		assert_ok!(Providers::start_job(&1));
+		assert_noop!(Providers::start_job(&1), Error::<Test>::AtCapacity);
+		assert_noop!(Providers::withdraw_offer(signed(1)), Error::<Test>::JobsInProgress);
+		assert_eq!(Providers::provider(&1).unwrap().active_jobs, 2);
+		Providers::end_job(&1);
+		Providers::end_job(&1);
+		assert_ok!(Providers::start_job(&1));
+		assert_noop!(Providers::start_job(&2), Error::<Test>::NotRegistered);
+		assert_eq!(Providers::offers(10).len(), 1);
+	});
+}
