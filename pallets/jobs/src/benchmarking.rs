@@ -3,10 +3,7 @@
 use super::*;
 use alloc::vec::Vec;
 use frame_support::{
-	traits::{
-		fungible::{Inspect, Mutate},
-		Get, Hooks,
-	},
+	traits::{fungible::Mutate, EnsureOrigin, Get, Hooks},
 	BoundedVec,
 };
 use frame_system::RawOrigin;
@@ -66,7 +63,7 @@ fn provider<T: Config>() -> (T::AccountId, sr25519::Public) {
 
 fn solver<T: Config>() -> T::AccountId {
 	let who = funded::<T>("solver", 0, Role::Solver);
-	T::Providers::set_up_bond(&who, BondKind::Solver, plenty::<T>());
+	T::Providers::set_up_bond(&who, BondKind::Solver, plenty::<T>() / 2u32.into());
 	who
 }
 
