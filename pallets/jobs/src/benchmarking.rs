@@ -168,7 +168,9 @@ mod benchmarks {
 	#[benchmark]
 	fn submit_job() {
 		let w = world::<T>();
-		let deadline = frame_system::Pallet::<T>::block_number().saturating_add(One::one());
+		// Not `now + 1`: the benchmark moves a genesis block number of 0 to 1 before the call.
+		let deadline =
+			frame_system::Pallet::<T>::block_number().saturating_add(T::MatchTimeout::get().into());
 		#[extrinsic_call]
 		_(
 			RawOrigin::Signed(w.creator.clone()),

@@ -394,7 +394,8 @@ impl pallet_jobs::Config for Runtime {
 	type MaxInlineInput = ConstU32<4_096>;
 	/// A solver round's worth of pairs per call.
 	type MaxBatch = ConstU32<64>;
-	/// Each step is a settlement at most: 128 fit well inside a block (see BENCHMARKS.md).
-	type MaxDuePerBlock = ConstU32<128>;
+	/// A step costs at most one settlement, 1.2 ms at the deepest lineage (BENCHMARKS.md):
+	/// 64 of them take under a sixth of a block's 0.5 s.
+	type MaxDuePerBlock = ConstU32<64>;
 	type WeightInfo = pallet_jobs::weights::SubstrateWeight<Runtime>;
 }
