@@ -180,6 +180,12 @@ async fn balances(api: &Client, who: &AccountId32, at: Option<u64>) -> (u128, u1
 	(data.free, data.reserved)
 }
 
+async fn provider_bond(rpc: &RpcClient, who: &AccountId32) -> serde_json::Value {
+	rpc.request("lilypad_bond", rpc_params![who.to_string(), "provider"])
+		.await
+		.expect("lilypad_bond")
+}
+
 async fn job(rpc: &RpcClient, id: u64) -> serde_json::Value {
 	rpc.request("lilypad_job", rpc_params![id]).await.expect("lilypad_job")
 }
@@ -323,8 +329,7 @@ async fn a_job_completes_and_pays_everyone_and_a_silent_provider_is_slashed() {
 	let j = job(&rpc, job0).await;
 	assert_eq!(j["stage"], "matched");
 	assert_eq!(j["assignment"]["collateral"], collateral.to_string());
-	let bond: serde_json::Value =
-		rpc.request("lilypad_bond", rpc_params![bob_id.to_string(), "provider"]).await.unwrap();
+	let bond = provider_bond(&rpc, &bob_id).await;
 	assert_eq!(bond["inUse"], collateral.to_string());
 
 	// Bob signs the result with his key, over this chain's genesis.
@@ -373,8 +378,7 @@ async fn a_job_completes_and_pays_everyone_and_a_silent_provider_is_slashed() {
 		balances(&api, &treasury, Some(before)).await.0 + treasury_share,
 		"treasury"
 	);
-	let bond: serde_json::Value =
-		rpc.request("lilypad_bond", rpc_params![bob_id.to_string(), "provider"]).await.unwrap();
+	let bond = provider_bond(&rpc, &bob_id).await;
 	assert_eq!(bond["inUse"], "0", "collateral released");
 
 	// --- Job 1: Bob never reports; the job times out and Bob is slashed after the appeal.
@@ -391,8 +395,7 @@ async fn a_job_completes_and_pays_everyone_and_a_silent_provider_is_slashed() {
 	assert_eq!(j["slash"]["appliesAt"], timed_out + APPEAL_WINDOW as u64);
 	let refunded = balances(&api, &charlie_id, Some(timed_out)).await;
 	assert_eq!(refunded.0, charlie2.0 + at_ask.total(), "the escrow came back in full at once");
-	let bond: serde_json::Value =
-		rpc.request("lilypad_bond", rpc_params![bob_id.to_string(), "provider"]).await.unwrap();
+	let bond = provider_bond(&rpc, &bob_id).await;
 	assert_eq!(bond["inUse"], collateral.to_string(), "the collateral stays locked meanwhile");
 
 	let slashed = wait_for_stage(&rpc, job1, "slashed", Duration::from_secs(60)).await;
@@ -409,8 +412,7 @@ async fn a_job_completes_and_pays_everyone_and_a_silent_provider_is_slashed() {
 		balances(&api, &treasury, Some(slashed - 1)).await.0 + collateral - ASK,
 		"the rest of the collateral to the treasury"
 	);
-	let bond: serde_json::Value =
-		rpc.request("lilypad_bond", rpc_params![bob_id.to_string(), "provider"]).await.unwrap();
+	let bond = provider_bond(&rpc, &bob_id).await;
 	assert_eq!(bond["bonded"], (LILY - collateral).to_string());
 	assert_eq!(bond["inUse"], "0");
 

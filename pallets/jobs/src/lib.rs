@@ -510,7 +510,7 @@ pub mod pallet {
 				Error::<T>::InvalidCredential
 			);
 
-			let rates = FeeRates { solver: T::SolverFee::get(), protocol: T::ProtocolFee::get() };
+			let rates = Self::fee_rates();
 			let royalties = Self::royalties_total(&module, max_price);
 			let charge = charge_with_royalties(max_price, rates, royalties);
 			let escrow = charge.total();
@@ -859,6 +859,11 @@ pub mod pallet {
 		pub fn result_payload(manifest: &ResultManifest) -> Vec<u8> {
 			let genesis = frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::zero());
 			result_signing_payload(&genesis, manifest)
+		}
+
+		/// The governed fee rates in force.
+		fn fee_rates() -> FeeRates {
+			FeeRates { solver: T::SolverFee::get(), protocol: T::ProtocolFee::get() }
 		}
 
 		/// All royalties of a job on `module` at `price`.
@@ -1246,8 +1251,11 @@ pub mod pallet {
 				}
 			}
 			let price = cheapest.as_ref().map(|(_, p)| *p).unwrap_or(version.price_floor);
-			let rates = FeeRates { solver: T::SolverFee::get(), protocol: T::ProtocolFee::get() };
-			let charge = charge_with_royalties(price, rates, Self::royalties_total(&module, price));
+			let charge = charge_with_royalties(
+				price,
+				Self::fee_rates(),
+				Self::royalties_total(&module, price),
+			);
 			Some(PriceEstimate { floor: version.price_floor, cheapest, offers, charge })
 		}
 
