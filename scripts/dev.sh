@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up the toolchain, builds lilypad-node and starts a dev chain in the background:
-# one validator (Alice) producing a block every 2 s and finalizing it, JSON-RPC on port 9944.
+# one validator (Alice) producing a block every 2 s and finalizing it, JSON-RPC on port 9944,
+# solving (matching jobs) as Alice.
 #
 #   scripts/dev.sh           start (or report the running one)
 #   scripts/dev.sh stop      stop it
@@ -60,8 +61,9 @@ fi
 bash scripts/setup-toolchain.sh
 cargo build --workspace --bins
 
-# --tmp: a dev chain starts from genesis every time.
-setsid "$NODE_BIN" --dev --tmp \
+# --tmp: a dev chain starts from genesis every time. --solver: Alice's solver key, so the
+# node's offchain worker matches jobs.
+setsid "$NODE_BIN" --dev --tmp --solver \
 	--rpc-port "$RPC_PORT" --port "${P2P_PORT:-30333}" \
 	--prometheus-port "${PROMETHEUS_PORT:-9615}" >"$LOG" 2>&1 </dev/null &
 echo $! >"$PID_FILE"

@@ -11,6 +11,11 @@ pub struct Cli {
 	/// Options of a running node (`--dev`, `--chain`, ports, `--validator` ...).
 	#[clap(flatten)]
 	pub run: sc_cli::RunCmd,
+
+	/// Dev chain only: put Alice's solver key in the keystore, so that this node's offchain
+	/// worker matches jobs as Alice (once she holds the Solver role and a solver bond).
+	#[arg(long)]
+	pub solver: bool,
 }
 
 /// Maintenance subcommands.

@@ -134,17 +134,31 @@ pub fn run() -> sc_cli::Result<()> {
 		}
 		None => {
 			let runner = cli.create_runner(&cli.run)?;
+			let dev_solver = cli.solver;
 			runner.run_node_until_exit(|config| async move {
+				let solver_seed = match dev_solver {
+					false => None,
+					true if config.chain_spec.chain_type()
+						== sc_service::ChainType::Development =>
+					{
+						Some("//Alice")
+					}
+					true => {
+						return Err("--solver is for the dev chain only: insert a solver key \
+						with `lilypad-node key insert --key-type solv` instead"
+							.into())
+					}
+				};
 				match config.network.network_backend {
 					sc_network::config::NetworkBackendType::Libp2p => service::new_full::<
 						sc_network::NetworkWorker<
 							Block,
 							<Block as polkadot_sdk::sp_runtime::traits::Block>::Hash,
 						>,
-					>(config)
+					>(config, solver_seed)
 					.map_err(sc_cli::Error::Service),
 					sc_network::config::NetworkBackendType::Litep2p => {
-						service::new_full::<sc_network::Litep2pNetworkBackend>(config)
+						service::new_full::<sc_network::Litep2pNetworkBackend>(config, solver_seed)
 							.map_err(sc_cli::Error::Service)
 					}
 				}

@@ -175,6 +175,7 @@ pub fn new_partial(config: &Configuration) -> Result<Service, ServiceError> {
 /// Builds and starts a full node (a validator when `--validator` or `--dev`).
 pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
 	config: Configuration,
+	solver_seed: Option<&str>,
 ) -> Result<TaskManager, ServiceError> {
 	let sc_service::PartialComponents {
 		client,
@@ -186,6 +187,14 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
 		transaction_pool,
 		other: (block_import, babe_link, babe_worker_handle, grandpa_link, mut telemetry),
 	} = new_partial(&config)?;
+
+	if let Some(seed) = solver_seed {
+		// The solver's offchain worker signs with whatever key of this type the keystore has.
+		keystore_container
+			.keystore()
+			.sr25519_generate_new(lilypad_primitives::jobs::SOLVER_KEY_TYPE, Some(seed))
+			.map_err(|e| ServiceError::Other(format!("cannot insert the solver key: {e}")))?;
+	}
 
 	let mut net_config = sc_network::config::FullNetworkConfiguration::<
 		Block,

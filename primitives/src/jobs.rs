@@ -317,6 +317,11 @@ pub enum MatchError {
 	InsufficientCollateral,
 }
 
+/// The keystore key type of solver keys, which a node's solver offchain worker signs its
+/// `propose_match` batches with.
+pub const SOLVER_KEY_TYPE: polkadot_sdk::sp_core::crypto::KeyTypeId =
+	polkadot_sdk::sp_core::crypto::KeyTypeId(*b"solv");
+
 /// What a provider offers a job, as [`check_match`] reads it.
 pub struct ProviderTerms<'a, AccountId, Balance> {
 	pub account: &'a AccountId,

@@ -56,6 +56,7 @@ pub use weights::WeightInfo;
 mod benchmarking;
 #[cfg(test)]
 mod mock;
+pub mod solver;
 #[cfg(test)]
 mod tests;
 pub mod weights;
@@ -98,7 +99,10 @@ pub mod pallet {
 			tokens::{Fortitude, Precision, Preservation, Restriction},
 		},
 	};
-	use frame_system::pallet_prelude::*;
+	use frame_system::{
+		offchain::{AppCrypto, CreateSignedTransaction},
+		pallet_prelude::*,
+	};
 	use lilypad_primitives::{
 		economics::{charge_with_royalties, split_protocol_fee, timeout_slash, FeeRates},
 		identity::{is_valid_credential, IdentityInspect, Role},
@@ -127,7 +131,9 @@ pub mod pallet {
 	pub struct Pallet<T>(_);
 
 	#[pallet::config]
-	pub trait Config: polkadot_sdk::frame_system::Config {
+	pub trait Config:
+		polkadot_sdk::frame_system::Config + CreateSignedTransaction<Call<Self>>
+	{
 		/// The overarching event type.
 		#[allow(deprecated)]
 		type RuntimeEvent: From<Event<Self>>
@@ -219,6 +225,16 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxDuePerBlock: Get<u32>;
 
+		/// The key the solver's offchain worker signs `propose_match` with
+		/// ([`solver::KEY_TYPE`] in the node's keystore).
+		type SolverKey: AppCrypto<Self::Public, Self::Signature>;
+
+		/// The exponent `a` of a provider's stake in the solver's ranking (governed).
+		type RankingStakeExponent: Get<FixedU128>;
+
+		/// The exponent `b` of a provider's reputation in the solver's ranking (governed).
+		type RankingReputationExponent: Get<FixedU128>;
+
 		/// Weights of this pallet's calls and hook.
 		type WeightInfo: WeightInfo;
 	}
@@ -241,6 +257,10 @@ pub mod pallet {
 	/// Jobs, live and recently finished.
 	#[pallet::storage]
 	pub type Jobs<T: Config> = StorageMap<_, Twox64Concat, JobId, JobOf<T>>;
+
+	/// Jobs waiting for a match: what a solver reads instead of every job.
+	#[pallet::storage]
+	pub type OpenJobs<T: Config> = StorageMap<_, Twox64Concat, JobId, ()>;
 
 	/// Jobs by creator, for listing.
 	#[pallet::storage]
@@ -287,7 +307,8 @@ pub mod pallet {
 			collateral: BalanceOf<T>,
 			released: BalanceOf<T>,
 		},
-		/// A proposed pair was stale (the job is no longer open): skipped, no penalty.
+		/// A proposed pair was stale (the job is no longer open, or the provider's room was
+		/// taken by an earlier match): skipped, no penalty.
 		MatchSkipped { job: JobId, provider: T::AccountId },
 		/// A proposed pair broke `reason`; `penalty` was taken from the solver's stake.
 		MatchRejected {
@@ -439,6 +460,11 @@ pub mod pallet {
 			T::WeightInfo::on_initialize(steps)
 		}
 
+		/// The solver, on a node that holds a solver key (see [`solver`]).
+		fn offchain_worker(now: BlockNumberFor<T>) {
+			solver::run::<T>(now);
+		}
+
 		fn integrity_test() {
 			assert!(T::MaxDuePerBlock::get() > 0, "no job could ever be settled");
 			assert!(T::MaxBatch::get() > 0, "no job could ever be matched");
@@ -529,6 +555,7 @@ pub mod pallet {
 			T::Currency::hold(&HoldReason::JobDeposit.into(), &who, deposit)?;
 			NextJobId::<T>::put(id.saturating_add(1));
 			JobsByCreator::<T>::insert(&who, id, ());
+			OpenJobs::<T>::insert(id, ());
 			Jobs::<T>::insert(
 				id,
 				Job {
@@ -586,6 +613,7 @@ pub mod pallet {
 			let now = frame_system::Pallet::<T>::block_number();
 			let refunded = Self::refund_escrow(&mut record);
 			Self::finish(job, &mut record, Stage::Cancelled, now, MAX_DUE_SPILL)?;
+			OpenJobs::<T>::remove(job);
 			Jobs::<T>::insert(job, record);
 			Self::deposit_event(Event::JobCancelled { job, refunded });
 			Ok(())
@@ -597,10 +625,12 @@ pub mod pallet {
 		/// Signed by a solver whose free stake covers at least one invalid-pair penalty.
 		///
 		/// ## Details
-		/// A pair whose job is no longer open (matched, cancelled, past its deadline) is
-		/// skipped without cost. A pair that breaks a rule (see [`MatchError`]) costs the
-		/// solver the governed penalty, taken from its stake to the treasury; the call still
-		/// succeeds so that the penalty stands. A valid pair locks the collateral, counts a
+		/// A *stale* pair is skipped without cost: its job is no longer open (matched,
+		/// cancelled, past its deadline), or its provider has no slot or collateral left. The
+		/// latter is how a pair goes stale when solvers race: another solver's match, landed
+		/// first, took the room this one saw. A pair that breaks any other rule (see
+		/// [`MatchError`]) is *invalid* and costs the solver the governed penalty, taken from
+		/// its stake to the treasury; the call still succeeds so that the penalty stands. A valid pair locks the collateral, counts a
 		/// running job on the provider, fixes the price at the provider's asking price and
 		/// returns the excess escrow to the creator.
 		///
@@ -614,10 +644,8 @@ pub mod pallet {
 		#[pallet::weight(T::WeightInfo::propose_match(batch.len() as u32))]
 		pub fn propose_match(origin: OriginFor<T>, batch: BatchOf<T>) -> DispatchResult {
 			let solver = ensure_signed(origin)?;
-			ensure!(T::Identity::has_role(&solver, Role::Solver), Error::<T>::NotSolver);
+			Self::ensure_can_solve(&solver)?;
 			let penalty = T::InvalidMatchPenalty::get();
-			let stake = T::Providers::free_bond(&solver, BondKind::Solver);
-			ensure!(!stake.is_zero() && stake >= penalty, Error::<T>::SolverNotStaked);
 			let now = frame_system::Pallet::<T>::block_number();
 			let rho = T::CollateralRatio::get();
 			for (job, provider) in batch {
@@ -637,6 +665,9 @@ pub mod pallet {
 						collateral,
 						now,
 					)?,
+					Err(MatchError::CapacityFull | MatchError::InsufficientCollateral) => {
+						Self::deposit_event(Event::MatchSkipped { job, provider });
+					}
 					Err(reason) => {
 						let penalty = T::Providers::slash_bond(
 							&solver,
@@ -919,6 +950,15 @@ pub mod pallet {
 			Ok(())
 		}
 
+		/// Whether `who` may propose matches: a solver whose free stake covers a penalty.
+		pub fn ensure_can_solve(who: &T::AccountId) -> DispatchResult {
+			ensure!(T::Identity::has_role(who, Role::Solver), Error::<T>::NotSolver);
+			let stake = T::Providers::free_bond(who, BondKind::Solver);
+			let penalty = T::InvalidMatchPenalty::get();
+			ensure!(!stake.is_zero() && stake >= penalty, Error::<T>::SolverNotStaked);
+			Ok(())
+		}
+
 		/// Checks a pair against the rules of a match; `Ok((price, collateral))` if it holds.
 		fn check_pair(
 			job: &JobOf<T>,
@@ -977,6 +1017,7 @@ pub mod pallet {
 				execute_by,
 			});
 			Self::enter(job, Stage::Matched, now, Some(due));
+			OpenJobs::<T>::remove(id);
 			JobsByProvider::<T>::insert(&provider, id, ());
 			Jobs::<T>::insert(id, &*job);
 			Self::deposit_event(Event::JobMatched {
@@ -1000,6 +1041,7 @@ pub mod pallet {
 			let result = match job.stage {
 				Stage::Submitted => {
 					let refunded = Self::refund_escrow(&mut job);
+					OpenJobs::<T>::remove(id);
 					Self::deposit_event(Event::JobExpired { job: id, refunded });
 					Self::finish(id, &mut job, Stage::Expired, now, MAX_HOOK_SPILL)
 				}
@@ -1261,8 +1303,8 @@ pub mod pallet {
 
 		/// Holds agree with the jobs: escrow, challenge fees and deposits on every account,
 		/// collateral in use per provider, running jobs per provider; finished jobs hold
-		/// nothing; every scheduled step is queued. Linear in accounts and jobs: `try_state`
-		/// and tests only.
+		/// nothing; every scheduled step is queued; the open-jobs index is exact. Linear in
+		/// accounts and jobs: `try_state` and tests only.
 		#[cfg(any(feature = "try-runtime", test))]
 		pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 			use alloc::collections::btree_map::BTreeMap;
@@ -1306,7 +1348,15 @@ pub mod pallet {
 					ensure!(DueJobs::<T>::get(due).contains(&id), "a job's step is not queued");
 				}
 				ensure!(JobsByCreator::<T>::contains_key(&job.creator, id), "a job is not indexed");
+				ensure!(
+					OpenJobs::<T>::contains_key(id) == (job.stage == Stage::Submitted),
+					"the open jobs are not exactly the submitted ones"
+				);
 			}
+			ensure!(
+				OpenJobs::<T>::iter_keys().all(|id| Jobs::<T>::contains_key(id)),
+				"an open job does not exist"
+			);
 			// Every account, so that a hold no job accounts for is caught too.
 			for who in frame_system::Account::<T>::iter_keys() {
 				let [escrow, fee, deposit] = held.get(&who).copied().unwrap_or_default();

@@ -1,6 +1,7 @@
 //! A runtime with balances, Halo, the registry, the providers pallet and the jobs pallet, for
 //! unit and property tests: the real pallets around the jobs pallet, not mocks of them.
 use crate as pallet_jobs;
+use codec::Encode;
 use polkadot_sdk::{
 	frame_support::{
 		derive_impl, parameter_types,
@@ -11,7 +12,8 @@ use polkadot_sdk::{
 	sp_core::{sr25519, Pair},
 	sp_keystore::{testing::MemoryKeystore, KeystoreExt},
 	sp_runtime::{
-		traits::IdentityLookup, AccountId32, BuildStorage, FixedU128, MultiSigner, Perbill,
+		traits::IdentityLookup, AccountId32, BuildStorage, FixedU128, MultiSignature, MultiSigner,
+		Perbill,
 	},
 };
 
@@ -161,6 +163,8 @@ parameter_types! {
 	pub const MaxInlineInput: u32 = 64;
 	pub const MaxBatch: u32 = 8;
 	pub const MaxDuePerBlock: u32 = MAX_DUE;
+	pub static RankingStakeExponent: FixedU128 = FixedU128::from_u32(1);
+	pub static RankingReputationExponent: FixedU128 = FixedU128::from_u32(1);
 }
 
 impl pallet_jobs::Config for Test {
@@ -191,7 +195,48 @@ impl pallet_jobs::Config for Test {
 	type MaxInlineInput = MaxInlineInput;
 	type MaxBatch = MaxBatch;
 	type MaxDuePerBlock = MaxDuePerBlock;
+	type SolverKey = crate::solver::crypto::SolverKey;
+	type RankingStakeExponent = RankingStakeExponent;
+	type RankingReputationExponent = RankingReputationExponent;
 	type WeightInfo = ();
+}
+
+/// What the solver's offchain worker submits in tests: a signed call with its nonce.
+pub type Extrinsic = polkadot_sdk::sp_runtime::generic::UncheckedExtrinsic<
+	AccountId,
+	RuntimeCall,
+	MultiSignature,
+	frame_system::CheckNonce<Test>,
+>;
+
+impl frame_system::offchain::SigningTypes for Test {
+	type Public = MultiSigner;
+	type Signature = MultiSignature;
+}
+
+impl<C> frame_system::offchain::CreateTransactionBase<C> for Test
+where
+	RuntimeCall: From<C>,
+{
+	type Extrinsic = Extrinsic;
+	type RuntimeCall = RuntimeCall;
+}
+
+impl<C> frame_system::offchain::CreateSignedTransaction<C> for Test
+where
+	RuntimeCall: From<C>,
+{
+	fn create_signed_transaction<
+		K: frame_system::offchain::AppCrypto<MultiSigner, MultiSignature>,
+	>(
+		call: RuntimeCall,
+		public: MultiSigner,
+		account: AccountId,
+		nonce: <Test as frame_system::Config>::Nonce,
+	) -> Option<Extrinsic> {
+		let signature = K::sign(&(&call, nonce).encode(), public)?;
+		Some(Extrinsic::new_signed(call, account, signature, frame_system::CheckNonce::from(nonce)))
+	}
 }
 
 pub fn key(n: u8) -> sr25519::Pair {

@@ -460,10 +460,6 @@ fn invalid_pairs_cost_the_solver_the_penalty() {
 		other.modules = ModuleFilter::Only(vec![name("cowsay")].try_into().unwrap());
 		assert_ok!(Providers::update_offer(signed(PROVIDER2), other));
 		assert_rejected(job, PROVIDER2, MatchError::ModuleNotServed);
-		assert_ok!(Providers::update_offer(signed(PROVIDER2), offer(ASK, 2)));
-		// Collateral: 249 free is short of 250.
-		assert_ok!(Providers::unbond(signed(PROVIDER2), BondKind::Provider, BOND - 249));
-		assert_rejected(job, PROVIDER2, MatchError::InsufficientCollateral);
 		// Away: no heartbeat for a (now shorter) period.
 		HeartbeatPeriod::set(2);
 		assert_ok!(Providers::heartbeat(signed(PROVIDER)));
@@ -507,16 +503,32 @@ fn targets_credentials_and_capacity_are_enforced() {
 		propose(&[(second, PROVIDER), (third, PROVIDER)]);
 		assert_eq!(stage(second), Stage::Matched);
 		assert_eq!(stage(third), Stage::Submitted);
+	});
+}
+
+/// Solvers race: a pair whose provider's slot or collateral was taken by a match that landed
+/// first is stale, like a pair whose job was taken, and costs nothing.
+#[test]
+fn a_provider_full_or_short_of_collateral_makes_a_pair_stale_not_invalid() {
+	test(|| {
+		let (first, second, third) = (submit(), submit(), submit());
+		let (stake, _) = bond(SOLVER, BondKind::Solver);
+		// Capacity 2: the third pair finds no slot left.
+		propose(&[(first, PROVIDER), (second, PROVIDER), (third, PROVIDER)]);
 		System::assert_last_event(
-			Event::MatchRejected {
-				job: third,
-				provider: account(PROVIDER),
-				solver: account(SOLVER),
-				reason: MatchError::CapacityFull,
-				penalty: 7,
-			}
-			.into(),
+			Event::MatchSkipped { job: third, provider: account(PROVIDER) }.into(),
 		);
+		// Collateral: 249 free is short of 250.
+		assert_ok!(Providers::unbond(signed(PROVIDER2), BondKind::Provider, BOND - 249));
+		propose(&[(third, PROVIDER2)]);
+		System::assert_last_event(
+			Event::MatchSkipped { job: third, provider: account(PROVIDER2) }.into(),
+		);
+		assert_eq!(stage(third), Stage::Submitted);
+		assert_eq!(bond(SOLVER, BondKind::Solver).0, stake);
+		assert!(!System::events()
+			.iter()
+			.any(|r| matches!(r.event, RuntimeEvent::Ophir(Event::MatchRejected { .. }))));
 	});
 }
 
@@ -1114,5 +1126,204 @@ mod properties {
 				"no generated sequence reached {transition}: {seen:?}"
 			);
 		}
+	}
+}
+
+/// The solver's offchain worker, against a test offchain database, keystore and pool.
+mod solver_worker {
+	use super::*;
+	use crate::solver::{self, Outcome, KEY_TYPE, LOCK_BLOCKS, LOCK_KEY, LOCK_MILLIS};
+	use codec::Decode;
+	use polkadot_sdk::{
+		sp_core::offchain::{
+			testing::{PoolState, TestOffchainExt, TestTransactionPoolExt},
+			OffchainDbExt, OffchainWorkerExt, TransactionPoolExt,
+		},
+		sp_runtime::{
+			generic::Preamble,
+			offchain::{
+				storage_lock::{BlockAndTime, StorageLock},
+				Duration,
+			},
+			traits::Dispatchable,
+		},
+	};
+	use std::sync::Arc;
+
+	type Pool = Arc<parking_lot::RwLock<PoolState>>;
+
+	/// A chain with [`world`] and a worker's environment, the keystore holding `n`'s solver
+	/// key if given.
+	fn worker_test(n: Option<u8>, f: impl FnOnce(Pool)) {
+		let mut ext = new_test_ext();
+		let (offchain, _) = TestOffchainExt::new();
+		let (pool, state) = TestTransactionPoolExt::new();
+		ext.register_extension(OffchainDbExt::new(offchain.clone()));
+		ext.register_extension(OffchainWorkerExt::new(offchain));
+		ext.register_extension(TransactionPoolExt::new(pool));
+		ext.execute_with(|| {
+			world();
+			if let Some(n) = n {
+				let seed: String = [n; 32].iter().map(|b| format!("{b:02x}")).collect();
+				polkadot_sdk::sp_io::crypto::sr25519_generate(
+					KEY_TYPE,
+					Some(format!("0x{seed}").into_bytes()),
+				);
+			}
+			f(state);
+			check_invariants();
+		});
+	}
+
+	/// The pool's transactions, taken out: signer, nonce and the batch proposed.
+	fn take(pool: &Pool) -> Vec<(AccountId, u64, RuntimeCall)> {
+		let txs = std::mem::take(&mut pool.write().transactions);
+		txs.into_iter()
+			.map(|tx| {
+				let xt = Extrinsic::decode(&mut &tx[..]).expect("the worker submits extrinsics");
+				let Preamble::Signed(signer, _, nonce) = xt.preamble else {
+					panic!("the worker's transactions are signed")
+				};
+				(signer, nonce.0, xt.function)
+			})
+			.collect()
+	}
+
+	/// Includes a transaction as the chain would: dispatch it and bump the signer's nonce.
+	fn land(signer: &AccountId, call: RuntimeCall) {
+		assert_ok!(call.dispatch(RuntimeOrigin::signed(signer.clone())));
+		System::inc_account_nonce(signer);
+	}
+
+	fn pairs(call: &RuntimeCall) -> Vec<(JobId, AccountId)> {
+		match call {
+			RuntimeCall::Ophir(Call::propose_match { batch }) => batch.to_vec(),
+			other => panic!("the worker proposes matches, not {other:?}"),
+		}
+	}
+
+	#[test]
+	fn a_node_without_a_solver_key_does_nothing() {
+		worker_test(None, |pool| {
+			submit();
+			assert_eq!(solver::run::<Test>(System::block_number()), Outcome::NoKey);
+			assert!(take(&pool).is_empty());
+		});
+	}
+
+	#[test]
+	fn a_key_whose_account_is_not_a_staked_solver_proposes_nothing() {
+		worker_test(Some(CREATOR2), |pool| {
+			submit();
+			assert_eq!(solver::run::<Test>(System::block_number()), Outcome::NotStaked);
+			assert!(take(&pool).is_empty());
+		});
+	}
+
+	#[test]
+	fn open_jobs_are_proposed_signed_by_the_solver_and_match() {
+		worker_test(Some(SOLVER), |pool| {
+			let jobs = [submit(), submit(), submit()];
+			let now = System::block_number();
+			assert_eq!(solver::run::<Test>(now), Outcome::Proposed { pairs: 3, batches: 1 });
+			let txs = take(&pool);
+			assert_eq!(txs.len(), 1);
+			let (signer, nonce, call) = txs.into_iter().next().unwrap();
+			assert_eq!((signer.clone(), nonce), (account(SOLVER), 0));
+			let proposed = pairs(&call);
+			assert_eq!(proposed.iter().map(|(j, _)| *j).collect::<Vec<_>>(), jobs.to_vec());
+			land(&signer, call);
+			for job in jobs {
+				assert_eq!(stage(job), Stage::Matched);
+			}
+			// Two providers with two slots each: no provider got more than it has.
+			assert_eq!(active_jobs(PROVIDER) + active_jobs(PROVIDER2), 3);
+			assert!(active_jobs(PROVIDER) <= 2 && active_jobs(PROVIDER2) <= 2);
+			// Nothing left to propose.
+			assert_eq!(solver::run::<Test>(now + 1), Outcome::Proposed { pairs: 0, batches: 0 });
+		});
+	}
+
+	#[test]
+	fn a_large_round_goes_in_batches_with_consecutive_nonces() {
+		worker_test(Some(SOLVER), |pool| {
+			for p in [PROVIDER, PROVIDER2] {
+				assert_ok!(Providers::update_offer(signed(p), offer(ASK, 8)));
+				assert_ok!(Providers::bond(signed(p), BondKind::Provider, 2 * BOND));
+			}
+			let jobs: Vec<_> = (0..11).map(|_| submit()).collect();
+			let now = System::block_number();
+			// MaxBatch is 8 in the mock.
+			assert_eq!(solver::run::<Test>(now), Outcome::Proposed { pairs: 11, batches: 2 });
+			let txs = take(&pool);
+			assert_eq!(
+				txs.iter().map(|(_, n, c)| (*n, pairs(c).len())).collect::<Vec<_>>(),
+				[(0, 8), (1, 3)]
+			);
+			for (signer, _, call) in txs {
+				land(&signer, call);
+			}
+			assert!(jobs.iter().all(|j| stage(*j) == Stage::Matched));
+		});
+	}
+
+	#[test]
+	fn pending_batches_are_waited_for_then_given_up_on() {
+		worker_test(Some(SOLVER), |pool| {
+			submit();
+			let now = System::block_number();
+			assert_eq!(solver::run::<Test>(now), Outcome::Proposed { pairs: 1, batches: 1 });
+			let first = take(&pool);
+			// Not landed yet: the next blocks' runs wait instead of proposing the job again
+			// with the same nonce.
+			assert_eq!(solver::run::<Test>(now + 1), Outcome::Pending);
+			assert_eq!(solver::run::<Test>(now + solver::PENDING_PATIENCE - 1), Outcome::Pending);
+			assert!(take(&pool).is_empty());
+			// Past its lifetime the batch is taken for dropped and the round made again.
+			let later = now + solver::PENDING_PATIENCE;
+			assert_eq!(solver::run::<Test>(later), Outcome::Proposed { pairs: 1, batches: 1 });
+			let again = take(&pool);
+			assert_eq!((again[0].1, pairs(&again[0].2)), (first[0].1, pairs(&first[0].2)));
+			// Once it lands the next run goes on from the next nonce.
+			let (signer, _, call) = again.into_iter().next().unwrap();
+			land(&signer, call);
+			submit();
+			assert_eq!(solver::run::<Test>(later + 1), Outcome::Proposed { pairs: 1, batches: 1 });
+			assert_eq!(take(&pool)[0].1, 1);
+		});
+	}
+
+	#[test]
+	fn a_run_in_progress_keeps_the_next_one_out() {
+		worker_test(Some(SOLVER), |pool| {
+			submit();
+			let mut lock = StorageLock::<BlockAndTime<System>>::with_block_and_time_deadline(
+				LOCK_KEY,
+				LOCK_BLOCKS,
+				Duration::from_millis(LOCK_MILLIS),
+			);
+			let guard = lock.try_lock().expect("free");
+			assert_eq!(solver::run::<Test>(System::block_number()), Outcome::Busy);
+			assert!(take(&pool).is_empty());
+			drop(guard);
+			assert_eq!(
+				solver::run::<Test>(System::block_number()),
+				Outcome::Proposed { pairs: 1, batches: 1 }
+			);
+		});
+	}
+
+	#[test]
+	fn jobs_past_their_deadline_when_the_batch_lands_are_left_alone() {
+		worker_test(Some(SOLVER), |pool| {
+			let job = submit(); // match_by = now + 10
+			run_to(Jobs::<Test>::get(job).unwrap().match_by);
+			// A batch lands a block later at the earliest, past the deadline.
+			assert_eq!(
+				solver::run::<Test>(System::block_number()),
+				Outcome::Proposed { pairs: 0, batches: 0 }
+			);
+			assert!(take(&pool).is_empty());
+		});
 	}
 }

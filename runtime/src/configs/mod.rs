@@ -18,7 +18,7 @@ use polkadot_sdk::{
 	pallet_transaction_payment::{ConstFeeMultiplier, FungibleAdapter, Multiplier},
 	sp_core::Void,
 	sp_runtime::{
-		traits::{AccountIdConversion, ConvertInto, One, OpaqueKeys},
+		traits::{AccountIdConversion, ConvertInto, One, OpaqueKeys, Verify},
 		FixedU128, Perbill,
 	},
 };
@@ -397,5 +397,57 @@ impl pallet_jobs::Config for Runtime {
 	/// A step costs at most one settlement, 1.2 ms at the deepest lineage (BENCHMARKS.md):
 	/// 64 of them take under a sixth of a block's 0.5 s.
 	type MaxDuePerBlock = ConstU32<64>;
+	type SolverKey = pallet_jobs::solver::crypto::SolverKey;
+	type RankingStakeExponent = dynamic_params::protocol::RankingStakeExponent;
+	type RankingReputationExponent = dynamic_params::protocol::RankingReputationExponent;
 	type WeightInfo = pallet_jobs::weights::SubstrateWeight<Runtime>;
+}
+
+impl frame_system::offchain::SigningTypes for Runtime {
+	type Public = <Signature as Verify>::Signer;
+	type Signature = Signature;
+}
+
+impl<C> frame_system::offchain::CreateTransactionBase<C> for Runtime
+where
+	RuntimeCall: From<C>,
+{
+	type Extrinsic = UncheckedExtrinsic;
+	type RuntimeCall = RuntimeCall;
+}
+
+/// How offchain workers (the solver) sign: the same extensions as any wallet's transaction,
+/// no tip, mortal for [`pallet_jobs::solver::TX_LIFETIME`] blocks.
+impl<C> frame_system::offchain::CreateSignedTransaction<C> for Runtime
+where
+	RuntimeCall: From<C>,
+{
+	fn create_signed_transaction<
+		K: frame_system::offchain::AppCrypto<Self::Public, Self::Signature>,
+	>(
+		call: RuntimeCall,
+		public: Self::Public,
+		account: AccountId,
+		nonce: Nonce,
+	) -> Option<UncheckedExtrinsic> {
+		// Anchored at the parent block, whose hash the era check can look up.
+		let birth = frame_system::Pallet::<Runtime>::block_number().saturating_sub(1);
+		let era = generic::Era::mortal(pallet_jobs::solver::TX_LIFETIME.into(), birth.into());
+		let extensions: TxExtension = (
+			frame_system::AuthorizeCall::<Runtime>::new(),
+			frame_system::CheckNonZeroSender::<Runtime>::new(),
+			frame_system::CheckSpecVersion::<Runtime>::new(),
+			frame_system::CheckTxVersion::<Runtime>::new(),
+			frame_system::CheckGenesis::<Runtime>::new(),
+			frame_system::CheckEra::<Runtime>::from(era),
+			frame_system::CheckNonce::<Runtime>::from(nonce),
+			frame_system::CheckWeight::<Runtime>::new(),
+			pallet_transaction_payment::ChargeTransactionPayment::<Runtime>::from(0),
+			frame_system::WeightReclaim::<Runtime>::new(),
+		);
+		let payload = SignedPayload::new(call, extensions).ok()?;
+		let signature = payload.using_encoded(|bytes| K::sign(bytes, public))?;
+		let (call, extensions, _) = payload.deconstruct();
+		Some(UncheckedExtrinsic::new_signed(call, Address::Id(account), signature, extensions))
+	}
 }
