@@ -26,8 +26,7 @@ use lilypad_primitives::{
 	providers::{Offer, ProviderStatus},
 };
 use polkadot_sdk::sp_runtime::{
-	traits::{AtLeast32BitUnsigned, UniqueSaturatedInto},
-	FixedPointNumber, FixedU128, Perbill,
+	traits::AtLeast32BitUnsigned, FixedPointNumber, FixedU128, Perbill,
 };
 
 /// The reputation every provider ranks with until the reputation pallet scores them: the

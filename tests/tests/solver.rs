@@ -301,7 +301,7 @@ async fn two_solver_nodes_match_every_job_once_within_five_blocks() {
 	let providers: Vec<_> =
 		jobs.iter().map(|j| j["assignment"]["provider"].as_str().unwrap().to_string()).collect();
 	let (dave_id, bob_id) = (id(&dave).to_string(), id(&bob).to_string());
-	assert_eq!(providers, [&dave_id, &dave_id, &dave_id, &bob_id], "price, then stake");
+	assert_eq!(providers, [&dave_id, &dave_id, &dave_id, &bob_id].map(String::clone), "stake");
 
 	// Wave 2: four more, but only two slots are left (Bob's).
 	let (second, second_at) = submit_jobs(&api, &rpc, 4).await;

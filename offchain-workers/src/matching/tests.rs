@@ -62,6 +62,7 @@ fn the_price_must_lie_between_the_floor_and_the_maximum() {
 	// A module price overrides the default one.
 	let mut dear = provider(1, 10);
 	dear.offer.prices = vec![(b"echo".to_vec().try_into().unwrap(), 500)].try_into().unwrap();
+	dear.free_collateral = 10 * 500;
 	assert!(run(&[job(0, "echo", 100)], &[dear.clone()]).is_empty());
 	assert_eq!(run(&[job(0, "echo", 500)], &[dear]), vec![(0, 1)]);
 	let mut floored = job(0, "echo", 100);

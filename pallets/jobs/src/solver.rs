@@ -149,7 +149,8 @@ fn try_run<T: Config>(now: BlockNumberFor<T>) -> Outcome {
 		);
 	let Ok(_guard) = lock.try_lock() else { return Outcome::Busy };
 
-	let pending = StorageValueRef::persistent(&(NONCE_KEY, &solver).encode());
+	let nonce_key = (NONCE_KEY, &solver).encode();
+	let pending = StorageValueRef::persistent(&nonce_key);
 	let chain_nonce = frame_system::Pallet::<T>::account_nonce(&solver);
 	if let Ok(Some((next, at))) = pending.get::<(T::Nonce, BlockNumberFor<T>)>() {
 		if next > chain_nonce && now < at.saturating_add(PENDING_PATIENCE.into()) {
@@ -199,7 +200,7 @@ pub fn round<T: Config>(now: BlockNumberFor<T>) -> Vec<(JobId, T::AccountId)> {
 				return None;
 			}
 			// As the chain reads it: a version gone since submission has no floor.
-			let floor = *floors.entry(job.module.clone()).or_insert_with(|| {
+			let floor = *floors.entry(job.module.encode()).or_insert_with(|| {
 				T::Registry::version(&job.module).map(|v| v.price_floor).unwrap_or_else(Zero::zero)
 			});
 			Some(OpenJob { id, job, floor })

@@ -1176,7 +1176,7 @@ mod solver_worker {
 	}
 
 	/// The pool's transactions, taken out: signer, nonce and the batch proposed.
-	fn take(pool: &Pool) -> Vec<(AccountId, u64, RuntimeCall)> {
+	fn take(pool: &Pool) -> Vec<(AccountId, u32, RuntimeCall)> {
 		let txs = std::mem::take(&mut pool.write().transactions);
 		txs.into_iter()
 			.map(|tx| {
@@ -1269,18 +1269,32 @@ mod solver_worker {
 
 	#[test]
 	fn pending_batches_are_waited_for_then_given_up_on() {
+		let patience = solver::PENDING_PATIENCE as u64;
 		worker_test(Some(SOLVER), |pool| {
-			submit();
 			let now = System::block_number();
+			// Jobs open long enough to be proposed again after the patience runs out.
+			let submit = || {
+				let deadline = now + 3 * patience;
+				let (max, options) = (MAX_PRICE, Default::default());
+				assert_ok!(Ophir::submit_job(
+					signed(CREATOR),
+					module(),
+					inputs("hi"),
+					max,
+					deadline,
+					options
+				));
+			};
+			submit();
 			assert_eq!(solver::run::<Test>(now), Outcome::Proposed { pairs: 1, batches: 1 });
 			let first = take(&pool);
 			// Not landed yet: the next blocks' runs wait instead of proposing the job again
 			// with the same nonce.
 			assert_eq!(solver::run::<Test>(now + 1), Outcome::Pending);
-			assert_eq!(solver::run::<Test>(now + solver::PENDING_PATIENCE - 1), Outcome::Pending);
+			assert_eq!(solver::run::<Test>(now + patience - 1), Outcome::Pending);
 			assert!(take(&pool).is_empty());
 			// Past its lifetime the batch is taken for dropped and the round made again.
-			let later = now + solver::PENDING_PATIENCE;
+			let later = now + patience;
 			assert_eq!(solver::run::<Test>(later), Outcome::Proposed { pairs: 1, batches: 1 });
 			let again = take(&pool);
 			assert_eq!((again[0].1, pairs(&again[0].2)), (first[0].1, pairs(&first[0].2)));

@@ -446,7 +446,7 @@ where
 			frame_system::WeightReclaim::<Runtime>::new(),
 		);
 		let payload = SignedPayload::new(call, extensions).ok()?;
-		let signature = payload.using_encoded(|bytes| K::sign(bytes, public))?;
+		let signature = codec::Encode::using_encoded(&payload, |bytes| K::sign(bytes, public))?;
 		let (call, extensions, _) = payload.deconstruct();
 		Some(UncheckedExtrinsic::new_signed(call, Address::Id(account), signature, extensions))
 	}
