@@ -296,6 +296,7 @@ async fn two_solver_nodes_match_every_job_once_within_five_blocks() {
 	let jobs = wait_matched(&rpc, &first, Duration::from_secs(60)).await;
 	for (j, id) in jobs.iter().zip(&first) {
 		let matched_at = reached(j, "matched").unwrap();
+		println!("job {id}: submitted in #{first_at}, matched in #{matched_at}");
 		assert!(matched_at <= first_at + MATCH_WITHIN, "job {id} matched at {matched_at}");
 	}
 	let providers: Vec<_> =
@@ -308,6 +309,7 @@ async fn two_solver_nodes_match_every_job_once_within_five_blocks() {
 	let jobs = wait_matched(&rpc, &second[..2], Duration::from_secs(60)).await;
 	for (j, id) in jobs.iter().zip(&second) {
 		let matched_at = reached(j, "matched").unwrap();
+		println!("job {id}: submitted in #{second_at}, matched in #{matched_at}");
 		assert!(matched_at <= second_at + MATCH_WITHIN, "job {id} matched at {matched_at}");
 		assert_eq!(j["assignment"]["provider"], bob_id);
 	}

@@ -14,9 +14,10 @@
 //!    match deadline. The module's resources, timeout and verification policy become the
 //!    job's terms. The chain holds `max_price` plus the solver fee, the royalties and the
 //!    protocol fee, all computed on `max_price`, and a storage deposit.
-//! 2. **Match.** A staked solver proposes `(job, provider)` pairs. The chain re-checks each.
-//!    A stale pair (the job is no longer open) costs nothing; an invalid pair costs the
-//!    solver a governed penalty. A valid pair locks `rho × price` of the provider's bond and
+//! 2. **Match.** A staked solver proposes `(job, provider)` pairs, usually from its node's
+//!    offchain worker ([`solver`]). The chain re-checks each. A stale pair (the job is no
+//!    longer open, or an earlier match took the provider's room) costs nothing; an invalid
+//!    pair costs the solver a governed penalty. A valid pair locks `rho × price` of the provider's bond and
 //!    fixes the price at the provider's asking price; the excess escrow goes back at once.
 //! 3. **Result.** The assigned provider submits a signed manifest before the execution
 //!    deadline. A module that fails on its own (non-zero exit, timeout, out of memory) still
@@ -32,6 +33,8 @@
 //!
 //! ## Low Level / Implementation Details
 //!
+//! - Open jobs are indexed in [`OpenJobs`], so that a solver reads them without reading every
+//!   job.
 //! - Each job has at most one automatic step pending, at block [`Job::due`]; it is queued in
 //!   [`DueJobs`] by block, and `on_initialize` runs one block's queue (at most
 //!   [`Config::MaxDuePerBlock`]). An entry whose job has moved on (`due` differs) is skipped.

@@ -77,6 +77,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(17953), added: 20428, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::JobsByCreator` (r:0 w:1)
 	/// Proof: `Jobs::JobsByCreator` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::OpenJobs` (r:0 w:1), added by hand (see BENCHMARKS.md)
 	fn submit_job() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `42052`
@@ -84,7 +85,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Minimum execution time: 546_483_000 picoseconds.
 		Weight::from_parts(581_203_000, 69300)
 			.saturating_add(T::DbWeight::get().reads(27_u64))
-			.saturating_add(T::DbWeight::get().writes(7_u64))
+			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
 	/// Storage: `Jobs::Jobs` (r:1 w:1)
 	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(17953), added: 20428, mode: `MaxEncodedLen`)
@@ -96,6 +97,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Registry::Versions` (`max_values`: None, `max_size`: Some(5115), added: 7590, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::DueJobs` (r:1 w:1)
 	/// Proof: `Jobs::DueJobs` (`max_values`: None, `max_size`: Some(1038), added: 3513, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::OpenJobs` (r:0 w:1), added by hand (see BENCHMARKS.md)
 	fn cancel_job() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `9834`
@@ -103,7 +105,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Minimum execution time: 174_837_000 picoseconds.
 		Weight::from_parts(191_844_000, 21418)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
-			.saturating_add(T::DbWeight::get().writes(5_u64))
+			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
 	/// Storage: `Identity::Roles` (r:1 w:0)
 	/// Proof: `Identity::Roles` (`max_values`: None, `max_size`: Some(49), added: 2524, mode: `MaxEncodedLen`)
@@ -124,6 +126,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Jobs::JobsByProvider` (r:0 w:64)
 	/// Proof: `Jobs::JobsByProvider` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// The range of component `b` is `[1, 64]`.
+	/// Storage: `Jobs::OpenJobs` (r:0 w:b), added by hand (see BENCHMARKS.md)
 	fn propose_match(b: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `46822 + b * (51 ±0)`
@@ -135,7 +138,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(T::DbWeight::get().reads(27_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(b.into())))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
-			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(b.into())))
+			.saturating_add(T::DbWeight::get().writes((3_u64).saturating_mul(b.into())))
 			.saturating_add(Weight::from_parts(0, 20428).saturating_mul(b.into()))
 	}
 	/// Storage: `Jobs::Jobs` (r:1 w:1)
@@ -254,12 +257,12 @@ impl WeightInfo for () {
 	fn submit_job() -> Weight {
 		Weight::from_parts(581_203_000, 69300)
 			.saturating_add(ParityDbWeight::get().reads(27_u64))
-			.saturating_add(ParityDbWeight::get().writes(7_u64))
+			.saturating_add(ParityDbWeight::get().writes(8_u64))
 	}
 	fn cancel_job() -> Weight {
 		Weight::from_parts(191_844_000, 21418)
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
-			.saturating_add(ParityDbWeight::get().writes(5_u64))
+			.saturating_add(ParityDbWeight::get().writes(6_u64))
 	}
 	fn propose_match(b: u32, ) -> Weight {
 		Weight::from_parts(189_763_072, 69300)
@@ -267,7 +270,7 @@ impl WeightInfo for () {
 			.saturating_add(ParityDbWeight::get().reads(27_u64))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(b.into())))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
-			.saturating_add(ParityDbWeight::get().writes((2_u64).saturating_mul(b.into())))
+			.saturating_add(ParityDbWeight::get().writes((3_u64).saturating_mul(b.into())))
 			.saturating_add(Weight::from_parts(0, 20428).saturating_mul(b.into()))
 	}
 	fn submit_result() -> Weight {
