@@ -22,6 +22,8 @@ use std::{
 	time::{Duration, Instant},
 };
 
+pub mod echo;
+
 use subxt::{
 	config::RpcConfigFor,
 	rpcs::{methods::LegacyRpcMethods, RpcClient},

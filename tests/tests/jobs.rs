@@ -10,49 +10,21 @@
 //!   Charlie and the rest to the treasury.
 use std::time::{Duration, Instant};
 
-use lilypad_e2e::{legacy, submit_finalized as submit, wait_until_finalized, Node};
+use lilypad_e2e::{
+	echo::{inputs, job, lilypad, manifest, module, offer, publish, retype, DIGEST, MILLI},
+	legacy, submit_finalized as submit, wait_until_finalized, Node,
+};
 use lilypad_primitives::{
 	economics::{charge_with_royalties, collateral_for, split_protocol_fee, FeeRates},
-	jobs::{input_digest, result_signing_payload, ExitStatus, JobInputs, ResultManifest, Usage},
-	providers::{ModuleFilter, Offer, OfferResources},
-	registry::{
-		manifest_signing_payload, Artifact, Delivery, InputParam, ModuleRef, ParamType, Resources,
-		SemVer, VerificationPolicy, VersionManifest,
-	},
+	jobs::{input_digest, result_signing_payload, ExitStatus, ResultManifest, Usage},
 };
 use polkadot_sdk::sp_runtime::{traits::AccountIdConversion, FixedU128, Perbill};
 use subxt::{
-	ext::codec::{Decode, Encode},
 	rpcs::{rpc_params, RpcClient},
 	utils::{AccountId32, Static},
 	OnlineClient, SubstrateConfig,
 };
 use subxt_signer::sr25519::{dev, Keypair};
-
-#[subxt::subxt(
-	runtime_metadata_path = "metadata/lilypad.scale",
-	substitute_type(
-		path = "lilypad_primitives::registry::VersionManifest",
-		with = "::subxt::utils::Static<::lilypad_primitives::registry::VersionManifest<u128>>"
-	),
-	substitute_type(
-		path = "lilypad_primitives::providers::Offer",
-		with = "::subxt::utils::Static<::lilypad_primitives::providers::Offer<u128>>"
-	),
-	substitute_type(
-		path = "lilypad_primitives::registry::ModuleRef",
-		with = "::subxt::utils::Static<::lilypad_primitives::registry::ModuleRef>"
-	),
-	substitute_type(
-		path = "lilypad_primitives::jobs::JobInputs",
-		with = "::subxt::utils::Static<::lilypad_primitives::jobs::JobInputs>"
-	),
-	substitute_type(
-		path = "lilypad_primitives::jobs::ResultManifest",
-		with = "::subxt::utils::Static<::lilypad_primitives::jobs::ResultManifest>"
-	)
-)]
-pub mod lilypad {}
 
 use lilypad::runtime_types::{
 	bounded_collections::bounded_vec::BoundedVec,
@@ -68,12 +40,10 @@ type Client = OnlineClient<SubstrateConfig>;
 type Events = subxt::extrinsics::ExtrinsicEvents<SubstrateConfig>;
 
 const START_TIMEOUT: Duration = Duration::from_secs(240);
-const LILY: u128 = 1_000_000_000_000;
-const MILLI: u128 = LILY / 1_000;
+const LILY: u128 = 1_000 * MILLI;
 const ASK: u128 = 10 * MILLI;
 const MAX_PRICE: u128 = 20 * MILLI;
 const DEPOSIT: u128 = 10 * MILLI;
-const DIGEST: [u8; 32] = [0xEC; 32];
 const CHALLENGE_WINDOW: u32 = 3;
 /// Long enough for a result sent after the match is final; short enough to wait out.
 const EXECUTION_GRACE: u32 = 20;
@@ -82,67 +52,8 @@ const APPEAL_WINDOW: u32 = 4;
 const RATES: FeeRates =
 	FeeRates { solver: Perbill::from_percent(2), protocol: Perbill::from_percent(3) };
 const ROYALTY: Perbill = Perbill::from_percent(10);
-
-/// Re-types a key or signature as the generated (subxt) type of the same SCALE shape.
-fn retype<T: Decode>(value: &impl Encode) -> T {
-	T::decode(&mut &value.encode()[..]).expect("same SCALE shape as the runtime's type")
-}
-
-fn module() -> ModuleRef {
-	ModuleRef { name: b"echo".to_vec().try_into().unwrap(), version: SemVer::new(1, 0, 0) }
-}
-
-fn manifest() -> VersionManifest<u128> {
-	VersionManifest {
-		module: module().name,
-		version: module().version,
-		artifact: Artifact::Wasm { digest: DIGEST, size: 2_048 },
-		inputs: vec![InputParam {
-			name: b"Message".to_vec().try_into().unwrap(),
-			kind: ParamType::Text,
-			default: None,
-			required: true,
-			delivery: Delivery::Env,
-		}]
-		.try_into()
-		.unwrap(),
-		resources: Resources { cpu_millicores: 500, ram_mib: 64, ..Default::default() },
-		timeout_secs: 2,
-		price_floor: MILLI,
-		royalty: ROYALTY,
-		verification: VerificationPolicy::None,
-		parent: None,
-	}
-}
-
-fn offer() -> Offer<u128> {
-	Offer {
-		resources: OfferResources {
-			cpu_millicores: 4_000,
-			ram_mib: 8_192,
-			gpus: Default::default(),
-			disk_mib: 20_000,
-		},
-		modules: ModuleFilter::All,
-		default_price: ASK,
-		prices: Default::default(),
-		capacity: 2,
-		credentials: Default::default(),
-		endpoint: b"http://127.0.0.1:8080".to_vec().try_into().unwrap(),
-	}
-}
-
-fn inputs() -> JobInputs {
-	JobInputs {
-		params: vec![(
-			b"Message".to_vec().try_into().unwrap(),
-			b"hello".to_vec().try_into().unwrap(),
-		)]
-		.try_into()
-		.unwrap(),
-		blob: None,
-	}
-}
+/// The module's timeout: one block.
+const TIMEOUT_SECS: u32 = 2;
 
 fn id(k: &Keypair) -> AccountId32 {
 	k.public_key().into()
@@ -184,10 +95,6 @@ async fn provider_bond(rpc: &RpcClient, who: &AccountId32) -> serde_json::Value 
 	rpc.request("lilypad_bond", rpc_params![who.to_string(), "provider"])
 		.await
 		.expect("lilypad_bond")
-}
-
-async fn job(rpc: &RpcClient, id: u64) -> serde_json::Value {
-	rpc.request("lilypad_job", rpc_params![id]).await.expect("lilypad_job")
 }
 
 /// Polls `lilypad_job` until job `id` reaches `stage`; returns the block it reached it in,
@@ -232,7 +139,7 @@ async fn submit_job(api: &Client, rpc: &RpcClient, creator: &Keypair) -> (u64, E
 		api,
 		&lilypad::transactions().jobs().submit_job(
 			Static(module()),
-			Static(inputs()),
+			Static(inputs("hello")),
 			MAX_PRICE,
 			best + 100,
 			options,
@@ -282,21 +189,9 @@ async fn a_job_completes_and_pays_everyone_and_a_silent_provider_is_slashed() {
 	}
 
 	// Alice publishes the module; Bob offers and bonds; Dave stakes; Charlie creates jobs.
-	submit(&api, &tx().identity().register_role(Role::ModuleProvider), &alice).await.unwrap();
-	submit(&api, &tx().registry().publish_module(BoundedVec(module().name.to_vec())), &alice)
-		.await
-		.unwrap();
-	let m = manifest();
-	let sig = alice.sign(&manifest_signing_payload(&genesis, &m)).0;
-	submit(
-		&api,
-		&tx().registry().publish_version(Static(m), retype(&alice.public_key().0), retype(&sig)),
-		&alice,
-	)
-	.await
-	.expect("Alice publishes echo@1.0.0");
+	publish(&api, genesis, &alice, manifest(TIMEOUT_SECS, ROYALTY)).await;
 	submit(&api, &tx().identity().register_role(Role::ResourceProvider), &bob).await.unwrap();
-	submit(&api, &tx().providers().register_provider(Static(offer())), &bob).await.unwrap();
+	submit(&api, &tx().providers().register_provider(Static(offer(ASK, 2))), &bob).await.unwrap();
 	submit(&api, &tx().providers().bond(BondKind::Provider, LILY), &bob).await.unwrap();
 	submit(&api, &tx().identity().register_role(Role::Solver), &dave).await.unwrap();
 	submit(&api, &tx().providers().bond(BondKind::Solver, 50 * LILY), &dave).await.unwrap();
@@ -336,7 +231,7 @@ async fn a_job_completes_and_pays_everyone_and_a_silent_provider_is_slashed() {
 	let result = ResultManifest {
 		job: job0,
 		module_digest: DIGEST,
-		input_digest: input_digest(&inputs()),
+		input_digest: input_digest(&inputs("hello")),
 		output_digest: [1; 32],
 		stdout_digest: [2; 32],
 		stderr_digest: [3; 32],

@@ -10,45 +10,16 @@
 use std::time::{Duration, Instant};
 
 use lilypad_e2e::{
+	echo::{inputs, job, lilypad, manifest, module, offer, publish, MILLI},
 	free_port, generate_node_key, submit_finalized as submit, wait_until_finalized, Node,
-};
-use lilypad_primitives::{
-	jobs::JobInputs,
-	providers::{ModuleFilter, Offer, OfferResources},
-	registry::{
-		manifest_signing_payload, Artifact, Delivery, InputParam, ModuleRef, ParamType, Resources,
-		SemVer, VerificationPolicy, VersionManifest,
-	},
 };
 use polkadot_sdk::sp_runtime::Perbill;
 use subxt::{
-	ext::codec::{Decode, Encode},
 	rpcs::{rpc_params, RpcClient},
 	utils::{AccountId32, Static},
 	OnlineClient, SubstrateConfig,
 };
 use subxt_signer::sr25519::{dev, Keypair};
-
-#[subxt::subxt(
-	runtime_metadata_path = "metadata/lilypad.scale",
-	substitute_type(
-		path = "lilypad_primitives::registry::VersionManifest",
-		with = "::subxt::utils::Static<::lilypad_primitives::registry::VersionManifest<u128>>"
-	),
-	substitute_type(
-		path = "lilypad_primitives::providers::Offer",
-		with = "::subxt::utils::Static<::lilypad_primitives::providers::Offer<u128>>"
-	),
-	substitute_type(
-		path = "lilypad_primitives::registry::ModuleRef",
-		with = "::subxt::utils::Static<::lilypad_primitives::registry::ModuleRef>"
-	),
-	substitute_type(
-		path = "lilypad_primitives::jobs::JobInputs",
-		with = "::subxt::utils::Static<::lilypad_primitives::jobs::JobInputs>"
-	)
-)]
-pub mod lilypad {}
 
 use lilypad::runtime_types::{
 	bounded_collections::bounded_vec::BoundedVec,
@@ -60,68 +31,14 @@ use lilypad::runtime_types::{
 type Client = OnlineClient<SubstrateConfig>;
 
 const START_TIMEOUT: Duration = Duration::from_secs(240);
-const LILY: u128 = 1_000_000_000_000;
-const MILLI: u128 = LILY / 1_000;
+const LILY: u128 = 1_000 * MILLI;
 const ASK: u128 = 10 * MILLI;
 const CAPACITY: u32 = 3;
 /// The bound: a job is matched within this many blocks of its submission.
 const MATCH_WITHIN: u64 = 5;
 
-/// Re-types a key or signature as the generated (subxt) type of the same SCALE shape.
-fn retype<T: Decode>(value: &impl Encode) -> T {
-	T::decode(&mut &value.encode()[..]).expect("same SCALE shape as the runtime's type")
-}
-
-fn module() -> ModuleRef {
-	ModuleRef { name: b"echo".to_vec().try_into().unwrap(), version: SemVer::new(1, 0, 0) }
-}
-
-fn manifest() -> VersionManifest<u128> {
-	VersionManifest {
-		module: module().name,
-		version: module().version,
-		artifact: Artifact::Wasm { digest: [0xEC; 32], size: 2_048 },
-		inputs: vec![InputParam {
-			name: b"Message".to_vec().try_into().unwrap(),
-			kind: ParamType::Text,
-			default: None,
-			required: true,
-			delivery: Delivery::Env,
-		}]
-		.try_into()
-		.unwrap(),
-		resources: Resources { cpu_millicores: 500, ram_mib: 64, ..Default::default() },
-		timeout_secs: 60,
-		price_floor: MILLI,
-		royalty: Perbill::zero(),
-		verification: VerificationPolicy::None,
-		parent: None,
-	}
-}
-
-fn offer() -> Offer<u128> {
-	Offer {
-		resources: OfferResources {
-			cpu_millicores: 4_000,
-			ram_mib: 8_192,
-			gpus: Default::default(),
-			disk_mib: 20_000,
-		},
-		modules: ModuleFilter::All,
-		default_price: ASK,
-		prices: Default::default(),
-		capacity: CAPACITY,
-		credentials: Default::default(),
-		endpoint: b"http://127.0.0.1:8080".to_vec().try_into().unwrap(),
-	}
-}
-
 fn id(k: &Keypair) -> AccountId32 {
 	k.public_key().into()
-}
-
-async fn job(rpc: &RpcClient, id: u64) -> serde_json::Value {
-	rpc.request("lilypad_job", rpc_params![id]).await.expect("lilypad_job")
 }
 
 /// The block `job` reached `stage` in, from its history.
@@ -136,15 +53,7 @@ async fn submit_jobs(api: &Client, rpc: &RpcClient, n: usize) -> (Vec<u64>, u64)
 		.map(|i| {
 			RuntimeCall::Jobs(JobsCall::submit_job {
 				module: Static(module()),
-				inputs: Static(JobInputs {
-					params: vec![(
-						b"Message".to_vec().try_into().unwrap(),
-						format!("hello {i}").into_bytes().try_into().unwrap(),
-					)]
-					.try_into()
-					.unwrap(),
-					blob: None,
-				}),
+				inputs: Static(inputs(&format!("hello {i}"))),
 				max_price: 2 * ASK,
 				deadline: best + 200,
 				options: JobOptions {
@@ -264,19 +173,7 @@ async fn two_solver_nodes_match_every_job_once_within_five_blocks() {
 		.expect("node B takes a solver key");
 
 	// Everything Alice signs comes before the jobs: her node's worker signs as Alice too.
-	submit(&api, &tx().identity().register_role(Role::ModuleProvider), &alice).await.unwrap();
-	submit(&api, &tx().registry().publish_module(BoundedVec(module().name.to_vec())), &alice)
-		.await
-		.unwrap();
-	let m = manifest();
-	let sig = alice.sign(&manifest_signing_payload(&genesis, &m)).0;
-	submit(
-		&api,
-		&tx().registry().publish_version(Static(m), retype(&alice.public_key().0), retype(&sig)),
-		&alice,
-	)
-	.await
-	.expect("Alice publishes echo@1.0.0");
+	publish(&api, genesis, &alice, manifest(60, Perbill::zero())).await;
 	for solver in [&alice, &ferdie] {
 		submit(&api, &tx().identity().register_role(Role::Solver), solver).await.unwrap();
 		submit(&api, &tx().providers().bond(BondKind::Solver, 50 * LILY), solver).await.unwrap();
@@ -285,7 +182,9 @@ async fn two_solver_nodes_match_every_job_once_within_five_blocks() {
 		submit(&api, &tx().identity().register_role(Role::ResourceProvider), provider)
 			.await
 			.unwrap();
-		submit(&api, &tx().providers().register_provider(Static(offer())), provider).await.unwrap();
+		submit(&api, &tx().providers().register_provider(Static(offer(ASK, CAPACITY))), provider)
+			.await
+			.unwrap();
 		submit(&api, &tx().providers().bond(BondKind::Provider, stake), provider).await.unwrap();
 	}
 	submit(&api, &tx().identity().register_role(Role::JobCreator), &charlie).await.unwrap();

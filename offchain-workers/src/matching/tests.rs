@@ -215,6 +215,21 @@ fn a_round_is_capped_at_max_pairs() {
 	assert_eq!(assign(&jobs, &providers, &p).len(), 4);
 }
 
+/// The chain's check of a pair against the provider's state.
+fn check_on_chain(
+	open: &OpenJob<Account, u128, u32>,
+	p: &Provider<Account, u128>,
+) -> Result<(u128, u128), lilypad_primitives::jobs::MatchError> {
+	let terms = ProviderTerms {
+		account: &p.account,
+		offer: &p.offer,
+		status: p.status,
+		active_jobs: p.active_jobs,
+		free_collateral: p.free_collateral,
+	};
+	check_match(&open.job, &terms, open.floor, params().rho, |c| p.credentials.contains(c))
+}
+
 /// Replays `pairs` as the chain would, each against the state the earlier ones left.
 fn replay(
 	jobs: &[OpenJob<Account, u128, u32>],
@@ -224,16 +239,7 @@ fn replay(
 	for (id, account) in pairs {
 		let open = jobs.iter().find(|j| j.id == *id).unwrap();
 		let p = providers.iter_mut().find(|p| p.account == *account).unwrap();
-		let terms = ProviderTerms {
-			account: &p.account,
-			offer: &p.offer,
-			status: p.status,
-			active_jobs: p.active_jobs,
-			free_collateral: p.free_collateral,
-		};
-		let checked =
-			check_match(&open.job, &terms, open.floor, params().rho, |c| p.credentials.contains(c));
-		let (_, collateral) = checked.map_err(|e| {
+		let (_, collateral) = check_on_chain(open, p).map_err(|e| {
 			TestCaseError::fail(alloc::format!("pair ({id}, {account}) breaks {e:?}"))
 		})?;
 		p.active_jobs += 1;
@@ -262,16 +268,7 @@ proptest! {
 		replay(&jobs, &mut providers, &pairs)?;
 		for open in jobs.iter().filter(|j| !ids.contains(&j.id)) {
 			for p in &providers {
-				let terms = ProviderTerms {
-					account: &p.account,
-					offer: &p.offer,
-					status: p.status,
-					active_jobs: p.active_jobs,
-					free_collateral: p.free_collateral,
-				};
-				let fits = check_match(&open.job, &terms, open.floor, params().rho, |c| {
-					p.credentials.contains(c)
-				});
+				let fits = check_on_chain(open, p);
 				prop_assert!(fits.is_err(), "job {} left over but fits {}", open.id, p.account);
 			}
 		}

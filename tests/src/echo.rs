@@ -1,0 +1,152 @@
+//! The chain's API generated from the runtime's metadata, and the `echo` module and offers the
+//! job and solver tests share.
+use lilypad_primitives::{
+	jobs::JobInputs,
+	providers::{ModuleFilter, Offer, OfferResources},
+	registry::{
+		Artifact, Delivery, InputParam, ModuleRef, ParamType, Resources, SemVer,
+		VerificationPolicy, VersionManifest,
+	},
+};
+use polkadot_sdk::sp_runtime::Perbill;
+use subxt::{
+	ext::codec::{Decode, Encode},
+	rpcs::{rpc_params, RpcClient},
+	utils::Static,
+	OnlineClient, SubstrateConfig,
+};
+use subxt_signer::sr25519::Keypair;
+
+/// Calls, events and storage from `metadata/lilypad.scale`, with the protocol's own types
+/// (`lilypad-primitives`) in place of generated copies where tests build or sign them.
+#[subxt::subxt(
+	runtime_metadata_path = "metadata/lilypad.scale",
+	substitute_type(
+		path = "lilypad_primitives::registry::VersionManifest",
+		with = "::subxt::utils::Static<::lilypad_primitives::registry::VersionManifest<u128>>"
+	),
+	substitute_type(
+		path = "lilypad_primitives::providers::Offer",
+		with = "::subxt::utils::Static<::lilypad_primitives::providers::Offer<u128>>"
+	),
+	substitute_type(
+		path = "lilypad_primitives::registry::ModuleRef",
+		with = "::subxt::utils::Static<::lilypad_primitives::registry::ModuleRef>"
+	),
+	substitute_type(
+		path = "lilypad_primitives::jobs::JobInputs",
+		with = "::subxt::utils::Static<::lilypad_primitives::jobs::JobInputs>"
+	),
+	substitute_type(
+		path = "lilypad_primitives::jobs::ResultManifest",
+		with = "::subxt::utils::Static<::lilypad_primitives::jobs::ResultManifest>"
+	)
+)]
+pub mod lilypad {}
+
+/// One thousandth of a LILY.
+pub const MILLI: u128 = 1_000_000_000;
+/// The echo module's artifact digest.
+pub const DIGEST: [u8; 32] = [0xEC; 32];
+
+/// Re-types a key or signature as the generated (subxt) type of the same SCALE shape.
+pub fn retype<T: Decode>(value: &impl Encode) -> T {
+	T::decode(&mut &value.encode()[..]).expect("same SCALE shape as the runtime's type")
+}
+
+/// `echo@1.0.0`.
+pub fn module() -> ModuleRef {
+	ModuleRef { name: b"echo".to_vec().try_into().unwrap(), version: SemVer::new(1, 0, 0) }
+}
+
+/// Its manifest: half a core, 64 MiB, one text input `Message`, a floor of 0.001 LILY.
+pub fn manifest(timeout_secs: u32, royalty: Perbill) -> VersionManifest<u128> {
+	VersionManifest {
+		module: module().name,
+		version: module().version,
+		artifact: Artifact::Wasm { digest: DIGEST, size: 2_048 },
+		inputs: vec![InputParam {
+			name: b"Message".to_vec().try_into().unwrap(),
+			kind: ParamType::Text,
+			default: None,
+			required: true,
+			delivery: Delivery::Env,
+		}]
+		.try_into()
+		.unwrap(),
+		resources: Resources { cpu_millicores: 500, ram_mib: 64, ..Default::default() },
+		timeout_secs,
+		price_floor: MILLI,
+		royalty,
+		verification: VerificationPolicy::None,
+		parent: None,
+	}
+}
+
+/// Inputs of one echo job.
+pub fn inputs(message: &str) -> JobInputs {
+	JobInputs {
+		params: vec![(
+			b"Message".to_vec().try_into().unwrap(),
+			message.as_bytes().to_vec().try_into().unwrap(),
+		)]
+		.try_into()
+		.unwrap(),
+		blob: None,
+	}
+}
+
+/// An offer of 4 cores and 8 GiB per job for any module at `ask`, `capacity` jobs at once.
+pub fn offer(ask: u128, capacity: u32) -> Offer<u128> {
+	Offer {
+		resources: OfferResources {
+			cpu_millicores: 4_000,
+			ram_mib: 8_192,
+			gpus: Default::default(),
+			disk_mib: 20_000,
+		},
+		modules: ModuleFilter::All,
+		default_price: ask,
+		prices: Default::default(),
+		capacity,
+		credentials: Default::default(),
+		endpoint: b"http://127.0.0.1:8080".to_vec().try_into().unwrap(),
+	}
+}
+
+/// `lilypad_job`: the job as JSON.
+pub async fn job(rpc: &RpcClient, id: u64) -> serde_json::Value {
+	rpc.request("lilypad_job", rpc_params![id]).await.expect("lilypad_job")
+}
+
+/// `owner` takes the module-provider role and publishes `echo` with `manifest`, signed for the
+/// chain of `genesis`.
+pub async fn publish(
+	api: &OnlineClient<SubstrateConfig>,
+	genesis: [u8; 32],
+	owner: &Keypair,
+	manifest: VersionManifest<u128>,
+) {
+	use lilypad::runtime_types::{
+		bounded_collections::bounded_vec::BoundedVec, lilypad_primitives::identity::Role,
+	};
+	let tx = lilypad::transactions;
+	crate::submit_finalized(api, &tx().identity().register_role(Role::ModuleProvider), owner)
+		.await
+		.expect("register_role");
+	crate::submit_finalized(
+		api,
+		&tx().registry().publish_module(BoundedVec(module().name.to_vec())),
+		owner,
+	)
+	.await
+	.expect("publish_module");
+	let sig =
+		owner.sign(&lilypad_primitives::registry::manifest_signing_payload(&genesis, &manifest)).0;
+	let version = tx().registry().publish_version(
+		Static(manifest),
+		retype(&owner.public_key().0),
+		retype(&sig),
+	);
+	crate::submit_finalized(api, &version, owner).await.expect("publish_version");
+}
