@@ -17,8 +17,9 @@
 //! 2. **Match.** A staked solver proposes `(job, provider)` pairs, usually from its node's
 //!    offchain worker ([`solver`]). The chain re-checks each. A stale pair (the job is no
 //!    longer open, or an earlier match took the provider's room) costs nothing; an invalid
-//!    pair costs the solver a governed penalty. A valid pair locks `rho × price` of the provider's bond and
-//!    fixes the price at the provider's asking price; the excess escrow goes back at once.
+//!    pair costs the solver a governed penalty. A valid pair locks `rho × price` of the
+//!    provider's bond and fixes the price at the provider's asking price; the excess escrow
+//!    goes back at once.
 //! 3. **Result.** The assigned provider submits a signed manifest before the execution
 //!    deadline. A module that fails on its own (non-zero exit, timeout, out of memory) still
 //!    completes the job: the provider did the work.
@@ -633,9 +634,9 @@ pub mod pallet {
 		/// latter is how a pair goes stale when solvers race: another solver's match, landed
 		/// first, took the room this one saw. A pair that breaks any other rule (see
 		/// [`MatchError`]) is *invalid* and costs the solver the governed penalty, taken from
-		/// its stake to the treasury; the call still succeeds so that the penalty stands. A valid pair locks the collateral, counts a
-		/// running job on the provider, fixes the price at the provider's asking price and
-		/// returns the excess escrow to the creator.
+		/// its stake to the treasury; the call still succeeds so that the penalty stands. A
+		/// valid pair locks the collateral, counts a running job on the provider, fixes the
+		/// price at the provider's asking price and returns the excess escrow to the creator.
 		///
 		/// ## Errors
 		/// - [`Error::NotSolver`], [`Error::SolverNotStaked`], [`Error::QueueFull`]
@@ -647,8 +648,7 @@ pub mod pallet {
 		#[pallet::weight(T::WeightInfo::propose_match(batch.len() as u32))]
 		pub fn propose_match(origin: OriginFor<T>, batch: BatchOf<T>) -> DispatchResult {
 			let solver = ensure_signed(origin)?;
-			Self::ensure_can_solve(&solver)?;
-			let penalty = T::InvalidMatchPenalty::get();
+			let penalty = Self::ensure_can_solve(&solver)?;
 			let now = frame_system::Pallet::<T>::block_number();
 			let rho = T::CollateralRatio::get();
 			for (job, provider) in batch {
@@ -954,12 +954,13 @@ pub mod pallet {
 		}
 
 		/// Whether `who` may propose matches: a solver whose free stake covers a penalty.
-		pub fn ensure_can_solve(who: &T::AccountId) -> DispatchResult {
+		/// Returns the penalty an invalid pair costs it.
+		pub fn ensure_can_solve(who: &T::AccountId) -> Result<BalanceOf<T>, DispatchError> {
 			ensure!(T::Identity::has_role(who, Role::Solver), Error::<T>::NotSolver);
 			let stake = T::Providers::free_bond(who, BondKind::Solver);
 			let penalty = T::InvalidMatchPenalty::get();
 			ensure!(!stake.is_zero() && stake >= penalty, Error::<T>::SolverNotStaked);
-			Ok(())
+			Ok(penalty)
 		}
 
 		/// Checks a pair against the rules of a match; `Ok((price, collateral))` if it holds.
