@@ -11,6 +11,7 @@ use jsonrpsee::{core::RpcResult, proc_macros::rpc, types::ErrorObjectOwned};
 use lilypad_primitives::{
 	economics::Charge,
 	jobs::{ExitStatus, Job, JobId, JobsApi, ResultManifest, SlashCause, Stage, MAX_JOBS_PAGE},
+	mediation::{MediationCause, Verdict},
 	registry::{ModuleRef, SemVer},
 	AccountId, Balance, BlockNumber, Hash,
 };
@@ -210,8 +211,23 @@ fn job_json(id: JobId, j: &Job<AccountId, Balance, BlockNumber>) -> Value {
 				SlashCause::BadResult => "badResult",
 			},
 			"toCreator": s.to_creator.to_string(),
+			"toMediator": s.to_mediator.to_string(),
 			"toTreasury": s.to_treasury.to_string(),
 			"appliesAt": s.applies_at,
+		})),
+		"mediation": j.mediation.as_ref().map(|m| json!({
+			"cause": match m.cause {
+				MediationCause::Sampled => "sampled",
+				MediationCause::Challenged => "challenged",
+			},
+			"mediator": m.mediator.as_ref().map(|a| a.to_string()),
+			"stakeLocked": m.stake_locked.to_string(),
+			"answerBy": m.answer_by,
+			"failed": m.failed.iter().map(|a| a.to_string()).collect::<Vec<_>>(),
+			"verdict": m.verdict.map(|v| match v {
+				Verdict::ResultUpheld => "resultUpheld",
+				Verdict::ResultWrong => "resultWrong",
+			}),
 		})),
 		"stage": stage_name(j.stage),
 		"due": j.due,

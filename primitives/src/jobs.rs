@@ -165,9 +165,9 @@ pub enum Stage {
 	Submitted,
 	/// Assigned to a provider, which must return a result by the execution deadline.
 	Matched,
-	/// A result is in; it completes when the challenge window ends.
+	/// A result is in; when the challenge window ends it is sampled for a re-run or completes.
 	ResultSubmitted,
-	/// Challenged; mediation decides.
+	/// Sampled or challenged: a mediator re-runs the job and its answer decides.
 	InMediation,
 	/// The job creator was refunded; the provider's collateral waits out the appeal window.
 	SlashPending,
@@ -237,10 +237,28 @@ pub struct PendingSlash<Balance, BlockNumber> {
 	pub cause: SlashCause,
 	/// Compensation for the job creator.
 	pub to_creator: Balance,
+	/// The mediator that caught a wrong result: its pay, taken from the treasury's part.
+	pub to_mediator: Balance,
 	/// The rest of the collateral, for the treasury.
 	pub to_treasury: Balance,
 	/// The block it applies in unless cancelled.
 	pub applies_at: BlockNumber,
+}
+
+/// A job's mediation: why it started, who re-runs the job, and who failed to.
+#[derive(Clone, PartialEq, Eq, Encode, Decode, MaxEncodedLen, TypeInfo, Debug)]
+pub struct Mediation<AccountId, Balance, BlockNumber> {
+	pub cause: crate::mediation::MediationCause,
+	/// The mediator drawn for the job; `None` until the draw.
+	pub mediator: Option<AccountId>,
+	/// The part of the mediator's stake locked until it answers: its penalty if it does not.
+	pub stake_locked: Balance,
+	/// The last block the mediator's answer is accepted in.
+	pub answer_by: BlockNumber,
+	/// Mediators drawn before that did not answer in time; never drawn again for this job.
+	pub failed: BoundedVec<AccountId, ConstU32<{ crate::mediation::MAX_MEDIATION_ATTEMPTS }>>,
+	/// What the mediation decided, once it has.
+	pub verdict: Option<crate::mediation::Verdict>,
 }
 
 /// A job, as stored and as `lilypad_job` shows it.
@@ -273,6 +291,8 @@ pub struct Job<AccountId, Balance, BlockNumber> {
 	pub assignment: Option<Assignment<AccountId, Balance, BlockNumber>>,
 	pub result: Option<ResultManifest>,
 	pub slash: Option<PendingSlash<Balance, BlockNumber>>,
+	/// The re-check of the result, if it was sampled or challenged.
+	pub mediation: Option<Mediation<AccountId, Balance, BlockNumber>>,
 	pub stage: Stage,
 	/// The block this job's next automatic step runs in (expiry, timeout, completion, slash,
 	/// pruning); `None` while only a call can move it on (mediation).
@@ -506,6 +526,7 @@ mod tests {
 			assignment: None,
 			result: None,
 			slash: None,
+			mediation: None,
 			stage: Stage::Submitted,
 			due: Some(11),
 			history: Default::default(),

@@ -9,6 +9,7 @@ extern crate alloc;
 pub mod economics;
 pub mod identity;
 pub mod jobs;
+pub mod mediation;
 pub mod params;
 pub mod providers;
 pub mod registry;

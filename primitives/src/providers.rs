@@ -294,6 +294,8 @@ pub trait ProviderLedger<AccountId, Balance> {
 	fn offers(limit: u32) -> Vec<(AccountId, ProviderView<Balance>)>;
 	/// The part of `who`'s bond of `kind` that running jobs lock, for invariant checks.
 	fn bond_in_use(who: &AccountId, kind: BondKind) -> Balance;
+	/// The mediator pool (bounded by the ledger), each with its free mediator stake.
+	fn mediators() -> Vec<(AccountId, Balance)>;
 
 	/// Registers `who` as an active provider with `offer` and bonds `bond` as its collateral,
 	/// for benchmarks of the jobs pallet.

@@ -48,6 +48,7 @@ pub fn job(id: u64, module: &str, max_price: u128) -> OpenJob<Account, u128, u32
 			assignment: None,
 			result: None,
 			slash: None,
+			mediation: None,
 			stage: Stage::Submitted,
 			due: Some(101),
 			history: Default::default(),

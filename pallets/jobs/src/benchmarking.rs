@@ -161,6 +161,27 @@ fn challenged<T: Config>(w: &World<T>) -> JobId {
 	job
 }
 
+/// A challenged job with a mediator assigned to it, as the draw leaves it; returns the
+/// mediator's account and key.
+fn mediating<T: Config>(job: JobId) -> (T::AccountId, sr25519::Public) {
+	let key = sp_io::crypto::sr25519_generate(KEY_TYPE, None);
+	let mediator = T::ResultSigner::from(key).into_account();
+	T::Currency::set_balance(&mediator, plenty::<T>());
+	T::Identity::grant_role(&mediator, Role::Mediator);
+	T::Providers::set_up_bond(&mediator, BondKind::Mediator, plenty::<T>() / 2u32.into());
+	let penalty = T::MediatorPenalty::get();
+	T::Providers::lock_bond(&mediator, BondKind::Mediator, penalty).expect("bonded; qed");
+	let answer_by =
+		frame_system::Pallet::<T>::block_number().saturating_add(T::MediationTimeout::get());
+	Jobs::<T>::mutate(job, |j| {
+		let m = j.as_mut().and_then(|j| j.mediation.as_mut()).expect("challenged; qed");
+		m.mediator = Some(mediator.clone());
+		m.stake_locked = penalty;
+		m.answer_by = answer_by;
+	});
+	(mediator, key)
+}
+
 #[benchmarks]
 mod benchmarks {
 	use super::*;
@@ -240,6 +261,21 @@ mod benchmarks {
 		_(origin as T::RuntimeOrigin, job, Verdict::ResultUpheld);
 		assert_eq!(Jobs::<T>::get(job).map(|j| j.stage), Some(Stage::Completed));
 		Ok(())
+	}
+
+	/// The mediator agrees: the job completes, paying every party up the lineage and the
+	/// mediator (the dearer verdict, as for `resolve_mediation`).
+	#[benchmark]
+	fn submit_mediation() {
+		let w = world::<T>();
+		let job = challenged(&w);
+		let (mediator, key) = mediating::<T>(job);
+		let rerun = manifest::<T>(job);
+		let payload = Pallet::<T>::mediation_payload(&rerun);
+		let sig = sp_io::crypto::sr25519_sign(KEY_TYPE, &key, &payload).expect("in the keystore");
+		#[extrinsic_call]
+		_(RawOrigin::Signed(mediator), job, rerun, key, sig);
+		assert_eq!(Jobs::<T>::get(job).map(|j| j.stage), Some(Stage::Completed));
 	}
 
 	#[benchmark]

@@ -23,14 +23,48 @@
 //! 3. **Result.** The assigned provider submits a signed manifest before the execution
 //!    deadline. A module that fails on its own (non-zero exit, timeout, out of memory) still
 //!    completes the job: the provider did the work.
-//! 4. **Settle.** When the challenge window ends the job completes automatically: the
-//!    provider, the solver, the lineage's owners and the protocol are paid, and the
-//!    collateral is released. A challenge sends the job to mediation instead.
+//! 4. **Verify.** When the challenge window ends, randomness drawn after the result decides
+//!    whether it is re-checked, at the module's sampling rate. A challenge by the creator
+//!    re-checks it for certain. A re-check goes to a mediator drawn by stake, never the
+//!    job's provider or creator, which re-runs the job and submits its own signed result;
+//!    the chain compares the two (see [Mediation](#mediation)).
+//! 5. **Settle.** A result that was not re-checked, or that the re-check upheld, completes
+//!    the job automatically: the provider, the solver, the lineage's owners and the protocol
+//!    are paid, and the collateral is released.
 //!
 //! Nothing waits on anyone's goodwill: a job not matched by its deadline is refunded; a
 //! provider that returns no result in time has the job refunded and its collateral slashed,
 //! one job price to the creator and the rest to the treasury. Slashes wait an appeal window
 //! with the funds still held, and apply unless governance cancels them.
+//!
+//! ## Mediation
+//!
+//! - **When.** `Deterministic` modules are re-checked at the governed
+//!   [`Config::DeterministicSamplingRate`], `Sampled { p }` modules at `p`, `None` modules
+//!   only when challenged. The decision uses [`Config::Randomness`] whose `known_since` block
+//!   is after the result's block, so a provider cannot know when it submits whether it will
+//!   be checked. (Only the author of the block that fixes the randomness could bias it, by
+//!   withholding that block; with no block reward to lose that costs it little, so sampling
+//!   bounds cheating in expectation rather than excluding it.)
+//! - **Who.** A mediator is drawn from the providers pallet's mediator pool in proportion to
+//!   its free stake, among those with at least [`Config::MediatorPenalty`] free and never the
+//!   job's provider (or its delegates) or creator. The penalty is locked until it answers,
+//!   which it must do within the provider's own time for the job plus
+//!   [`Config::MediationTimeout`].
+//! - **Answer.** The mediator re-runs the job and submits its own result manifest, signed
+//!   under its own domain ([`lilypad_primitives::mediation::mediation_signing_payload`]). The
+//!   chain compares the output digest and exit status exactly
+//!   ([`lilypad_primitives::mediation::verdict`]).
+//! - **Money.** Result upheld: the job completes; the mediator is paid the challenge fee, or
+//!   for a sampled job up to [`Config::ChallengeFee`] out of the job's protocol fee. Result
+//!   wrong: the creator is refunded (escrow and fee) and the provider's collateral is slashed
+//!   after the appeal window; the mediator's pay, up to [`Config::ChallengeFee`], comes out of
+//!   the treasury's part of that slash first. A mediator that does not answer in time
+//!   loses its locked penalty to the treasury and another is
+//!   drawn, up to [`lilypad_primitives::mediation::MAX_MEDIATION_ATTEMPTS`] mediators; with
+//!   none left (or none eligible) the result stands and a challenger's fee goes back.
+//! - [`Config::MediationOrigin`] (Root, later governance) may still decide a mediation
+//!   directly with [`Pallet::resolve_mediation`].
 //!
 //! ## Low Level / Implementation Details
 //!
@@ -49,9 +83,12 @@
 
 extern crate alloc;
 
-pub use lilypad_primitives::jobs::{
-	Assignment, Job, JobId, JobInputs, JobOptions, MatchError, PendingSlash, ResultManifest,
-	SlashCause, Stage,
+pub use lilypad_primitives::{
+	jobs::{
+		Assignment, Job, JobId, JobInputs, JobOptions, MatchError, Mediation, PendingSlash,
+		ResultManifest, SlashCause, Stage,
+	},
+	mediation::{MediationCause, Verdict},
 };
 pub use pallet::*;
 pub use weights::WeightInfo;
@@ -65,32 +102,12 @@ pub mod solver;
 mod tests;
 pub mod weights;
 
-use polkadot_sdk::{frame_support, frame_system, sp_core, sp_runtime};
+use polkadot_sdk::{frame_support, frame_system, sp_core, sp_io, sp_runtime};
 
 /// How many later blocks a full queue of due jobs spills into before a call is refused.
 pub const MAX_DUE_SPILL: u32 = 16;
 /// How far the hook's own steps may spill: they cannot be refused, so they look further.
 pub const MAX_HOOK_SPILL: u32 = 1_024;
-
-/// What mediation decided about a challenged result.
-#[derive(
-	Clone,
-	Copy,
-	PartialEq,
-	Eq,
-	codec::Encode,
-	codec::Decode,
-	codec::DecodeWithMemTracking,
-	codec::MaxEncodedLen,
-	scale_info::TypeInfo,
-	Debug,
-)]
-pub enum Verdict {
-	/// The result stands: the job completes and the challenge fee pays for the mediation.
-	ResultUpheld,
-	/// The result is wrong: the creator is refunded with its fee and the provider slashed.
-	ResultWrong,
-}
 
 #[frame_support::pallet]
 pub mod pallet {
@@ -101,6 +118,7 @@ pub mod pallet {
 		traits::{
 			fungible::{Inspect, Mutate, MutateHold},
 			tokens::{Fortitude, Precision, Preservation, Restriction},
+			Randomness,
 		},
 	};
 	use frame_system::{
@@ -114,12 +132,16 @@ pub mod pallet {
 			blocks_for_secs, check_match, effective_verification, input_digest,
 			result_signing_payload, PriceEstimate, ProviderTerms, MAX_JOBS_PAGE,
 		},
+		mediation::{
+			draw_weighted, is_sampled, mediation_signing_payload, sampling_rate, verdict,
+			DRAW_DOMAIN, MAX_MEDIATION_ATTEMPTS, SAMPLE_DOMAIN,
+		},
 		providers::{BondKind, ProviderLedger, ProviderStatus},
 		registry::{check_inputs, InputError, ModuleRef, ModuleRegistry},
 	};
 	use sp_core::sr25519;
 	use sp_runtime::{
-		traits::{IdentifyAccount, Saturating, Verify, Zero},
+		traits::{IdentifyAccount, Saturating, UniqueSaturatedInto, Verify, Zero},
 		FixedU128, Perbill,
 	};
 
@@ -162,8 +184,20 @@ pub mod pallet {
 		/// The account of a result signer's key.
 		type ResultSigner: IdentifyAccount<AccountId = Self::AccountId> + From<sr25519::Public>;
 
-		/// Who decides a challenged result (mediation; Root until it lands).
+		/// Who may decide a mediation directly, overriding the mediator (Root until
+		/// governance lands).
 		type MediationOrigin: EnsureOrigin<Self::RuntimeOrigin>;
+
+		/// Randomness that decides sampling and draws mediators: the block number it returns
+		/// is the block since which it is known (BABE's `ParentBlockRandomness`).
+		type Randomness: Randomness<Option<Self::Hash>, BlockNumberFor<Self>>;
+
+		/// How often results of `Deterministic` modules are re-checked (governed).
+		type DeterministicSamplingRate: Get<Perbill>;
+
+		/// Locked from a mediator's stake while it owes an answer, and taken if it does not
+		/// answer in time (governed).
+		type MediatorPenalty: Get<BalanceOf<Self>>;
 
 		/// Who may cancel a pending slash on appeal (Root until governance lands).
 		type SlashCancelOrigin: EnsureOrigin<Self::RuntimeOrigin>;
@@ -213,7 +247,8 @@ pub mod pallet {
 		#[pallet::constant]
 		type Retention: Get<BlockNumberFor<Self>>;
 
-		/// Blocks mediation may take before the result stands by default.
+		/// Blocks a drawn mediator has to answer beyond the provider's own time for the job
+		/// (its timeout and the execution grace).
 		#[pallet::constant]
 		type MediationTimeout: Get<BlockNumberFor<Self>>;
 
@@ -340,9 +375,27 @@ pub mod pallet {
 		},
 		/// The creator challenged the result of `job`, paying `fee`.
 		JobChallenged { job: JobId, fee: BalanceOf<T> },
+		/// The randomness drawn after its result sampled `job` for a re-check.
+		ResultSampled { job: JobId },
+		/// `mediator` was drawn to re-run `job` and must answer by `answer_by`.
+		MediatorAssigned { job: JobId, mediator: T::AccountId, answer_by: BlockNumberFor<T> },
+		/// `mediator` re-ran `job` and got `output_digest`.
+		MediatorAnswered {
+			job: JobId,
+			mediator: T::AccountId,
+			output_digest: lilypad_primitives::registry::Digest,
+		},
 		/// Mediation decided `job`.
 		MediationResolved { job: JobId, verdict: Verdict },
-		/// Mediation did not decide `job` in time: the result stands and the fee went back.
+		/// `mediator` was paid `amount` for the mediation of `job`.
+		MediatorPaid { job: JobId, mediator: T::AccountId, amount: BalanceOf<T> },
+		/// `mediator` did not answer for `job` in time and lost `slashed` of its stake.
+		MediatorTimedOut { job: JobId, mediator: T::AccountId, slashed: BalanceOf<T> },
+		/// No mediator could be drawn for `job` (none eligible, or no randomness): the result
+		/// stands and a challenger's fee went back.
+		NoMediatorAvailable { job: JobId },
+		/// Every mediator drawn for `job` failed to answer: the result stands and a
+		/// challenger's fee went back.
 		MediationTimedOut { job: JobId },
 		/// `provider` returned no result for `job` in time: the creator got `refunded` back
 		/// and the provider's collateral is slashed at `applies_at` unless cancelled.
@@ -358,6 +411,7 @@ pub mod pallet {
 			provider: T::AccountId,
 			cause: SlashCause,
 			to_creator: BalanceOf<T>,
+			to_mediator: BalanceOf<T>,
 			to_treasury: BalanceOf<T>,
 			applies_at: BlockNumberFor<T>,
 		},
@@ -366,6 +420,7 @@ pub mod pallet {
 			job: JobId,
 			provider: T::AccountId,
 			to_creator: BalanceOf<T>,
+			to_mediator: BalanceOf<T>,
 			to_treasury: BalanceOf<T>,
 		},
 		/// The pending slash of `job` was cancelled on appeal; the collateral was released.
@@ -439,6 +494,10 @@ pub mod pallet {
 		NotInMediation,
 		/// The job has no pending slash.
 		NoPendingSlash,
+		/// Only the job's drawn mediator (or its delegate) may answer.
+		NotAssignedMediator,
+		/// The mediator's answer deadline has passed.
+		MediationDeadlinePassed,
 	}
 
 	impl<T> From<InputError> for Error<T> {
@@ -458,10 +517,11 @@ pub mod pallet {
 		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
 			let due = DueJobs::<T>::take(now);
 			let steps = due.len() as u32;
+			let mut draws = Weight::zero();
 			for id in due {
-				Self::step(id, now);
+				draws.saturating_accrue(Self::step(id, now));
 			}
-			T::WeightInfo::on_initialize(steps)
+			T::WeightInfo::on_initialize(steps).saturating_add(draws)
 		}
 
 		/// The solver, on a node that holds a solver key (see [`solver`]).
@@ -582,6 +642,7 @@ pub mod pallet {
 					assignment: None,
 					result: None,
 					slash: None,
+					mediation: None,
 					stage: Stage::Submitted,
 					due: Some(due),
 					history: BoundedVec::truncate_from(alloc::vec![(Stage::Submitted, now)]),
@@ -766,9 +827,10 @@ pub mod pallet {
 		/// Signed by the job's creator.
 		///
 		/// ## Details
-		/// The fee is held; mediation returns it if the result is wrong, and it pays for the
-		/// mediation if the result stands. Mediation that does not decide within
-		/// [`Config::MediationTimeout`] lets the result stand and returns the fee.
+		/// The fee is held and the job goes to mediation: a mediator is drawn in the next
+		/// block. If the mediator finds the result wrong the fee goes back with the escrow; if
+		/// it upholds the result the fee pays the mediator. With no mediator to draw, or none
+		/// answering, the result stands and the fee goes back.
 		///
 		/// ## Errors
 		/// - [`Error::JobNotFound`], [`Error::NotCreator`], [`Error::NotChallengeable`]
@@ -793,29 +855,28 @@ pub mod pallet {
 					>= fee,
 				Error::<T>::InsufficientBalance
 			);
-			let due = Self::schedule(
-				job,
-				now.saturating_add(T::MediationTimeout::get()).saturating_add(1u32.into()),
-				MAX_DUE_SPILL,
-			)?;
+			// The draw needs randomness from after this block: the next block's step has it.
+			let due = Self::schedule(job, now.saturating_add(1u32.into()), MAX_DUE_SPILL)?;
 			T::Currency::hold(&HoldReason::ChallengeFee.into(), &who, fee)?;
 			record.challenge_fee = fee;
+			record.mediation = Some(Self::new_mediation(MediationCause::Challenged, now));
 			Self::enter(&mut record, Stage::InMediation, now, Some(due));
 			Jobs::<T>::insert(job, record);
 			Self::deposit_event(Event::JobChallenged { job, fee });
 			Ok(())
 		}
 
-		/// Decide a challenged result.
+		/// Decide a mediation directly, whatever the mediator says or has said.
 		///
 		/// ## Dispatch Origin
 		/// [`Config::MediationOrigin`].
 		///
 		/// ## Details
-		/// [`Verdict::ResultUpheld`]: the job completes and the challenge fee goes to the
-		/// treasury. [`Verdict::ResultWrong`]: the creator gets its escrow and fee back, and
-		/// the provider's collateral is slashed after the appeal window, one job price to the
-		/// creator and the rest to the treasury.
+		/// A drawn mediator's locked stake is released and it is not paid. Otherwise as a
+		/// mediator's verdict: [`Verdict::ResultUpheld`] completes the job, the challenge fee
+		/// going to the treasury; [`Verdict::ResultWrong`] refunds the creator its escrow and
+		/// fee and slashes the provider's collateral after the appeal window, one job price
+		/// to the creator and the rest to the treasury.
 		///
 		/// ## Errors
 		/// - [`Error::JobNotFound`], [`Error::NotInMediation`], [`Error::QueueFull`]
@@ -834,25 +895,84 @@ pub mod pallet {
 			let mut record = Jobs::<T>::get(job).ok_or(Error::<T>::JobNotFound)?;
 			ensure!(record.stage == Stage::InMediation, Error::<T>::NotInMediation);
 			let now = frame_system::Pallet::<T>::block_number();
-			let fee = core::mem::take(&mut record.challenge_fee);
-			match verdict {
-				Verdict::ResultUpheld => {
-					Self::pay_from(
-						HoldReason::ChallengeFee,
-						&record.creator,
-						&T::Treasury::get(),
-						fee,
-					);
-					Self::deposit_event(Event::MediationResolved { job, verdict });
-					Self::complete(job, &mut record, now, MAX_DUE_SPILL)?;
-				}
-				Verdict::ResultWrong => {
-					Self::release(HoldReason::ChallengeFee, &record.creator, fee);
-					Self::refund_escrow(&mut record);
-					Self::deposit_event(Event::MediationResolved { job, verdict });
-					Self::start_slash(job, &mut record, SlashCause::BadResult, now, MAX_DUE_SPILL)?;
+			if let Some(m) = record.mediation.as_mut() {
+				if let Some(mediator) = m.mediator.take() {
+					let locked = core::mem::take(&mut m.stake_locked);
+					T::Providers::unlock_bond(&mediator, BondKind::Mediator, locked);
 				}
 			}
+			Self::resolve(job, &mut record, verdict, None, now, MAX_DUE_SPILL)?;
+			Jobs::<T>::insert(job, record);
+			Ok(())
+		}
+
+		/// Answer a mediation: the drawn mediator's own result of re-running the job.
+		///
+		/// ## Dispatch Origin
+		/// Signed by the job's mediator or one of its delegates.
+		///
+		/// ## Details
+		/// `signature` is `signer`'s sr25519 signature over
+		/// `SCALE(("lilypad/jobs/mediation/v1", genesis_hash, rerun))`; `signer` must be the
+		/// mediator's key or a delegate's. The re-run must name this job, the module's artifact
+		/// digest and the job's input digest. The chain compares its output digest and exit
+		/// status with the provider's: equal upholds the result, different finds it wrong (see
+		/// [`Pallet::resolve_mediation`] for what each verdict moves). The mediator's locked
+		/// stake is released either way.
+		///
+		/// ## Errors
+		/// - [`Error::JobNotFound`], [`Error::NotInMediation`], [`Error::NotAssignedMediator`],
+		///   [`Error::MediationDeadlinePassed`]
+		/// - [`Error::SignerNotAuthorized`], [`Error::WrongJob`],
+		///   [`Error::ModuleDigestMismatch`], [`Error::InputDigestMismatch`],
+		///   [`Error::BadSignature`], [`Error::QueueFull`]
+		///
+		/// ## Events
+		/// - [`Event::MediatorAnswered`], [`Event::MediationResolved`], then
+		///   [`Event::MediatorPaid`] and [`Event::JobCompleted`], or [`Event::SlashPending`]
+		#[pallet::call_index(7)]
+		#[pallet::weight(T::WeightInfo::submit_mediation())]
+		pub fn submit_mediation(
+			origin: OriginFor<T>,
+			job: JobId,
+			rerun: ResultManifest,
+			signer: sr25519::Public,
+			signature: sr25519::Signature,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let mut record = Jobs::<T>::get(job).ok_or(Error::<T>::JobNotFound)?;
+			ensure!(record.stage == Stage::InMediation, Error::<T>::NotInMediation);
+			let mut mediation = record.mediation.clone().ok_or(Error::<T>::NotInMediation)?;
+			let mediator = mediation.mediator.clone().ok_or(Error::<T>::NotAssignedMediator)?;
+			ensure!(T::Identity::acts_for(&who, &mediator), Error::<T>::NotAssignedMediator);
+			let now = frame_system::Pallet::<T>::block_number();
+			ensure!(now <= mediation.answer_by, Error::<T>::MediationDeadlinePassed);
+			let signer_account = T::ResultSigner::from(signer).into_account();
+			ensure!(
+				T::Identity::acts_for(&signer_account, &mediator),
+				Error::<T>::SignerNotAuthorized
+			);
+			ensure!(rerun.job == job, Error::<T>::WrongJob);
+			ensure!(rerun.module_digest == record.module_digest, Error::<T>::ModuleDigestMismatch);
+			ensure!(
+				rerun.input_digest == input_digest(&record.inputs),
+				Error::<T>::InputDigestMismatch
+			);
+			ensure!(
+				signature.verify(&Self::mediation_payload(&rerun)[..], &signer),
+				Error::<T>::BadSignature
+			);
+			let result = record.result.as_ref().ok_or(Error::<T>::NotInMediation)?;
+			let verdict = verdict(result, &rerun);
+			let locked = core::mem::take(&mut mediation.stake_locked);
+			T::Providers::unlock_bond(&mediator, BondKind::Mediator, locked);
+			record.mediation = Some(mediation);
+			Self::deposit_event(Event::MediatorAnswered {
+				job,
+				mediator: mediator.clone(),
+				output_digest: rerun.output_digest,
+			});
+			Self::resolve(job, &mut record, verdict, Some(mediator), now, MAX_DUE_SPILL)?;
 			Jobs::<T>::insert(job, record);
 			Ok(())
 		}
@@ -893,6 +1013,12 @@ pub mod pallet {
 		pub fn result_payload(manifest: &ResultManifest) -> Vec<u8> {
 			let genesis = frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::zero());
 			result_signing_payload(&genesis, manifest)
+		}
+
+		/// The bytes a mediator signs for its re-run `rerun` on this chain.
+		pub fn mediation_payload(rerun: &ResultManifest) -> Vec<u8> {
+			let genesis = frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::zero());
+			mediation_signing_payload(&genesis, rerun)
 		}
 
 		/// The governed fee rates in force.
@@ -1035,12 +1161,14 @@ pub mod pallet {
 			Ok(())
 		}
 
-		/// Runs `id`'s automatic step if it is due at `now`.
-		fn step(id: JobId, now: BlockNumberFor<T>) {
-			let Some(mut job) = Jobs::<T>::get(id) else { return };
+		/// Runs `id`'s automatic step if it is due at `now`; returns the weight of any mediator
+		/// draw it made, beyond the step's own.
+		fn step(id: JobId, now: BlockNumberFor<T>) -> Weight {
+			let Some(mut job) = Jobs::<T>::get(id) else { return Weight::zero() };
 			if job.due != Some(now) {
-				return; // The job moved on since this entry was queued.
+				return Weight::zero(); // The job moved on since this entry was queued.
 			}
+			let mut drawn = Weight::zero();
 			// The hook cannot refuse, so it spills further than calls do.
 			let result = match job.stage {
 				Stage::Submitted => {
@@ -1050,17 +1178,12 @@ pub mod pallet {
 					Self::finish(id, &mut job, Stage::Expired, now, MAX_HOOK_SPILL)
 				}
 				Stage::Matched => Self::time_out(id, &mut job, now),
-				Stage::ResultSubmitted => Self::complete(id, &mut job, now, MAX_HOOK_SPILL),
-				Stage::InMediation => {
-					let fee = core::mem::take(&mut job.challenge_fee);
-					Self::release(HoldReason::ChallengeFee, &job.creator, fee);
-					Self::deposit_event(Event::MediationTimedOut { job: id });
-					Self::complete(id, &mut job, now, MAX_HOOK_SPILL)
-				}
+				Stage::ResultSubmitted => Self::sample_or_complete(id, &mut job, now, &mut drawn),
+				Stage::InMediation => Self::mediation_step(id, &mut job, now, &mut drawn),
 				Stage::SlashPending => Self::apply_slash(id, &mut job, now),
 				_ => {
 					Self::prune(id, job);
-					return;
+					return Weight::zero();
 				}
 			};
 			if result.is_err() {
@@ -1069,6 +1192,235 @@ pub mod pallet {
 				job.due = None;
 			}
 			Jobs::<T>::insert(id, job);
+			drawn
+		}
+
+		/// A fresh mediation record: no mediator drawn yet.
+		fn new_mediation(
+			cause: MediationCause,
+			now: BlockNumberFor<T>,
+		) -> Mediation<T::AccountId, BalanceOf<T>, BlockNumberFor<T>> {
+			Mediation {
+				cause,
+				mediator: None,
+				stake_locked: Zero::zero(),
+				answer_by: now,
+				failed: Default::default(),
+				verdict: None,
+			}
+		}
+
+		/// The block `job`'s result was submitted in.
+		fn result_block(job: &JobOf<T>) -> BlockNumberFor<T> {
+			job.history
+				.iter()
+				.find(|(stage, _)| *stage == Stage::ResultSubmitted)
+				.map(|(_, at)| *at)
+				.unwrap_or_default()
+		}
+
+		/// A seed for `domain` and `job` from randomness first known after `after`:
+		/// `Err(())` if the randomness known now is not that recent yet (wait a block),
+		/// `Ok(None)` if the chain has none.
+		fn seed(
+			domain: &[u8],
+			job: JobId,
+			attempt: u32,
+			after: BlockNumberFor<T>,
+		) -> Result<Option<[u8; 32]>, ()> {
+			let (random, known_since) = T::Randomness::random(&(domain, job, attempt).encode());
+			if known_since <= after {
+				return Err(());
+			}
+			Ok(random.map(|r| r.using_encoded(sp_io::hashing::blake2_256)))
+		}
+
+		/// Waits a block for usable randomness.
+		fn retry_next_block(
+			id: JobId,
+			job: &mut JobOf<T>,
+			now: BlockNumberFor<T>,
+		) -> DispatchResult {
+			job.due = Some(Self::schedule(id, now.saturating_add(1u32.into()), MAX_HOOK_SPILL)?);
+			Ok(())
+		}
+
+		/// The end of the challenge window: randomness from after the result decides whether
+		/// the job is re-checked; if not, it completes.
+		fn sample_or_complete(
+			id: JobId,
+			job: &mut JobOf<T>,
+			now: BlockNumberFor<T>,
+			drawn: &mut Weight,
+		) -> DispatchResult {
+			let rate = sampling_rate(job.verification, T::DeterministicSamplingRate::get());
+			if rate.is_zero() {
+				return Self::complete(id, job, now, MAX_HOOK_SPILL);
+			}
+			let seed = match Self::seed(SAMPLE_DOMAIN, id, 0, Self::result_block(job)) {
+				Err(()) => return Self::retry_next_block(id, job, now),
+				Ok(seed) => seed,
+			};
+			// Without randomness (a chain without VRF outputs) nothing can be sampled.
+			if !seed.is_some_and(|seed| is_sampled(rate, &seed)) {
+				return Self::complete(id, job, now, MAX_HOOK_SPILL);
+			}
+			job.mediation = Some(Self::new_mediation(MediationCause::Sampled, now));
+			Self::enter(job, Stage::InMediation, now, None);
+			Self::deposit_event(Event::ResultSampled { job: id });
+			Self::draw_mediator(id, job, now, drawn)
+		}
+
+		/// A mediation's due step: draw its mediator, or, past the drawn one's deadline,
+		/// slash it and draw another.
+		fn mediation_step(
+			id: JobId,
+			job: &mut JobOf<T>,
+			now: BlockNumberFor<T>,
+			drawn: &mut Weight,
+		) -> DispatchResult {
+			let Some(m) = job.mediation.as_mut() else {
+				return Self::stand_unverified(id, job, now);
+			};
+			if let Some(mediator) = m.mediator.take() {
+				let locked = core::mem::take(&mut m.stake_locked);
+				let slashed = T::Providers::slash_bond(
+					&mediator,
+					BondKind::Mediator,
+					locked,
+					&T::Treasury::get(),
+				);
+				T::Providers::unlock_bond(
+					&mediator,
+					BondKind::Mediator,
+					locked.saturating_sub(slashed),
+				);
+				// At most MAX_MEDIATION_ATTEMPTS are drawn, so this always fits.
+				let _ = m.failed.try_push(mediator.clone());
+				let exhausted = m.failed.len() as u32 >= MAX_MEDIATION_ATTEMPTS;
+				Self::deposit_event(Event::MediatorTimedOut { job: id, mediator, slashed });
+				if exhausted {
+					Self::deposit_event(Event::MediationTimedOut { job: id });
+					return Self::stand_unverified(id, job, now);
+				}
+			}
+			Self::draw_mediator(id, job, now, drawn)
+		}
+
+		/// Draws `job`'s mediator by stake and locks its penalty; with nobody to draw, the
+		/// result stands.
+		pub(crate) fn draw_mediator(
+			id: JobId,
+			job: &mut JobOf<T>,
+			now: BlockNumberFor<T>,
+			drawn: &mut Weight,
+		) -> DispatchResult {
+			let Some(m) = job.mediation.as_ref() else { return Ok(()) };
+			let attempt = m.failed.len() as u32;
+			let seed = match Self::seed(DRAW_DOMAIN, id, attempt, Self::result_block(job)) {
+				Err(()) => return Self::retry_next_block(id, job, now),
+				Ok(seed) => seed,
+			};
+			let penalty = T::MediatorPenalty::get();
+			let provider = job.assignment.as_ref().map(|a| a.provider.clone());
+			let pool = T::Providers::mediators();
+			drawn.saturating_accrue(T::DbWeight::get().reads_writes(pool.len() as u64 + 3, 2));
+			let candidates: Vec<(T::AccountId, u128)> =
+				pool.into_iter()
+					.filter(|(who, stake)| {
+						!stake.is_zero()
+							&& *stake >= penalty && *who != job.creator
+							&& !m.failed.contains(who)
+							&& !provider.as_ref().is_some_and(|p| T::Identity::acts_for(who, p))
+					})
+					.map(|(who, stake)| (who, stake.unique_saturated_into()))
+					.collect();
+			let weights: Vec<u128> = candidates.iter().map(|(_, w)| *w).collect();
+			let pick = seed.and_then(|seed| draw_weighted(&weights, &seed));
+			let Some(mediator) = pick.map(|i| candidates[i].0.clone()) else {
+				Self::deposit_event(Event::NoMediatorAvailable { job: id });
+				return Self::stand_unverified(id, job, now);
+			};
+			// Checked just now: its free stake covers the penalty.
+			T::Providers::lock_bond(&mediator, BondKind::Mediator, penalty)?;
+			// The provider's own time to fetch and run the job, and the mediation timeout.
+			let answer_by = now
+				.saturating_add(blocks_for_secs(job.timeout_secs).into())
+				.saturating_add(T::ExecutionGrace::get().into())
+				.saturating_add(T::MediationTimeout::get());
+			let due = Self::schedule(id, answer_by.saturating_add(1u32.into()), MAX_HOOK_SPILL)?;
+			if let Some(m) = job.mediation.as_mut() {
+				m.mediator = Some(mediator.clone());
+				m.stake_locked = penalty;
+				m.answer_by = answer_by;
+			}
+			job.due = Some(due);
+			Self::deposit_event(Event::MediatorAssigned { job: id, mediator, answer_by });
+			Ok(())
+		}
+
+		/// Mediation could not decide: the result stands, a challenger's fee goes back.
+		fn stand_unverified(
+			id: JobId,
+			job: &mut JobOf<T>,
+			now: BlockNumberFor<T>,
+		) -> DispatchResult {
+			let fee = core::mem::take(&mut job.challenge_fee);
+			Self::release(HoldReason::ChallengeFee, &job.creator, fee);
+			Self::complete(id, job, now, MAX_HOOK_SPILL)
+		}
+
+		/// Carries out `verdict` on a job in mediation; `mediator` is the one that answered
+		/// (`None` when the mediation origin decided), and is paid.
+		fn resolve(
+			id: JobId,
+			job: &mut JobOf<T>,
+			verdict: Verdict,
+			mediator: Option<T::AccountId>,
+			now: BlockNumberFor<T>,
+			spill: u32,
+		) -> DispatchResult {
+			let fee = core::mem::take(&mut job.challenge_fee);
+			if let Some(m) = job.mediation.as_mut() {
+				m.verdict = Some(verdict);
+			}
+			Self::deposit_event(Event::MediationResolved { job: id, verdict });
+			match verdict {
+				Verdict::ResultUpheld => {
+					let creator = job.creator.clone();
+					match mediator {
+						// A challenge pays for its mediation.
+						Some(mediator) if !fee.is_zero() => {
+							Self::pay_from(HoldReason::ChallengeFee, &creator, &mediator, fee);
+							Self::deposit_event(Event::MediatorPaid {
+								job: id,
+								mediator,
+								amount: fee,
+							});
+						}
+						// A sample is paid for by the protocol, out of the job's protocol fee.
+						Some(mediator) => {
+							let amount = T::ChallengeFee::get().min(job.charge.protocol_fee);
+							Self::pay_from(HoldReason::JobEscrow, &creator, &mediator, amount);
+							job.charge.protocol_fee.saturating_reduce(amount);
+							job.escrow.saturating_reduce(amount);
+							Self::deposit_event(Event::MediatorPaid { job: id, mediator, amount });
+						}
+						None => Self::pay_from(
+							HoldReason::ChallengeFee,
+							&creator,
+							&T::Treasury::get(),
+							fee,
+						),
+					}
+					Self::complete(id, job, now, spill)
+				}
+				Verdict::ResultWrong => {
+					Self::release(HoldReason::ChallengeFee, &job.creator, fee);
+					Self::refund_escrow(job);
+					Self::start_slash(id, job, SlashCause::BadResult, now, spill)
+				}
+			}
 		}
 
 		/// No result by the execution deadline: refund the creator, end the provider's
@@ -1099,11 +1451,20 @@ pub mod pallet {
 			let Some(a) = job.assignment.clone() else { return Ok(()) };
 			let applies_at = now.saturating_add(T::AppealWindow::get().into());
 			let split = timeout_slash(a.collateral, a.price);
+			// A mediator that caught the result is paid out of the treasury's part first.
+			let caught_by_mediator = job.mediation.as_ref().is_some_and(|m| m.mediator.is_some());
+			let to_mediator = if caught_by_mediator {
+				T::ChallengeFee::get().min(split.to_treasury)
+			} else {
+				Zero::zero()
+			};
+			let to_treasury = split.to_treasury.saturating_sub(to_mediator);
 			let due = Self::schedule(id, applies_at, spill)?;
 			job.slash = Some(PendingSlash {
 				cause,
 				to_creator: split.to_creator,
-				to_treasury: split.to_treasury,
+				to_mediator,
+				to_treasury,
 				applies_at: due,
 			});
 			Self::enter(job, Stage::SlashPending, now, Some(due));
@@ -1112,7 +1473,8 @@ pub mod pallet {
 				provider: a.provider,
 				cause,
 				to_creator: split.to_creator,
-				to_treasury: split.to_treasury,
+				to_mediator,
+				to_treasury,
 				applies_at: due,
 			});
 			Ok(())
@@ -1130,23 +1492,45 @@ pub mod pallet {
 				slash.to_creator,
 				&job.creator,
 			);
-			// What could not reach the creator goes to the treasury with the rest.
+			let mediator = job.mediation.as_ref().and_then(|m| m.mediator.clone());
+			let to_mediator = match &mediator {
+				Some(mediator) => T::Providers::slash_bond(
+					&a.provider,
+					BondKind::Provider,
+					slash.to_mediator,
+					mediator,
+				),
+				None => Zero::zero(),
+			};
+			// What could not reach the creator or the mediator goes to the treasury with the
+			// rest.
+			let short = slash
+				.to_creator
+				.saturating_sub(to_creator)
+				.saturating_add(slash.to_mediator.saturating_sub(to_mediator));
 			let to_treasury = T::Providers::slash_bond(
 				&a.provider,
 				BondKind::Provider,
-				slash.to_treasury.saturating_add(slash.to_creator.saturating_sub(to_creator)),
+				slash.to_treasury.saturating_add(short),
 				&treasury,
 			);
 			// Anything left of this job's lock (a bond that shrank below it) is released.
 			T::Providers::unlock_bond(
 				&a.provider,
 				BondKind::Provider,
-				a.collateral.saturating_sub(to_creator).saturating_sub(to_treasury),
+				a.collateral
+					.saturating_sub(to_creator)
+					.saturating_sub(to_mediator)
+					.saturating_sub(to_treasury),
 			);
+			if let Some(mediator) = mediator.filter(|_| !to_mediator.is_zero()) {
+				Self::deposit_event(Event::MediatorPaid { job: id, mediator, amount: to_mediator });
+			}
 			Self::deposit_event(Event::SlashApplied {
 				job: id,
 				provider: a.provider,
 				to_creator,
+				to_mediator,
 				to_treasury,
 			});
 			Self::finish(id, job, Stage::Slashed, now, MAX_HOOK_SPILL)
@@ -1316,6 +1700,7 @@ pub mod pallet {
 			let mut held: BTreeMap<T::AccountId, [BalanceOf<T>; 3]> = BTreeMap::new();
 			let mut locked: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
 			let mut running: BTreeMap<T::AccountId, u32> = BTreeMap::new();
+			let mut mediating: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
 			for (id, job) in Jobs::<T>::iter() {
 				let h = held.entry(job.creator.clone()).or_default();
 				h[0].saturating_accrue(job.escrow);
@@ -1332,6 +1717,22 @@ pub mod pallet {
 					job.stage == Stage::InMediation || job.challenge_fee.is_zero(),
 					"a challenge fee outside mediation"
 				);
+				ensure!(
+					job.stage != Stage::InMediation || job.mediation.is_some(),
+					"a job in mediation has no mediation record"
+				);
+				if let Some(m) = &job.mediation {
+					ensure!(
+						job.stage == Stage::InMediation || m.stake_locked.is_zero(),
+						"a mediator's stake is locked outside mediation"
+					);
+					if let Some(mediator) = &m.mediator {
+						mediating
+							.entry(mediator.clone())
+							.or_default()
+							.saturating_accrue(m.stake_locked);
+					}
+				}
 				if let Some(a) = &job.assignment {
 					if matches!(
 						job.stage,
@@ -1376,6 +1777,14 @@ pub mod pallet {
 				ensure!(
 					T::Providers::bond_in_use(&who, BondKind::Provider) == collateral,
 					"collateral in use differs from the jobs'"
+				);
+			}
+			// Every mediator in the pool, so that a lock no job accounts for is caught too.
+			for (who, _) in T::Providers::mediators() {
+				ensure!(
+					T::Providers::bond_in_use(&who, BondKind::Mediator)
+						== mediating.get(&who).copied().unwrap_or_default(),
+					"a mediator's locked stake differs from its mediations'"
 				);
 			}
 			for (who, jobs) in running {

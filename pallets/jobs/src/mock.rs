@@ -5,6 +5,7 @@ use codec::Encode;
 use polkadot_sdk::{
 	frame_support::{
 		derive_impl, parameter_types,
+		traits::ConstU32,
 		traits::{fungible::Inspect, Hooks},
 	},
 	frame_system::{self, EnsureRoot},
@@ -133,6 +134,7 @@ impl pallet_providers::Config for Test {
 	type UnbondingDelay = UnbondingDelay;
 	type MaxUnlocking = MaxUnlocking;
 	type MaxChecksPerBlock = MaxChecksPerBlock;
+	type MaxMediators = ConstU32<8>;
 	type WeightInfo = ();
 }
 
@@ -165,6 +167,31 @@ parameter_types! {
 	pub const MaxDuePerBlock: u32 = MAX_DUE;
 	pub static RankingStakeExponent: FixedU128 = FixedU128::from_u32(1);
 	pub static RankingReputationExponent: FixedU128 = FixedU128::from_u32(1);
+	/// Zero by default, so that tests not about sampling complete without it.
+	pub static DeterministicSamplingRate: Perbill = Perbill::zero();
+	pub static MediatorPenalty: Balance = 13;
+	/// What [`TestRandomness`] mixes in; tests vary it to replay draws.
+	pub static RandomSeed: u64 = 0;
+	/// Whether the chain has randomness at all (a chain without VRF outputs has none).
+	pub static HasRandomness: bool = true;
+}
+
+/// BABE's parent-block randomness as the runtime sees it: fresh each block and known since
+/// the parent block.
+pub struct TestRandomness;
+
+impl polkadot_sdk::frame_support::traits::Randomness<Option<polkadot_sdk::sp_core::H256>, u64>
+	for TestRandomness
+{
+	fn random(subject: &[u8]) -> (Option<polkadot_sdk::sp_core::H256>, u64) {
+		let now = System::block_number();
+		let random = HasRandomness::get().then(|| {
+			polkadot_sdk::sp_core::H256(polkadot_sdk::sp_io::hashing::blake2_256(
+				&(subject, RandomSeed::get(), now).encode(),
+			))
+		});
+		(random, now.saturating_sub(1))
+	}
 }
 
 impl pallet_jobs::Config for Test {
@@ -176,6 +203,9 @@ impl pallet_jobs::Config for Test {
 	type Identity = Halo;
 	type ResultSigner = MultiSigner;
 	type MediationOrigin = EnsureRoot<AccountId>;
+	type Randomness = TestRandomness;
+	type DeterministicSamplingRate = DeterministicSamplingRate;
+	type MediatorPenalty = MediatorPenalty;
 	type SlashCancelOrigin = EnsureRoot<AccountId>;
 	type Treasury = TreasuryAccount;
 	type RewardsPool = RewardsAccount;
@@ -254,11 +284,17 @@ pub const PROVIDER: u8 = 3;
 pub const PROVIDER2: u8 = 4;
 pub const SOLVER: u8 = 5;
 pub const CREATOR2: u8 = 6;
+pub const MEDIATOR: u8 = 7;
+pub const MEDIATOR2: u8 = 8;
+pub const MEDIATOR3: u8 = 9;
 pub const ENDOWMENT: Balance = 100_000;
 
 /// Every endowed account, the treasury and the rewards pool included.
 pub fn endowed() -> Vec<u8> {
-	vec![OWNER, CREATOR, PROVIDER, PROVIDER2, SOLVER, CREATOR2, TREASURY, REWARDS]
+	vec![
+		OWNER, CREATOR, PROVIDER, PROVIDER2, SOLVER, CREATOR2, MEDIATOR, MEDIATOR2, MEDIATOR3,
+		TREASURY, REWARDS,
+	]
 }
 
 pub fn new_test_ext() -> polkadot_sdk::sp_io::TestExternalities {

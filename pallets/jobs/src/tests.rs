@@ -738,6 +738,7 @@ fn no_result_in_time_refunds_the_creator_and_slashes_after_the_appeal_window() {
 				job,
 				provider: account(PROVIDER),
 				to_creator: ASK,
+				to_mediator: 0,
 				to_treasury: COLLATERAL - ASK,
 			}
 			.into(),
@@ -803,13 +804,10 @@ fn a_challenge_must_come_inside_the_window() {
 }
 
 #[test]
-fn an_upheld_result_completes_and_the_fee_pays_for_mediation() {
+fn root_may_uphold_a_challenged_result_and_the_fee_goes_to_the_treasury() {
 	test(|| {
 		let (creator, treasury, provider) = (free(CREATOR), free(TREASURY), free(PROVIDER));
 		let job = challenged();
-		// The window passes; mediation holds the job.
-		run_to(System::block_number() + 6);
-		assert_eq!(stage(job), Stage::InMediation);
 		assert_noop!(
 			Ophir::resolve_mediation(signed(CREATOR), job, Verdict::ResultUpheld),
 			DispatchError::BadOrigin
@@ -827,7 +825,7 @@ fn an_upheld_result_completes_and_the_fee_pays_for_mediation() {
 }
 
 #[test]
-fn a_wrong_result_refunds_the_creator_and_slashes_the_provider() {
+fn root_may_find_a_result_wrong_refunding_the_creator_and_slashing_the_provider() {
 	test(|| {
 		let (creator, treasury) = (free(CREATOR), free(TREASURY));
 		let job = challenged();
@@ -843,13 +841,14 @@ fn a_wrong_result_refunds_the_creator_and_slashes_the_provider() {
 }
 
 #[test]
-fn mediation_that_never_decides_lets_the_result_stand_and_returns_the_fee() {
+fn with_no_mediator_to_draw_a_challenged_result_stands_and_the_fee_goes_back() {
 	test(|| {
 		let (creator, provider) = (free(CREATOR), free(PROVIDER));
 		let job = challenged();
-		run_to(System::block_number() + MEDIATION_TIMEOUT + 1);
+		// Challenged in the result's block: the draw waits for randomness from after it.
+		run_to(System::block_number() + 2);
 		assert_eq!(stage(job), Stage::Completed);
-		System::assert_has_event(Event::MediationTimedOut { job }.into());
+		System::assert_has_event(Event::NoMediatorAvailable { job }.into());
 		assert_eq!(free(CREATOR), creator - HELD_AT_ASK - JOB_DEPOSIT);
 		assert_eq!(free(PROVIDER), provider + ASK);
 	});
@@ -937,6 +936,435 @@ fn try_state_catches_holds_and_locks_no_job_accounts_for() {
 
 /// Random sequences of every call and of block advances, from several accounts: after each
 /// step no LILY is created or lost and every invariant holds.
+/// Sampled re-checks and mediators: when a result is sampled, who re-runs it, and what each
+/// verdict moves.
+mod mediation {
+	use super::*;
+	use codec::Encode;
+	use lilypad_primitives::mediation::{is_sampled, SAMPLE_DOMAIN};
+	use polkadot_sdk::frame_support::traits::Randomness;
+
+	const PENALTY: Balance = 13;
+	const FEE: Balance = 11;
+	/// The protocol fee at [`ASK`]: 4 %.
+	const PROTOCOL_FEE: Balance = 4;
+
+	fn mediator(n: u8, stake: Balance) {
+		let _ = Halo::register_role(signed(n), Role::Mediator);
+		assert_ok!(Providers::bond(signed(n), BondKind::Mediator, stake));
+	}
+
+	fn mediation_of(job: JobId) -> Mediation<AccountId, Balance, u64> {
+		Jobs::<Test>::get(job).unwrap().mediation.unwrap()
+	}
+
+	fn drawn(job: JobId) -> u8 {
+		let m = mediation_of(job).mediator.expect("a mediator is drawn");
+		endowed().into_iter().find(|n| account(*n) == m).unwrap()
+	}
+
+	fn sign_rerun(signer: u8, m: &ResultManifest) -> sr25519::Signature {
+		key(signer).sign(&Ophir::mediation_payload(m))
+	}
+
+	fn answer(mediator: u8, rerun: ResultManifest) -> DispatchResult {
+		let sig = sign_rerun(mediator, &rerun);
+		Ophir::submit_mediation(signed(mediator), rerun.job, rerun, key(mediator).public(), sig)
+	}
+
+	/// A job whose result (output `output`) is in, every result sampled.
+	fn with_result(output: u8) -> JobId {
+		DeterministicSamplingRate::set(Perbill::one());
+		let job = submit_with(
+			CREATOR,
+			MAX_PRICE,
+			JobOptions {
+				verification: Some(VerificationPolicy::Deterministic),
+				..Default::default()
+			},
+		)
+		.unwrap();
+		propose(&[(job, PROVIDER)]);
+		let mut m = result_for(job, ExitStatus::Success);
+		m.output_digest = [output; 32];
+		assert_ok!(submit_result(PROVIDER, m));
+		job
+	}
+
+	/// [`with_result`], run to the end of its window: sampled, a mediator drawn.
+	fn sampled(output: u8) -> JobId {
+		let job = with_result(output);
+		let due = Jobs::<Test>::get(job).unwrap().due.unwrap();
+		run_to(due);
+		assert_eq!(stage(job), Stage::InMediation);
+		job
+	}
+
+	#[test]
+	fn a_result_is_sampled_only_with_randomness_known_after_it() {
+		test(|| {
+			mediator(MEDIATOR, 100);
+			ChallengeWindow::set(0);
+			let job = with_result(9);
+			let at = System::block_number();
+			// The next block's randomness is known since the result's own block: too early.
+			run_to(at + 1);
+			assert_eq!(stage(job), Stage::ResultSubmitted);
+			assert_eq!(Jobs::<Test>::get(job).unwrap().due, Some(at + 2));
+			run_to(at + 2);
+			System::assert_has_event(Event::ResultSampled { job }.into());
+			let m = mediation_of(job);
+			assert_eq!(m.cause, MediationCause::Sampled);
+			assert_eq!(m.mediator, Some(account(MEDIATOR)));
+			// The job's two blocks, the execution grace of 3, the mediation timeout.
+			let answer_by = at + 2 + 2 + 3 + MEDIATION_TIMEOUT;
+			assert_eq!(m.answer_by, answer_by);
+			System::assert_has_event(
+				Event::MediatorAssigned { job, mediator: account(MEDIATOR), answer_by }.into(),
+			);
+			assert_eq!(bond(MEDIATOR, BondKind::Mediator), (100, PENALTY), "its penalty locked");
+		});
+	}
+
+	#[test]
+	fn the_decision_is_the_policy_rate_applied_to_the_randomness() {
+		// The module samples 10 %; over many seeds the chain's decision is exactly
+		// `is_sampled` on the randomness of the deciding block, and both outcomes occur.
+		let mut outcomes = [0u32; 2];
+		for seed in 0..60 {
+			new_test_ext().execute_with(|| {
+				world();
+				mediator(MEDIATOR, 100);
+				RandomSeed::set(seed);
+				let job = submit();
+				propose(&[(job, PROVIDER)]);
+				assert_ok!(submit_result(PROVIDER, result_for(job, ExitStatus::Success)));
+				let due = Jobs::<Test>::get(job).unwrap().due.unwrap();
+				run_to(due);
+				let (random, _) = TestRandomness::random(&(SAMPLE_DOMAIN, job, 0u32).encode());
+				let seed = random.unwrap().using_encoded(polkadot_sdk::sp_io::hashing::blake2_256);
+				let expected = is_sampled(Perbill::from_percent(10), &seed);
+				assert_eq!(stage(job) == Stage::InMediation, expected);
+				outcomes[expected as usize] += 1;
+				check_invariants();
+			});
+		}
+		assert!(outcomes[0] > 0 && outcomes[1] > 0, "{outcomes:?}");
+	}
+
+	#[test]
+	fn none_and_a_zero_rate_are_never_sampled_nor_is_anything_without_randomness() {
+		test(|| {
+			mediator(MEDIATOR, 100);
+			DeterministicSamplingRate::set(Perbill::zero());
+			let options = |v| JobOptions { verification: Some(v), ..Default::default() };
+			let job = submit_with(CREATOR, MAX_PRICE, options(VerificationPolicy::Deterministic))
+				.unwrap();
+			propose(&[(job, PROVIDER)]);
+			assert_ok!(submit_result(PROVIDER, result_for(job, ExitStatus::Success)));
+			run_to(System::block_number() + 6);
+			assert_eq!(stage(job), Stage::Completed);
+
+			DeterministicSamplingRate::set(Perbill::one());
+			HasRandomness::set(false);
+			let job = submit_with(CREATOR, MAX_PRICE, options(VerificationPolicy::Deterministic))
+				.unwrap();
+			propose(&[(job, PROVIDER)]);
+			assert_ok!(submit_result(PROVIDER, result_for(job, ExitStatus::Success)));
+			run_to(System::block_number() + 6);
+			assert_eq!(stage(job), Stage::Completed);
+			assert!(Jobs::<Test>::get(job).unwrap().mediation.is_none());
+		});
+		// A module whose policy is `None` cannot be sampled, whatever the rates.
+		assert_eq!(
+			lilypad_primitives::mediation::sampling_rate(VerificationPolicy::None, Perbill::one()),
+			Perbill::zero()
+		);
+	}
+
+	#[test]
+	fn mediators_are_drawn_by_stake_and_never_the_provider_or_the_creator() {
+		test(|| {
+			mediator(MEDIATOR, 100);
+			mediator(MEDIATOR2, 300);
+			// Below the penalty: never drawn.
+			mediator(MEDIATOR3, PENALTY - 1);
+			// The provider and the creator stake the most, and are never drawn for this job.
+			mediator(PROVIDER, 5_000);
+			mediator(CREATOR, 5_000);
+			let job = sampled(9);
+			const N: u64 = 2_000;
+			let mut counts = std::collections::BTreeMap::<u8, u64>::new();
+			for i in 0..N {
+				// Undo the last draw, then draw again with other randomness.
+				let m = mediation_of(job);
+				let last = m.mediator.unwrap();
+				Providers::unlock_bond(&last, BondKind::Mediator, m.stake_locked);
+				Jobs::<Test>::mutate(job, |j| {
+					let m = j.as_mut().unwrap().mediation.as_mut().unwrap();
+					m.mediator = None;
+					m.stake_locked = 0;
+				});
+				RandomSeed::set(i + 1);
+				let mut record = Jobs::<Test>::get(job).unwrap();
+				let mut weight = Default::default();
+				let now = System::block_number();
+				assert_ok!(Ophir::draw_mediator(job, &mut record, now, &mut weight));
+				Jobs::<Test>::insert(job, record);
+				*counts.entry(drawn(job)).or_default() += 1;
+			}
+			assert_eq!(counts.keys().copied().collect::<Vec<_>>(), vec![MEDIATOR, MEDIATOR2]);
+			// MEDIATOR holds a quarter of the eligible stake: within 4 sigma of N / 4.
+			let (mean, sigma) = (N as f64 * 0.25, (N as f64 * 0.25 * 0.75).sqrt());
+			let got = counts[&MEDIATOR] as f64;
+			assert!((got - mean).abs() <= 4.0 * sigma, "{counts:?}");
+		});
+	}
+
+	#[test]
+	fn a_mediator_that_agrees_upholds_the_result_and_is_paid_out_of_the_protocol_fee() {
+		test(|| {
+			mediator(MEDIATOR, 100);
+			let start = ledger();
+			let paid = free(MEDIATOR);
+			let job = sampled(9);
+			let mut rerun = result_for(job, ExitStatus::Success);
+			rerun.stdout_digest = [42; 32]; // Logs may differ.
+			assert_ok!(answer(MEDIATOR, rerun));
+			System::assert_has_event(
+				Event::MediatorAnswered {
+					job,
+					mediator: account(MEDIATOR),
+					output_digest: [9; 32],
+				}
+				.into(),
+			);
+			System::assert_has_event(
+				Event::MediationResolved { job, verdict: Verdict::ResultUpheld }.into(),
+			);
+			System::assert_has_event(
+				Event::MediatorPaid { job, mediator: account(MEDIATOR), amount: PROTOCOL_FEE }
+					.into(),
+			);
+			System::assert_has_event(
+				Event::JobCompleted {
+					job,
+					provider: account(PROVIDER),
+					price: ASK,
+					solver_fee: 2,
+					royalties: 10,
+					protocol_fee: 0,
+				}
+				.into(),
+			);
+			assert_eq!(stage(job), Stage::Completed);
+			let end = ledger();
+			assert_eq!(end[0], start[0] - HELD_AT_ASK - JOB_DEPOSIT, "creator");
+			assert_eq!(end[1], start[1] + ASK, "provider");
+			assert_eq!(end[2], start[2] + 2, "solver");
+			assert_eq!(end[3], start[3] + 10, "module owner");
+			assert_eq!((end[4], end[5]), (start[4], start[5]), "the protocol paid the mediator");
+			assert_eq!(free(MEDIATOR), paid + PROTOCOL_FEE);
+			assert_eq!(bond(MEDIATOR, BondKind::Mediator), (100, 0), "its stake unlocked");
+		});
+	}
+
+	#[test]
+	fn a_mediator_that_disagrees_refunds_the_creator_and_is_paid_out_of_the_slash() {
+		test(|| {
+			mediator(MEDIATOR, 100);
+			let (creator, treasury, mediator_free) =
+				(free(CREATOR), free(TREASURY), free(MEDIATOR));
+			// The provider forged output 6; the re-run gets 9.
+			let job = sampled(6);
+			assert_ok!(answer(MEDIATOR, result_for(job, ExitStatus::Success)));
+			System::assert_has_event(
+				Event::MediationResolved { job, verdict: Verdict::ResultWrong }.into(),
+			);
+			let applies_at = System::block_number() + 10;
+			System::assert_has_event(
+				Event::SlashPending {
+					job,
+					provider: account(PROVIDER),
+					cause: SlashCause::BadResult,
+					to_creator: ASK,
+					to_mediator: FEE,
+					to_treasury: COLLATERAL - ASK - FEE,
+					applies_at,
+				}
+				.into(),
+			);
+			// Refunded at once; the collateral waits out the appeal window.
+			assert_eq!(free(CREATOR), creator - JOB_DEPOSIT);
+			assert_eq!(bond(MEDIATOR, BondKind::Mediator), (100, 0));
+			run_to(applies_at);
+			assert_eq!(stage(job), Stage::Slashed);
+			System::assert_has_event(
+				Event::MediatorPaid { job, mediator: account(MEDIATOR), amount: FEE }.into(),
+			);
+			assert_eq!(free(CREATOR), creator - JOB_DEPOSIT + ASK);
+			assert_eq!(free(MEDIATOR), mediator_free + FEE);
+			assert_eq!(free(TREASURY), treasury + COLLATERAL - ASK - FEE);
+			assert_eq!(bond(PROVIDER, BondKind::Provider), (BOND - COLLATERAL, 0));
+		});
+	}
+
+	#[test]
+	fn a_challenge_draws_a_mediator_next_block_and_its_fee_pays_an_upholding_one() {
+		test(|| {
+			mediator(MEDIATOR, 100);
+			let start = ledger();
+			let paid = free(MEDIATOR);
+			let job = challenged();
+			assert!(mediation_of(job).mediator.is_none(), "drawn with later randomness");
+			// Challenged in the result's block, so the next block's randomness (known since
+			// that block) is not late enough: the draw waits one more block.
+			run_to(System::block_number() + 1);
+			assert!(mediation_of(job).mediator.is_none());
+			run_to(System::block_number() + 1);
+			assert_eq!(drawn(job), MEDIATOR);
+			assert_eq!(mediation_of(job).cause, MediationCause::Challenged);
+			assert_ok!(answer(MEDIATOR, result_for(job, ExitStatus::Success)));
+			assert_eq!(stage(job), Stage::Completed);
+			let end = ledger();
+			assert_eq!(end[0], start[0] - HELD_AT_ASK - JOB_DEPOSIT - FEE, "creator paid the fee");
+			assert_eq!(end[1], start[1] + ASK, "provider");
+			assert_eq!((end[4], end[5]), (start[4] + 2, start[5] + 2), "protocol fee untouched");
+			assert_eq!(free(MEDIATOR), paid + FEE);
+			assert_eq!(on_hold(HoldReason::ChallengeFee, CREATOR), 0);
+		});
+	}
+
+	#[test]
+	fn a_challenge_a_mediator_proves_right_gets_the_fee_and_escrow_back() {
+		test(|| {
+			mediator(MEDIATOR, 100);
+			let creator = free(CREATOR);
+			let job = challenged();
+			run_to(System::block_number() + 2);
+			let mut rerun = result_for(job, ExitStatus::Success);
+			rerun.output_digest = [1; 32];
+			assert_ok!(answer(MEDIATOR, rerun));
+			assert_eq!(stage(job), Stage::SlashPending);
+			assert_eq!(free(CREATOR), creator - JOB_DEPOSIT, "escrow and fee back");
+			run_to(System::block_number() + 10);
+			assert_eq!(free(CREATOR), creator - JOB_DEPOSIT + ASK, "and one price on top");
+		});
+	}
+
+	#[test]
+	fn only_the_drawn_mediator_answers_correctly_signed_in_time() {
+		test(|| {
+			mediator(MEDIATOR, 100);
+			let job = with_result(9);
+			let rerun = result_for(job, ExitStatus::Success);
+			assert_noop!(answer(MEDIATOR, rerun.clone()), Error::<Test>::NotInMediation);
+			run_to(Jobs::<Test>::get(job).unwrap().due.unwrap());
+			assert_noop!(answer(MEDIATOR2, rerun.clone()), Error::<Test>::NotAssignedMediator);
+			// Sent by the mediator, signed by someone else's key.
+			let sig = sign_rerun(MEDIATOR2, &rerun);
+			assert_noop!(
+				Ophir::submit_mediation(
+					signed(MEDIATOR),
+					job,
+					rerun.clone(),
+					key(MEDIATOR2).public(),
+					sig
+				),
+				Error::<Test>::SignerNotAuthorized
+			);
+			let mut other = rerun.clone();
+			other.job = job + 1;
+			let sig = sign_rerun(MEDIATOR, &other);
+			assert_noop!(
+				Ophir::submit_mediation(signed(MEDIATOR), job, other, key(MEDIATOR).public(), sig),
+				Error::<Test>::WrongJob
+			);
+			let mut other = rerun.clone();
+			other.module_digest = [0; 32];
+			assert_noop!(answer(MEDIATOR, other), Error::<Test>::ModuleDigestMismatch);
+			let mut other = rerun.clone();
+			other.input_digest = [0; 32];
+			assert_noop!(answer(MEDIATOR, other), Error::<Test>::InputDigestMismatch);
+			// A provider-style result signature is not a mediator's.
+			let sig = sign(MEDIATOR, &rerun);
+			assert_noop!(
+				Ophir::submit_mediation(
+					signed(MEDIATOR),
+					job,
+					rerun.clone(),
+					key(MEDIATOR).public(),
+					sig
+				),
+				Error::<Test>::BadSignature
+			);
+			let answer_by = mediation_of(job).answer_by;
+			System::set_block_number(answer_by + 1);
+			assert_noop!(answer(MEDIATOR, rerun), Error::<Test>::MediationDeadlinePassed);
+		});
+	}
+
+	#[test]
+	fn a_silent_mediator_loses_its_penalty_and_another_is_drawn_until_none_are_left() {
+		test(|| {
+			for m in [MEDIATOR, MEDIATOR2, MEDIATOR3] {
+				mediator(m, 100);
+			}
+			let (treasury, provider) = (free(TREASURY), free(PROVIDER));
+			let job = sampled(9);
+			let mut silent = vec![];
+			for attempt in 1..=3u32 {
+				let m = drawn(job);
+				assert!(!silent.contains(&m), "a mediator that failed is not drawn again");
+				silent.push(m);
+				run_to(mediation_of(job).answer_by + 1);
+				System::assert_has_event(
+					Event::MediatorTimedOut { job, mediator: account(m), slashed: PENALTY }.into(),
+				);
+				assert_eq!(bond(m, BondKind::Mediator), (100 - PENALTY, 0));
+				if attempt < 3 {
+					assert_eq!(stage(job), Stage::InMediation);
+				}
+			}
+			System::assert_has_event(Event::MediationTimedOut { job }.into());
+			assert_eq!(stage(job), Stage::Completed, "the result stands");
+			assert_eq!(mediation_of(job).failed.len(), 3);
+			assert_eq!(free(PROVIDER), provider + ASK);
+			// The treasury got three penalties and its half of the protocol fee.
+			assert_eq!(free(TREASURY), treasury + 3 * PENALTY + 2);
+		});
+	}
+
+	#[test]
+	fn root_may_override_a_drawn_mediator_which_is_then_released_unpaid() {
+		test(|| {
+			mediator(MEDIATOR, 100);
+			let paid = free(MEDIATOR);
+			let job = sampled(9);
+			assert_ok!(Ophir::resolve_mediation(RuntimeOrigin::root(), job, Verdict::ResultWrong));
+			assert_eq!(bond(MEDIATOR, BondKind::Mediator), (100, 0));
+			run_to(System::block_number() + 10);
+			assert_eq!(stage(job), Stage::Slashed);
+			assert_eq!(free(MEDIATOR), paid);
+			assert_noop!(
+				answer(MEDIATOR, result_for(job, ExitStatus::Success)),
+				Error::<Test>::NotInMediation
+			);
+		});
+	}
+
+	#[test]
+	fn try_state_catches_a_mediator_lock_no_job_accounts_for() {
+		test(|| {
+			mediator(MEDIATOR, 100);
+			assert_ok!(Ophir::do_try_state());
+			assert_ok!(Providers::lock_bond(&account(MEDIATOR), BondKind::Mediator, 5));
+			assert!(Ophir::do_try_state().is_err());
+			Providers::unlock_bond(&account(MEDIATOR), BondKind::Mediator, 5);
+		});
+	}
+}
+
 mod properties {
 	use super::*;
 	use proptest::prelude::*;
@@ -949,6 +1377,7 @@ mod properties {
 		Result { job: u64, exit: u8, tamper: bool },
 		Challenge { job: u64 },
 		Resolve { job: u64, upheld: bool },
+		Answer { job: u64, agree: bool },
 		CancelSlash { job: u64 },
 		Heartbeat { provider: u8 },
 		Unbond { provider: u8, amount: Balance },
@@ -967,7 +1396,8 @@ mod properties {
 			4 => (job.clone(), 0u8..4, prop::bool::weighted(0.2))
 				.prop_map(|(job, exit, tamper)| Op::Result { job, exit, tamper }),
 			3 => job.clone().prop_map(|job| Op::Challenge { job }),
-			2 => (job.clone(), any::<bool>()).prop_map(|(job, upheld)| Op::Resolve { job, upheld }),
+			1 => (job.clone(), any::<bool>()).prop_map(|(job, upheld)| Op::Resolve { job, upheld }),
+			3 => (job.clone(), any::<bool>()).prop_map(|(job, agree)| Op::Answer { job, agree }),
 			1 => job.clone().prop_map(|job| Op::CancelSlash { job }),
 			1 => provider.clone().prop_map(|provider| Op::Heartbeat { provider }),
 			1 => (provider, 1u64..400).prop_map(|(provider, amount)| Op::Unbond { provider, amount }),
@@ -1039,6 +1469,21 @@ mod properties {
 				job_in(Stage::InMediation, job),
 				if upheld { Verdict::ResultUpheld } else { Verdict::ResultWrong },
 			),
+			Op::Answer { job, agree } => {
+				let job = job_in(Stage::InMediation, job);
+				let Some(j) = Jobs::<Test>::get(job) else { return };
+				let Some(mediator) = j.mediation.and_then(|m| m.mediator) else { return };
+				let n = endowed().into_iter().find(|n| account(*n) == mediator).unwrap();
+				let mut rerun = result_for(job, ExitStatus::Success);
+				if let Some(result) = j.result {
+					rerun.exit = result.exit;
+					if !agree {
+						rerun.output_digest = [0; 32];
+					}
+				}
+				let sig = key(n).sign(&Ophir::mediation_payload(&rerun));
+				Ophir::submit_mediation(signed(n), job, rerun, key(n).public(), sig)
+			}
 			Op::CancelSlash { job } => {
 				Ophir::cancel_slash(RuntimeOrigin::root(), job_in(Stage::SlashPending, job))
 			}
@@ -1072,6 +1517,12 @@ mod properties {
 				new_test_ext().execute_with(|| {
 					world();
 					HeartbeatPeriod::set(20);
+					// Mediators with room for two mediations each: draws also meet
+					// mediators that are busy.
+					for m in [MEDIATOR, MEDIATOR2, MEDIATOR3] {
+						assert_ok!(Halo::register_role(signed(m), Role::Mediator));
+						assert_ok!(Providers::bond(signed(m), BondKind::Mediator, 30));
+					}
 					for op in ops {
 						apply(op);
 						check_invariants();
@@ -1091,6 +1542,9 @@ mod properties {
 					}
 					for p in [PROVIDER, PROVIDER2] {
 						assert_eq!(bond(p, BondKind::Provider).1, 0);
+					}
+					for m in [MEDIATOR, MEDIATOR2, MEDIATOR3] {
+						assert_eq!(bond(m, BondKind::Mediator).1, 0);
 					}
 					for record in System::events() {
 						if let RuntimeEvent::Ophir(e) = record.event {
@@ -1113,8 +1567,12 @@ mod properties {
 			"ResultSubmitted",
 			"JobCompleted",
 			"JobChallenged",
+			"ResultSampled",
+			"MediatorAssigned",
+			"MediatorAnswered",
+			"MediatorPaid",
+			"MediatorTimedOut",
 			"MediationResolved",
-			"MediationTimedOut",
 			"ExecutionTimedOut",
 			"SlashPending",
 			"SlashApplied",

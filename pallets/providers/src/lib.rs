@@ -172,6 +172,11 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxChecksPerBlock: Get<u32>;
 
+		/// Most accounts with a mediator stake: the pool mediators are drawn from, read whole
+		/// at each draw.
+		#[pallet::constant]
+		type MaxMediators: Get<u32>;
+
 		/// Weights of this pallet's calls and hook.
 		type WeightInfo: WeightInfo;
 	}
@@ -206,6 +211,12 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Bonds<T: Config> =
 		StorageDoubleMap<_, Blake2_128Concat, T::AccountId, Twox64Concat, BondKind, Bond<T>>;
+
+	/// Every account with a mediator stake bonded, in bonding order: the pool a job's
+	/// mediator is drawn from.
+	#[pallet::storage]
+	pub type Mediators<T: Config> =
+		StorageValue<_, BoundedVec<T::AccountId, T::MaxMediators>, ValueQuery>;
 
 	/// Providers whose heartbeat is checked at each block.
 	#[pallet::storage]
@@ -287,6 +298,8 @@ pub mod pallet {
 		TooManyUnlockingChunks,
 		/// Nothing unbonded has reached its unlock block.
 		NothingToWithdraw,
+		/// The mediator pool is full ([`Config::MaxMediators`]).
+		TooManyMediators,
 		/// The provider runs as many jobs as its offer allows.
 		AtCapacity,
 	}
@@ -484,6 +497,9 @@ pub mod pallet {
 			};
 			ensure!(T::Identity::has_role(&who, role), Error::<T>::MissingRole);
 			ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
+			if kind == BondKind::Mediator {
+				Self::enlist_mediator(&who)?;
+			}
 			T::Currency::hold(&HoldReason::of(kind).into(), &who, amount)?;
 			Bonds::<T>::try_mutate(&who, kind, |bond| {
 				let bond = bond.get_or_insert_with(Default::default);
@@ -531,6 +547,7 @@ pub mod pallet {
 				bond.bonded.saturating_reduce(amount);
 				Ok::<_, DispatchError>(())
 			})?;
+			Self::delist_if_unbonded(&who, kind);
 			Self::deposit_event(Event::Unbonded { who, kind, amount, unlocks_at });
 			Ok(())
 		}
@@ -629,6 +646,24 @@ pub mod pallet {
 			Self::deposit_event(Event::ProviderAway { provider: who, last_heartbeat });
 		}
 
+		/// Adds `who` to the mediator pool unless it is in it.
+		fn enlist_mediator(who: &T::AccountId) -> DispatchResult {
+			Mediators::<T>::try_mutate(|pool| {
+				if !pool.contains(who) {
+					pool.try_push(who.clone()).map_err(|_| Error::<T>::TooManyMediators)?;
+				}
+				Ok(())
+			})
+		}
+
+		/// Takes `who` out of the mediator pool once nothing of its mediator stake is bonded.
+		fn delist_if_unbonded(who: &T::AccountId, kind: BondKind) {
+			let bonded = Bonds::<T>::get(who, kind).map(|b| b.bonded).unwrap_or_default();
+			if kind == BondKind::Mediator && bonded.is_zero() {
+				Mediators::<T>::mutate(|pool| pool.retain(|m| m != who));
+			}
+		}
+
 		fn bond_info(bond: Bond<T>) -> BondInfoOf<T> {
 			BondInfo {
 				bonded: bond.bonded,
@@ -691,6 +726,18 @@ pub mod pallet {
 				);
 				ensure!(bond.in_use <= bond.bonded, "more of a bond is in use than is bonded");
 				ensure!(!bond.is_empty(), "an empty bond is stored");
+				ensure!(
+					kind != BondKind::Mediator
+						|| bond.bonded.is_zero()
+						|| Mediators::<T>::get().contains(&who),
+					"a bonded mediator is not in the pool"
+				);
+			}
+			for who in Mediators::<T>::get() {
+				ensure!(
+					Bonds::<T>::get(&who, BondKind::Mediator).is_some_and(|b| !b.bonded.is_zero()),
+					"the mediator pool holds an account with nothing bonded"
+				);
 			}
 			let now = frame_system::Pallet::<T>::block_number();
 			for (who, record) in Offers::<T>::iter() {
@@ -765,6 +812,7 @@ pub mod pallet {
 			} else {
 				Bonds::<T>::insert(who, kind, bond);
 			}
+			Self::delist_if_unbonded(who, kind);
 			if !moved.is_zero() {
 				Self::deposit_event(Event::Slashed { who: who.clone(), kind, amount: moved });
 			}
@@ -808,6 +856,16 @@ pub mod pallet {
 			Bonds::<T>::get(who, kind).map(|b| b.in_use).unwrap_or_default()
 		}
 
+		fn mediators() -> Vec<(T::AccountId, BalanceOf<T>)> {
+			Mediators::<T>::get()
+				.into_iter()
+				.map(|who| {
+					let free = Self::free_bond(&who, BondKind::Mediator);
+					(who, free)
+				})
+				.collect()
+		}
+
 		#[cfg(feature = "runtime-benchmarks")]
 		fn set_up_provider(who: &T::AccountId, offer: OfferOf<T>, bond: BalanceOf<T>) {
 			let now = frame_system::Pallet::<T>::block_number();
@@ -834,6 +892,9 @@ pub mod pallet {
 			Bonds::<T>::mutate(who, kind, |bond| {
 				bond.get_or_insert_with(Default::default).bonded.saturating_accrue(amount)
 			});
+			if kind == BondKind::Mediator {
+				Self::enlist_mediator(who).expect("benchmarks stay within the pool; qed");
+			}
 		}
 	}
 }

@@ -1,7 +1,10 @@
 //! A runtime with balances, Halo and the providers pallet, for unit tests.
 use crate as pallet_providers;
 use polkadot_sdk::{
-	frame_support::{derive_impl, parameter_types, traits::Hooks},
+	frame_support::{
+		derive_impl, parameter_types,
+		traits::{ConstU32, Hooks},
+	},
 	frame_system::{self, EnsureRoot},
 	pallet_balances,
 	sp_runtime::BuildStorage,
@@ -87,6 +90,7 @@ impl pallet_providers::Config for Test {
 	type UnbondingDelay = UnbondingDelay;
 	type MaxUnlocking = MaxUnlocking;
 	type MaxChecksPerBlock = MaxChecksPerBlock;
+	type MaxMediators = ConstU32<2>;
 	type WeightInfo = ();
 }
 

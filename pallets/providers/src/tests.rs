@@ -548,3 +548,36 @@ fn running_jobs_are_counted_up_to_capacity() {
 		assert_eq!(Providers::offers(10).len(), 1);
 	});
 }
+
+#[test]
+fn mediators_join_the_pool_when_they_bond_and_leave_when_nothing_is_bonded() {
+	test(|| {
+		for who in [1, 2, 3] {
+			assert_ok!(Halo::register_role(signed(who), Role::Mediator));
+		}
+		assert_ok!(Providers::bond(signed(1), BondKind::Mediator, 100));
+		assert_ok!(Providers::bond(signed(1), BondKind::Mediator, 50));
+		assert_ok!(Providers::bond(signed(2), BondKind::Mediator, 30));
+		assert_eq!(Mediators::<Test>::get().into_inner(), vec![1, 2], "once each, in order");
+		assert_ok!(Providers::lock_bond(&1, BondKind::Mediator, 20));
+		assert_eq!(Providers::mediators(), vec![(1, 130), (2, 30)], "with the free stake");
+		// The pool is bounded: a third mediator waits for room, and nothing is held.
+		assert_noop!(
+			Providers::bond(signed(3), BondKind::Mediator, 10),
+			Error::<Test>::TooManyMediators
+		);
+		// Unbonding all of it leaves the pool; unbonding part of it does not.
+		assert_ok!(Providers::unbond(signed(2), BondKind::Mediator, 10));
+		assert_eq!(Mediators::<Test>::get().len(), 2);
+		assert_ok!(Providers::unbond(signed(2), BondKind::Mediator, 20));
+		assert_eq!(Mediators::<Test>::get().into_inner(), vec![1]);
+		assert_ok!(Providers::bond(signed(3), BondKind::Mediator, 10));
+		// A slash of everything bonded leaves it too.
+		assert_eq!(Providers::slash_bond(&3, BondKind::Mediator, 10, &9), 10);
+		assert_eq!(Mediators::<Test>::get().into_inner(), vec![1]);
+		// Other kinds of bond never enter it.
+		assert_ok!(Halo::register_role(signed(4), Role::Solver));
+		assert_ok!(Providers::bond(signed(4), BondKind::Solver, 10));
+		assert_eq!(Mediators::<Test>::get().into_inner(), vec![1]);
+	});
+}

@@ -272,7 +272,8 @@ pub mod dynamic_params {
 		/// Blocks a submitted job waits for a match before it is refunded.
 		#[codec(index = 6)]
 		pub static MatchTimeout: BlockNumber = 10 * lilypad_primitives::MINUTES;
-		/// Sampling probability of modules whose policy leaves it to the protocol.
+		/// How often results of `Deterministic` modules are re-run by a mediator (`Sampled`
+		/// modules set their own rate).
 		#[codec(index = 7)]
 		pub static DefaultSamplingRate: Perbill = Perbill::from_percent(5);
 		/// Blocks a provider may stay silent before it is marked away (at least 2).
@@ -317,6 +318,9 @@ pub mod dynamic_params {
 		/// Blocks a provider has beyond a module's timeout to fetch it, run it and report.
 		#[codec(index = 21)]
 		pub static ExecutionGrace: BlockNumber = 5 * lilypad_primitives::MINUTES;
+		/// Locked from a drawn mediator's stake until it answers; taken if it does not.
+		#[codec(index = 22)]
+		pub static MediatorPenalty: Balance = 10 * LILY;
 	}
 }
 
@@ -351,6 +355,8 @@ impl pallet_providers::Config for Runtime {
 	type MaxUnlocking = ConstU32<16>;
 	/// A heartbeat check costs a read and at most a write: 256 fit easily in a block.
 	type MaxChecksPerBlock = ConstU32<256>;
+	/// A draw reads every mediator's bond: 64 reads, well inside a block.
+	type MaxMediators = ConstU32<64>;
 	type WeightInfo = pallet_providers::weights::SubstrateWeight<Runtime>;
 }
 
@@ -359,8 +365,9 @@ parameter_types! {
 	pub const JobDeposit: Balance = 10 * MILLI_LILY;
 	/// A finished job stays readable for a day (clients poll it), then its deposit returns.
 	pub const JobRetention: BlockNumber = lilypad_primitives::DAYS;
-	/// Mediation has a day; past it the result stands and the challenge fee is returned.
-	pub const MediationTimeout: BlockNumber = lilypad_primitives::DAYS;
+	/// A drawn mediator has the job's own time to run it plus an hour to answer; then another
+	/// is drawn.
+	pub const MediationTimeout: BlockNumber = lilypad_primitives::HOURS;
 }
 
 impl pallet_jobs::Config for Runtime {
@@ -372,8 +379,13 @@ impl pallet_jobs::Config for Runtime {
 	type Identity = Identity;
 	/// Result keys are sr25519 keys; their accounts are the chain's ordinary accounts.
 	type ResultSigner = polkadot_sdk::sp_runtime::MultiSigner;
-	/// Root (sudo on dev) until mediation and governance land.
+	/// Root (sudo on dev) may override a mediator until governance lands.
 	type MediationOrigin = frame_system::EnsureRoot<AccountId>;
+	/// The parent block's VRF output, known since the parent block: fresh every block
+	/// (every slot has a VRF, primary or secondary).
+	type Randomness = pallet_babe::ParentBlockRandomness<Runtime>;
+	type DeterministicSamplingRate = dynamic_params::protocol::DefaultSamplingRate;
+	type MediatorPenalty = dynamic_params::protocol::MediatorPenalty;
 	type SlashCancelOrigin = frame_system::EnsureRoot<AccountId>;
 	type Treasury = TreasuryAccount;
 	type RewardsPool = RewardsPoolAccount;

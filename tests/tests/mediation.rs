@@ -1,0 +1,323 @@
+//! Mediation on a real `lilypad-node --dev`: the test plays the mediator.
+//!
+//! Alice publishes `echo` with a `Deterministic` policy, the sampling rate of deterministic
+//! modules is set to 100 % (sudo), and the challenge and appeal windows are shortened. Bob
+//! offers compute, Dave stakes as a solver, Charlie submits jobs, and Eve stakes as the only
+//! mediator.
+//! - Job 0: Bob submits a forged result (a wrong output digest, signed with his key). The
+//!   chain samples it with randomness from after the result and draws Eve, who submits the
+//!   true digest signed with her key. The result is found wrong: Charlie gets his escrow back
+//!   at once and, after the appeal window, one job price out of Bob's collateral; Eve is paid
+//!   out of the rest.
+//! - Job 1: Bob submits the true result; Eve's re-run agrees; the job completes, Bob is paid,
+//!   and Eve is paid out of the job's protocol fee.
+use std::time::{Duration, Instant};
+
+use lilypad_e2e::{
+	echo::{inputs, job, lilypad, manifest, module, offer, publish, retype, DIGEST, MILLI},
+	legacy, submit_finalized as submit, wait_until_finalized, Node,
+};
+use lilypad_primitives::{
+	economics::{charge_with_royalties, collateral_for, FeeRates},
+	jobs::{input_digest, result_signing_payload, ExitStatus, ResultManifest, Usage},
+	mediation::mediation_signing_payload,
+	registry::VerificationPolicy,
+};
+use polkadot_sdk::sp_runtime::{FixedU128, Perbill};
+use subxt::{
+	rpcs::{rpc_params, RpcClient},
+	utils::{AccountId32, Static},
+	OnlineClient, SubstrateConfig,
+};
+use subxt_signer::sr25519::{dev, Keypair};
+
+use lilypad::runtime_types::{
+	bounded_collections::bounded_vec::BoundedVec,
+	lilypad_primitives::{identity::Role, jobs::JobOptions, providers::BondKind},
+	lilypad_runtime::{
+		configs::{dynamic_params::protocol, RuntimeParameters},
+		RuntimeCall,
+	},
+	pallet_parameters::pallet::Call as ParametersCall,
+	sp_arithmetic::per_things::Perbill as GenPerbill,
+};
+
+type Client = OnlineClient<SubstrateConfig>;
+type Events = subxt::extrinsics::ExtrinsicEvents<SubstrateConfig>;
+
+const START_TIMEOUT: Duration = Duration::from_secs(240);
+const LILY: u128 = 1_000 * MILLI;
+const ASK: u128 = 10 * MILLI;
+const MAX_PRICE: u128 = 20 * MILLI;
+const CHALLENGE_WINDOW: u32 = 2;
+const EXECUTION_GRACE: u32 = 20;
+const APPEAL_WINDOW: u32 = 4;
+/// The runtime's default challenge fee: what a mediator is paid at most.
+const CHALLENGE_FEE: u128 = LILY;
+const RATES: FeeRates =
+	FeeRates { solver: Perbill::from_percent(2), protocol: Perbill::from_percent(3) };
+const TIMEOUT_SECS: u32 = 2;
+/// The output the echo job really produces, and the one Bob forges.
+const TRUE_OUTPUT: [u8; 32] = [1; 32];
+const FORGED_OUTPUT: [u8; 32] = [6; 32];
+
+fn id(k: &Keypair) -> AccountId32 {
+	k.public_key().into()
+}
+
+fn fee(events: &Events) -> u128 {
+	let fee = events
+		.find_first::<lilypad::transaction_payment::events::TransactionFeePaid>()
+		.expect("decode events")
+		.expect("a fee");
+	fee.actual_fee + fee.tip
+}
+
+async fn free(api: &Client, who: &AccountId32) -> u128 {
+	api.at_current_block()
+		.await
+		.expect("block")
+		.storage()
+		.entry(lilypad::storage().system().account())
+		.expect("System.Account")
+		.fetch((who.clone(),))
+		.await
+		.expect("fetch account")
+		.decode()
+		.expect("decode account")
+		.data
+		.free
+}
+
+async fn sudo_set(api: &Client, param: protocol::Parameters) {
+	let set = RuntimeCall::Parameters(ParametersCall::set_parameter {
+		key_value: RuntimeParameters::Protocol(param),
+	});
+	let events = submit(api, &lilypad::transactions().sudo().sudo(set), &dev::alice())
+		.await
+		.expect("sudo sets a parameter");
+	let sudid =
+		events.find_first::<lilypad::sudo::events::Sudid>().expect("decode").expect("Sudid");
+	assert!(sudid.sudo_result.is_ok(), "set_parameter failed: {:?}", sudid.sudo_result);
+}
+
+/// Polls `lilypad_job` until `check` holds for job `id`; returns the job.
+async fn wait_for(
+	rpc: &RpcClient,
+	id: u64,
+	what: &str,
+	timeout: Duration,
+	check: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
+	let start = Instant::now();
+	loop {
+		let j = job(rpc, id).await;
+		if check(&j) {
+			return j;
+		}
+		assert!(start.elapsed() < timeout, "job {id}: not {what} within {timeout:?}: {j}");
+		tokio::time::sleep(Duration::from_millis(500)).await;
+	}
+}
+
+/// The block job `id` reached `stage` in, from its history.
+fn reached(j: &serde_json::Value, stage: &str) -> u64 {
+	j["history"].as_array().unwrap().iter().find(|h| h["stage"] == stage).expect(stage)["at"]
+		.as_u64()
+		.unwrap()
+}
+
+/// Charlie submits a job, Dave matches it to Bob, Bob reports `output`: returns the job's id.
+async fn run_job(api: &Client, rpc: &RpcClient, genesis: [u8; 32], output: [u8; 32]) -> u64 {
+	let (bob, charlie, dave) = (dev::bob(), dev::charlie(), dev::dave());
+	let tx = lilypad::transactions;
+	let best = lilypad_e2e::best_number(rpc).await.unwrap().unwrap() as u32;
+	let options = JobOptions { target: None, credentials: BoundedVec(vec![]), verification: None };
+	let events = submit(
+		api,
+		&tx().jobs().submit_job(
+			Static(module()),
+			Static(inputs("hello")),
+			MAX_PRICE,
+			best + 100,
+			options,
+		),
+		&charlie,
+	)
+	.await
+	.expect("Charlie submits a job");
+	let job = events
+		.find_first::<lilypad::jobs::events::JobSubmitted>()
+		.expect("decode")
+		.expect("JobSubmitted")
+		.job;
+	let pair = BoundedVec(vec![(job, id(&bob))]);
+	let events = submit(api, &tx().jobs().propose_match(pair), &dave).await.expect("Dave proposes");
+	assert!(events.find_first::<lilypad::jobs::events::JobMatched>().is_some(), "matched");
+	let result = ResultManifest {
+		job,
+		module_digest: DIGEST,
+		input_digest: input_digest(&inputs("hello")),
+		output_digest: output,
+		stdout_digest: [2; 32],
+		stderr_digest: [3; 32],
+		exit: ExitStatus::Success,
+		usage: Usage { wall_ms: 800, cpu_ms: 700, peak_ram_mib: 12, gpu_ms: 0 },
+	};
+	let sig = bob.sign(&result_signing_payload(&genesis, &result)).0;
+	submit(
+		api,
+		&tx().jobs().submit_result(job, Static(result), retype(&bob.public_key().0), retype(&sig)),
+		&bob,
+	)
+	.await
+	.expect("Bob submits his result");
+	job
+}
+
+/// Waits for Eve to be drawn for `job`, then submits her re-run (the true output), signed
+/// with her key under the mediation domain.
+async fn eve_answers(api: &Client, rpc: &RpcClient, genesis: [u8; 32], job_id: u64) -> Events {
+	let eve = dev::eve();
+	let j = wait_for(rpc, job_id, "drawn a mediator", Duration::from_secs(60), |j| {
+		j["stage"] == "inMediation" && !j["mediation"]["mediator"].is_null()
+	})
+	.await;
+	assert_eq!(j["mediation"]["cause"], "sampled");
+	assert_eq!(j["mediation"]["mediator"], id(&eve).to_string(), "the only eligible mediator");
+	let result_at = reached(&j, "resultSubmitted");
+	let sampled_at = reached(&j, "inMediation");
+	assert!(sampled_at > result_at + CHALLENGE_WINDOW as u64, "decided after the window");
+	let rerun = ResultManifest {
+		job: job_id,
+		module_digest: DIGEST,
+		input_digest: input_digest(&inputs("hello")),
+		output_digest: TRUE_OUTPUT,
+		// A re-run's logs and usage may differ; only the output and exit are compared.
+		stdout_digest: [4; 32],
+		stderr_digest: [3; 32],
+		exit: ExitStatus::Success,
+		usage: Usage { wall_ms: 900, cpu_ms: 800, peak_ram_mib: 12, gpu_ms: 0 },
+	};
+	let sig = eve.sign(&mediation_signing_payload(&genesis, &rerun)).0;
+	let call = lilypad::transactions().jobs().submit_mediation(
+		job_id,
+		Static(rerun),
+		retype(&eve.public_key().0),
+		retype(&sig),
+	);
+	let events = submit(api, &call, &eve).await.expect("Eve answers");
+	let answered = events
+		.find_first::<lilypad::jobs::events::MediatorAnswered>()
+		.expect("decode")
+		.expect("MediatorAnswered");
+	assert_eq!((answered.job, answered.output_digest), (job_id, TRUE_OUTPUT));
+	events
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sampled_mediator_catches_a_forged_result_and_upholds_an_honest_one() {
+	let mut node = Node::spawn("mediation", &["--dev", "--tmp"]);
+	let rpc = node.wait_for_finalized(1, START_TIMEOUT).await;
+	let api = Client::from_rpc_client(rpc.clone()).await.expect("subxt connects");
+	let genesis = legacy(&rpc).genesis_hash().await.expect("genesis hash").0;
+	let (alice, bob, charlie, dave, eve) =
+		(dev::alice(), dev::bob(), dev::charlie(), dev::dave(), dev::eve());
+	let tx = lilypad::transactions;
+
+	for param in [
+		protocol::Parameters::ChallengeWindow(protocol::ChallengeWindow, Some(CHALLENGE_WINDOW)),
+		protocol::Parameters::ExecutionGrace(protocol::ExecutionGrace, Some(EXECUTION_GRACE)),
+		protocol::Parameters::AppealWindow(protocol::AppealWindow, Some(APPEAL_WINDOW)),
+		protocol::Parameters::DefaultSamplingRate(
+			protocol::DefaultSamplingRate,
+			Some(GenPerbill(1_000_000_000)),
+		),
+	] {
+		sudo_set(&api, param).await;
+	}
+
+	let mut deterministic = manifest(TIMEOUT_SECS, Perbill::zero());
+	deterministic.verification = VerificationPolicy::Deterministic;
+	publish(&api, genesis, &alice, deterministic).await;
+	submit(&api, &tx().identity().register_role(Role::ResourceProvider), &bob).await.unwrap();
+	submit(&api, &tx().providers().register_provider(Static(offer(ASK, 2))), &bob).await.unwrap();
+	submit(&api, &tx().providers().bond(BondKind::Provider, LILY), &bob).await.unwrap();
+	submit(&api, &tx().identity().register_role(Role::Solver), &dave).await.unwrap();
+	submit(&api, &tx().providers().bond(BondKind::Solver, 50 * LILY), &dave).await.unwrap();
+	submit(&api, &tx().identity().register_role(Role::JobCreator), &charlie).await.unwrap();
+	submit(&api, &tx().identity().register_role(Role::Mediator), &eve).await.unwrap();
+	submit(&api, &tx().providers().bond(BondKind::Mediator, 20 * LILY), &eve).await.unwrap();
+
+	let (bob_id, charlie_id, eve_id) = (id(&bob), id(&charlie), id(&eve));
+	let at_ask = charge_with_royalties(ASK, RATES, 0);
+	let collateral = collateral_for(ASK, FixedU128::from_rational(5, 2));
+
+	// --- Job 0: a forged result is caught.
+	let job0 = run_job(&api, &rpc, genesis, FORGED_OUTPUT).await;
+	let charlie0 = free(&api, &charlie_id).await;
+	let eve0 = free(&api, &eve_id).await;
+	let answered = eve_answers(&api, &rpc, genesis, job0).await;
+	let resolved = answered
+		.find_first::<lilypad::jobs::events::MediationResolved>()
+		.expect("decode")
+		.expect("MediationResolved");
+	assert!(matches!(
+		resolved.verdict,
+		lilypad::runtime_types::lilypad_primitives::mediation::Verdict::ResultWrong
+	));
+	let j = job(&rpc, job0).await;
+	assert_eq!(j["stage"], "slashPending");
+	assert_eq!(j["mediation"]["verdict"], "resultWrong");
+	assert_eq!(j["slash"]["cause"], "badResult");
+	// The mediator's pay comes out of the treasury's part of the collateral first.
+	let to_mediator = CHALLENGE_FEE.min(collateral - ASK);
+	assert_eq!(j["slash"]["toCreator"], ASK.to_string());
+	assert_eq!(j["slash"]["toMediator"], to_mediator.to_string());
+	assert_eq!(j["slash"]["toTreasury"], (collateral - ASK - to_mediator).to_string());
+	assert_eq!(free(&api, &charlie_id).await, charlie0 + at_ask.total(), "escrow back at once");
+
+	let j =
+		wait_for(&rpc, job0, "slashed", Duration::from_secs(60), |j| j["stage"] == "slashed").await;
+	wait_until_finalized(&rpc, reached(&j, "slashed"), Duration::from_secs(60), "slashed").await;
+	assert_eq!(
+		free(&api, &charlie_id).await,
+		charlie0 + at_ask.total() + ASK,
+		"Charlie: escrow back and one price of compensation"
+	);
+	assert_eq!(free(&api, &eve_id).await, eve0 - fee(&answered) + to_mediator, "Eve is paid");
+	let bond: serde_json::Value = rpc
+		.request("lilypad_bond", rpc_params![bob_id.to_string(), "provider"])
+		.await
+		.expect("lilypad_bond");
+	assert_eq!(bond["bonded"], (LILY - collateral).to_string(), "Bob's collateral slashed");
+	assert_eq!(bond["inUse"], "0");
+	let stake: serde_json::Value = rpc
+		.request("lilypad_bond", rpc_params![eve_id.to_string(), "mediator"])
+		.await
+		.expect("lilypad_bond");
+	assert_eq!(stake["inUse"], "0", "Eve's stake is unlocked after her answer");
+
+	// --- Job 1: an honest result is upheld.
+	let bob1 = free(&api, &bob_id).await;
+	let job1 = run_job(&api, &rpc, genesis, TRUE_OUTPUT).await;
+	let bob_paid_fees = bob1 - free(&api, &bob_id).await;
+	let eve1 = free(&api, &eve_id).await;
+	let answered = eve_answers(&api, &rpc, genesis, job1).await;
+	let completed = answered
+		.find_first::<lilypad::jobs::events::JobCompleted>()
+		.expect("decode")
+		.expect("the job completes with the answer");
+	let mediator_pay = CHALLENGE_FEE.min(at_ask.protocol_fee);
+	assert_eq!(completed.price, ASK);
+	assert_eq!(completed.protocol_fee, at_ask.protocol_fee - mediator_pay);
+	let paid = answered
+		.find_first::<lilypad::jobs::events::MediatorPaid>()
+		.expect("decode")
+		.expect("MediatorPaid");
+	assert_eq!((paid.mediator, paid.amount), (eve_id.clone(), mediator_pay));
+	assert_eq!(job(&rpc, job1).await["stage"], "completed");
+	assert_eq!(free(&api, &eve_id).await, eve1 - fee(&answered) + mediator_pay, "Eve is paid");
+	assert_eq!(free(&api, &bob_id).await, bob1 - bob_paid_fees + ASK, "Bob is paid the ask");
+	node.assert_running();
+}
