@@ -39,6 +39,7 @@ use lilypad::runtime_types::{
 		RuntimeCall,
 	},
 	pallet_parameters::pallet::Call as ParametersCall,
+	pallet_utility::pallet::Call as UtilityCall,
 	sp_arithmetic::per_things::Perbill as GenPerbill,
 };
 
@@ -89,13 +90,20 @@ async fn free(api: &Client, who: &AccountId32) -> u128 {
 		.free
 }
 
-async fn sudo_set(api: &Client, param: protocol::Parameters) {
-	let set = RuntimeCall::Parameters(ParametersCall::set_parameter {
-		key_value: RuntimeParameters::Protocol(param),
-	});
-	let events = submit(api, &lilypad::transactions().sudo().sudo(set), &dev::alice())
+/// Alice (sudo) sets every one of `params` in one batch.
+async fn sudo_set(api: &Client, params: Vec<protocol::Parameters>) {
+	let calls = params
+		.into_iter()
+		.map(|param| {
+			RuntimeCall::Parameters(ParametersCall::set_parameter {
+				key_value: RuntimeParameters::Protocol(param),
+			})
+		})
+		.collect();
+	let batch = RuntimeCall::Utility(UtilityCall::batch_all { calls });
+	let events = submit(api, &lilypad::transactions().sudo().sudo(batch), &dev::alice())
 		.await
-		.expect("sudo sets a parameter");
+		.expect("sudo sets the parameters");
 	let sudid =
 		events.find_first::<lilypad::sudo::events::Sudid>().expect("decode").expect("Sudid");
 	assert!(sudid.sudo_result.is_ok(), "set_parameter failed: {:?}", sudid.sudo_result);
@@ -225,29 +233,54 @@ async fn a_sampled_mediator_catches_a_forged_result_and_upholds_an_honest_one() 
 		(dev::alice(), dev::bob(), dev::charlie(), dev::dave(), dev::eve());
 	let tx = lilypad::transactions;
 
-	for param in [
-		protocol::Parameters::ChallengeWindow(protocol::ChallengeWindow, Some(CHALLENGE_WINDOW)),
-		protocol::Parameters::ExecutionGrace(protocol::ExecutionGrace, Some(EXECUTION_GRACE)),
-		protocol::Parameters::AppealWindow(protocol::AppealWindow, Some(APPEAL_WINDOW)),
-		protocol::Parameters::DefaultSamplingRate(
-			protocol::DefaultSamplingRate,
-			Some(GenPerbill(1_000_000_000)),
-		),
-	] {
-		sudo_set(&api, param).await;
-	}
-
+	// Each account's set-up in order, the accounts side by side.
 	let mut deterministic = manifest(TIMEOUT_SECS, Perbill::zero());
 	deterministic.verification = VerificationPolicy::Deterministic;
-	publish(&api, genesis, &alice, deterministic).await;
-	submit(&api, &tx().identity().register_role(Role::ResourceProvider), &bob).await.unwrap();
-	submit(&api, &tx().providers().register_provider(Static(offer(ASK, 2))), &bob).await.unwrap();
-	submit(&api, &tx().providers().bond(BondKind::Provider, LILY), &bob).await.unwrap();
-	submit(&api, &tx().identity().register_role(Role::Solver), &dave).await.unwrap();
-	submit(&api, &tx().providers().bond(BondKind::Solver, 50 * LILY), &dave).await.unwrap();
-	submit(&api, &tx().identity().register_role(Role::JobCreator), &charlie).await.unwrap();
-	submit(&api, &tx().identity().register_role(Role::Mediator), &eve).await.unwrap();
-	submit(&api, &tx().providers().bond(BondKind::Mediator, 20 * LILY), &eve).await.unwrap();
+	tokio::join!(
+		async {
+			sudo_set(
+				&api,
+				vec![
+					protocol::Parameters::ChallengeWindow(
+						protocol::ChallengeWindow,
+						Some(CHALLENGE_WINDOW),
+					),
+					protocol::Parameters::ExecutionGrace(
+						protocol::ExecutionGrace,
+						Some(EXECUTION_GRACE),
+					),
+					protocol::Parameters::AppealWindow(protocol::AppealWindow, Some(APPEAL_WINDOW)),
+					protocol::Parameters::DefaultSamplingRate(
+						protocol::DefaultSamplingRate,
+						Some(GenPerbill(1_000_000_000)),
+					),
+				],
+			)
+			.await;
+			publish(&api, genesis, &alice, deterministic).await;
+		},
+		async {
+			let role = tx().identity().register_role(Role::ResourceProvider);
+			submit(&api, &role, &bob).await.unwrap();
+			let register = tx().providers().register_provider(Static(offer(ASK, 2)));
+			submit(&api, &register, &bob).await.unwrap();
+			submit(&api, &tx().providers().bond(BondKind::Provider, LILY), &bob).await.unwrap();
+		},
+		async {
+			submit(&api, &tx().identity().register_role(Role::Solver), &dave).await.unwrap();
+			let bond = tx().providers().bond(BondKind::Solver, 50 * LILY);
+			submit(&api, &bond, &dave).await.unwrap();
+		},
+		async {
+			let role = tx().identity().register_role(Role::JobCreator);
+			submit(&api, &role, &charlie).await.unwrap();
+		},
+		async {
+			submit(&api, &tx().identity().register_role(Role::Mediator), &eve).await.unwrap();
+			let bond = tx().providers().bond(BondKind::Mediator, 20 * LILY);
+			submit(&api, &bond, &eve).await.unwrap();
+		},
+	);
 
 	let (bob_id, charlie_id, eve_id) = (id(&bob), id(&charlie), id(&eve));
 	let at_ask = charge_with_royalties(ASK, RATES, 0);
