@@ -114,6 +114,45 @@ pub fn offer(ask: u128, capacity: u32) -> Offer<u128> {
 	}
 }
 
+/// The fee and tip an extrinsic paid.
+pub fn fee(events: &subxt::extrinsics::ExtrinsicEvents<SubstrateConfig>) -> u128 {
+	let fee = events
+		.find_first::<lilypad::transaction_payment::events::TransactionFeePaid>()
+		.expect("decode events")
+		.expect("a fee");
+	fee.actual_fee + fee.tip
+}
+
+/// Alice (sudo on the dev chain) sets every one of `params` in one batch.
+pub async fn sudo_set(
+	api: &OnlineClient<SubstrateConfig>,
+	params: Vec<
+		lilypad::runtime_types::lilypad_runtime::configs::dynamic_params::protocol::Parameters,
+	>,
+) {
+	use lilypad::runtime_types::{
+		lilypad_runtime::{configs::RuntimeParameters, RuntimeCall},
+		pallet_parameters::pallet::Call as ParametersCall,
+		pallet_utility::pallet::Call as UtilityCall,
+	};
+	let calls = params
+		.into_iter()
+		.map(|param| {
+			RuntimeCall::Parameters(ParametersCall::set_parameter {
+				key_value: RuntimeParameters::Protocol(param),
+			})
+		})
+		.collect();
+	let batch = RuntimeCall::Utility(UtilityCall::batch_all { calls });
+	let alice = subxt_signer::sr25519::dev::alice();
+	let events = crate::submit_finalized(api, &lilypad::transactions().sudo().sudo(batch), &alice)
+		.await
+		.expect("sudo sets the parameters");
+	let sudid =
+		events.find_first::<lilypad::sudo::events::Sudid>().expect("decode").expect("Sudid");
+	assert!(sudid.sudo_result.is_ok(), "set_parameter failed: {:?}", sudid.sudo_result);
+}
+
 /// `lilypad_job`: the job as JSON.
 pub async fn job(rpc: &RpcClient, id: u64) -> serde_json::Value {
 	rpc.request("lilypad_job", rpc_params![id]).await.expect("lilypad_job")

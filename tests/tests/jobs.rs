@@ -11,7 +11,10 @@
 use std::time::{Duration, Instant};
 
 use lilypad_e2e::{
-	echo::{inputs, job, lilypad, manifest, module, offer, publish, retype, DIGEST, MILLI},
+	echo::{
+		fee, inputs, job, lilypad, manifest, module, offer, publish, retype, sudo_set, DIGEST,
+		MILLI,
+	},
 	legacy, submit_finalized as submit, wait_until_finalized, Node,
 };
 use lilypad_primitives::{
@@ -29,11 +32,7 @@ use subxt_signer::sr25519::{dev, Keypair};
 use lilypad::runtime_types::{
 	bounded_collections::bounded_vec::BoundedVec,
 	lilypad_primitives::{identity::Role, jobs::JobOptions, providers::BondKind},
-	lilypad_runtime::{
-		configs::{dynamic_params::protocol, RuntimeParameters},
-		RuntimeCall,
-	},
-	pallet_parameters::pallet::Call as ParametersCall,
+	lilypad_runtime::configs::dynamic_params::protocol,
 };
 
 type Client = OnlineClient<SubstrateConfig>;
@@ -62,14 +61,6 @@ fn id(k: &Keypair) -> AccountId32 {
 fn pallet_account(id: polkadot_sdk::frame_support::PalletId) -> AccountId32 {
 	let a: polkadot_sdk::sp_runtime::AccountId32 = id.into_account_truncating();
 	AccountId32(a.into())
-}
-
-fn fee(events: &Events) -> u128 {
-	let fee = events
-		.find_first::<lilypad::transaction_payment::events::TransactionFeePaid>()
-		.expect("decode events")
-		.expect("a fee");
-	fee.actual_fee + fee.tip
 }
 
 /// Free and held balance of `who` at block `at` (the best finalized block if `None`).
@@ -120,18 +111,6 @@ async fn wait_for_stage(rpc: &RpcClient, id: u64, stage: &str, timeout: Duration
 	}
 }
 
-async fn sudo_set(api: &Client, param: protocol::Parameters) {
-	let set = RuntimeCall::Parameters(ParametersCall::set_parameter {
-		key_value: RuntimeParameters::Protocol(param),
-	});
-	let events = submit(api, &lilypad::transactions().sudo().sudo(set), &dev::alice())
-		.await
-		.expect("sudo sets a parameter");
-	let sudid =
-		events.find_first::<lilypad::sudo::events::Sudid>().expect("decode").expect("Sudid");
-	assert!(sudid.sudo_result.is_ok(), "set_parameter failed: {:?}", sudid.sudo_result);
-}
-
 async fn submit_job(api: &Client, rpc: &RpcClient, creator: &Keypair) -> (u64, Events) {
 	let best = lilypad_e2e::best_number(rpc).await.unwrap().unwrap() as u32;
 	let options = JobOptions { target: None, credentials: BoundedVec(vec![]), verification: None };
@@ -180,13 +159,18 @@ async fn a_job_completes_and_pays_everyone_and_a_silent_provider_is_slashed() {
 	let (alice, bob, charlie, dave) = (dev::alice(), dev::bob(), dev::charlie(), dev::dave());
 	let tx = lilypad::transactions;
 
-	for param in [
-		protocol::Parameters::ChallengeWindow(protocol::ChallengeWindow, Some(CHALLENGE_WINDOW)),
-		protocol::Parameters::ExecutionGrace(protocol::ExecutionGrace, Some(EXECUTION_GRACE)),
-		protocol::Parameters::AppealWindow(protocol::AppealWindow, Some(APPEAL_WINDOW)),
-	] {
-		sudo_set(&api, param).await;
-	}
+	sudo_set(
+		&api,
+		vec![
+			protocol::Parameters::ChallengeWindow(
+				protocol::ChallengeWindow,
+				Some(CHALLENGE_WINDOW),
+			),
+			protocol::Parameters::ExecutionGrace(protocol::ExecutionGrace, Some(EXECUTION_GRACE)),
+			protocol::Parameters::AppealWindow(protocol::AppealWindow, Some(APPEAL_WINDOW)),
+		],
+	)
+	.await;
 
 	// Alice publishes the module; Bob offers and bonds; Dave stakes; Charlie creates jobs.
 	publish(&api, genesis, &alice, manifest(TIMEOUT_SECS, ROYALTY)).await;

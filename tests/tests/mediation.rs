@@ -14,7 +14,10 @@
 use std::time::{Duration, Instant};
 
 use lilypad_e2e::{
-	echo::{inputs, job, lilypad, manifest, module, offer, publish, retype, DIGEST, MILLI},
+	echo::{
+		fee, inputs, job, lilypad, manifest, module, offer, publish, retype, sudo_set, DIGEST,
+		MILLI,
+	},
 	legacy, submit_finalized as submit, wait_until_finalized, Node,
 };
 use lilypad_primitives::{
@@ -34,12 +37,7 @@ use subxt_signer::sr25519::{dev, Keypair};
 use lilypad::runtime_types::{
 	bounded_collections::bounded_vec::BoundedVec,
 	lilypad_primitives::{identity::Role, jobs::JobOptions, providers::BondKind},
-	lilypad_runtime::{
-		configs::{dynamic_params::protocol, RuntimeParameters},
-		RuntimeCall,
-	},
-	pallet_parameters::pallet::Call as ParametersCall,
-	pallet_utility::pallet::Call as UtilityCall,
+	lilypad_runtime::configs::dynamic_params::protocol,
 	sp_arithmetic::per_things::Perbill as GenPerbill,
 };
 
@@ -66,14 +64,6 @@ fn id(k: &Keypair) -> AccountId32 {
 	k.public_key().into()
 }
 
-fn fee(events: &Events) -> u128 {
-	let fee = events
-		.find_first::<lilypad::transaction_payment::events::TransactionFeePaid>()
-		.expect("decode events")
-		.expect("a fee");
-	fee.actual_fee + fee.tip
-}
-
 async fn free(api: &Client, who: &AccountId32) -> u128 {
 	api.at_current_block()
 		.await
@@ -88,25 +78,6 @@ async fn free(api: &Client, who: &AccountId32) -> u128 {
 		.expect("decode account")
 		.data
 		.free
-}
-
-/// Alice (sudo) sets every one of `params` in one batch.
-async fn sudo_set(api: &Client, params: Vec<protocol::Parameters>) {
-	let calls = params
-		.into_iter()
-		.map(|param| {
-			RuntimeCall::Parameters(ParametersCall::set_parameter {
-				key_value: RuntimeParameters::Protocol(param),
-			})
-		})
-		.collect();
-	let batch = RuntimeCall::Utility(UtilityCall::batch_all { calls });
-	let events = submit(api, &lilypad::transactions().sudo().sudo(batch), &dev::alice())
-		.await
-		.expect("sudo sets the parameters");
-	let sudid =
-		events.find_first::<lilypad::sudo::events::Sudid>().expect("decode").expect("Sudid");
-	assert!(sudid.sudo_result.is_ok(), "set_parameter failed: {:?}", sudid.sudo_result);
 }
 
 /// Polls `lilypad_job` until `check` holds for job `id`; returns the job.
