@@ -897,8 +897,7 @@ pub mod pallet {
 			let now = frame_system::Pallet::<T>::block_number();
 			if let Some(m) = record.mediation.as_mut() {
 				if let Some(mediator) = m.mediator.take() {
-					let locked = core::mem::take(&mut m.stake_locked);
-					T::Providers::unlock_bond(&mediator, BondKind::Mediator, locked);
+					Self::unlock_mediator(&mediator, m);
 				}
 			}
 			Self::resolve(job, &mut record, verdict, None, now, MAX_DUE_SPILL)?;
@@ -964,8 +963,7 @@ pub mod pallet {
 			);
 			let result = record.result.as_ref().ok_or(Error::<T>::NotInMediation)?;
 			let verdict = verdict(result, &rerun);
-			let locked = core::mem::take(&mut mediation.stake_locked);
-			T::Providers::unlock_bond(&mediator, BondKind::Mediator, locked);
+			Self::unlock_mediator(&mediator, &mut mediation);
 			record.mediation = Some(mediation);
 			Self::deposit_event(Event::MediatorAnswered {
 				job,
@@ -1009,16 +1007,28 @@ pub mod pallet {
 	}
 
 	impl<T: Config> Pallet<T> {
+		/// This chain's genesis hash, which every signed payload names.
+		fn genesis_hash() -> T::Hash {
+			frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::zero())
+		}
+
 		/// The bytes a provider signs for `manifest` on this chain.
 		pub fn result_payload(manifest: &ResultManifest) -> Vec<u8> {
-			let genesis = frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::zero());
-			result_signing_payload(&genesis, manifest)
+			result_signing_payload(&Self::genesis_hash(), manifest)
 		}
 
 		/// The bytes a mediator signs for its re-run `rerun` on this chain.
 		pub fn mediation_payload(rerun: &ResultManifest) -> Vec<u8> {
-			let genesis = frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::zero());
-			mediation_signing_payload(&genesis, rerun)
+			mediation_signing_payload(&Self::genesis_hash(), rerun)
+		}
+
+		/// Releases the stake `mediator` has locked for mediation `m`.
+		fn unlock_mediator(
+			mediator: &T::AccountId,
+			m: &mut Mediation<T::AccountId, BalanceOf<T>, BlockNumberFor<T>>,
+		) {
+			let locked = core::mem::take(&mut m.stake_locked);
+			T::Providers::unlock_bond(mediator, BondKind::Mediator, locked);
 		}
 
 		/// The governed fee rates in force.
@@ -1325,7 +1335,7 @@ pub mod pallet {
 			let provider = job.assignment.as_ref().map(|a| a.provider.clone());
 			let pool = T::Providers::mediators();
 			drawn.saturating_accrue(T::DbWeight::get().reads_writes(pool.len() as u64 + 3, 2));
-			let candidates: Vec<(T::AccountId, u128)> =
+			let (candidates, weights): (Vec<T::AccountId>, Vec<u128>) =
 				pool.into_iter()
 					.filter(|(who, stake)| {
 						!stake.is_zero()
@@ -1333,11 +1343,12 @@ pub mod pallet {
 							&& !m.failed.contains(who)
 							&& !provider.as_ref().is_some_and(|p| T::Identity::acts_for(who, p))
 					})
-					.map(|(who, stake)| (who, stake.unique_saturated_into()))
-					.collect();
-			let weights: Vec<u128> = candidates.iter().map(|(_, w)| *w).collect();
+					.map(|(who, stake)| {
+						(who, UniqueSaturatedInto::<u128>::unique_saturated_into(stake))
+					})
+					.unzip();
 			let pick = seed.and_then(|seed| draw_weighted(&weights, &seed));
-			let Some(mediator) = pick.map(|i| candidates[i].0.clone()) else {
+			let Some(mediator) = pick.map(|i| candidates[i].clone()) else {
 				Self::deposit_event(Event::NoMediatorAvailable { job: id });
 				return Self::stand_unverified(id, job, now);
 			};
