@@ -21,6 +21,7 @@
 use alloc::{collections::BTreeMap, vec::Vec};
 use lilypad_primitives::{
 	economics::collateral_for,
+	fixed::log2,
 	identity::CredentialName,
 	jobs::{check_match, Job, JobId, ProviderTerms},
 	providers::{Offer, ProviderStatus},
@@ -29,9 +30,8 @@ use polkadot_sdk::sp_runtime::{
 	traits::AtLeast32BitUnsigned, FixedPointNumber, FixedU128, Perbill,
 };
 
-/// The reputation every provider ranks with until the reputation pallet scores them: the
-/// score `(s + 1) / (s + f + 2)` of an actor with no history.
-pub const NEUTRAL_REPUTATION: Perbill = Perbill::from_percent(50);
+/// The score of a provider with no history.
+pub use lilypad_primitives::reputation::NEUTRAL as NEUTRAL_REPUTATION;
 
 /// An open job, with what the round needs besides the job record.
 #[derive(Clone, Debug)]
@@ -207,29 +207,6 @@ pub fn score<AccountId, Balance: AtLeast32BitUnsigned + Copy>(
 		e.saturating_mul(log) / FixedU128::DIV as i128
 	};
 	weigh(params.stake_exponent, ls).saturating_add(weigh(params.reputation_exponent, lr))
-}
-
-/// Fractional bits of [`log2`].
-pub const LOG2_FRACTION_BITS: u32 = 16;
-
-/// `log2(x)` with [`LOG2_FRACTION_BITS`] fractional bits, rounded down; `None` for zero.
-/// Integer arithmetic only, so every platform gets the same bits.
-pub fn log2(x: u128) -> Option<i128> {
-	if x == 0 {
-		return None;
-	}
-	let int = 127 - x.leading_zeros();
-	// The mantissa in [1, 2) with 62 fractional bits, so that its square fits in 128.
-	let mut m: u128 = if int >= 62 { x >> (int - 62) } else { x << (62 - int) };
-	let mut log = (int as i128) << LOG2_FRACTION_BITS;
-	for bit in (0..LOG2_FRACTION_BITS).rev() {
-		m = (m * m) >> 62;
-		if m >= 1 << 63 {
-			m >>= 1;
-			log |= 1 << bit;
-		}
-	}
-	Some(log)
 }
 
 #[cfg(test)]

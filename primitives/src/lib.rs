@@ -7,12 +7,15 @@
 extern crate alloc;
 
 pub mod economics;
+pub mod fixed;
 pub mod identity;
 pub mod jobs;
 pub mod mediation;
 pub mod params;
 pub mod providers;
 pub mod registry;
+pub mod reputation;
+pub mod rewards;
 
 use polkadot_sdk::sp_runtime::{
 	traits::{IdentifyAccount, Verify},

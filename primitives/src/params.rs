@@ -30,6 +30,15 @@ pub fn unbonding_delay(governed: u32) -> u32 {
 	governed.max(MIN_UNBONDING_DELAY)
 }
 
+/// The shortest reward epoch, in blocks: closing one takes a block to begin and at least one
+/// per pass, and an epoch of a block or two would leave no time to earn anything.
+pub const MIN_REWARD_EPOCH: u32 = 10;
+
+/// The reward epoch length as the protocol uses it.
+pub fn reward_epoch(governed: u32) -> u32 {
+	governed.max(MIN_REWARD_EPOCH)
+}
+
 #[cfg(test)]
 mod tests {
 	use super::*;
@@ -49,5 +58,7 @@ mod tests {
 		assert_eq!(heartbeat_period(100), 100);
 		assert_eq!(unbonding_delay(0), MIN_UNBONDING_DELAY);
 		assert_eq!(unbonding_delay(50), 50);
+		assert_eq!(reward_epoch(1), MIN_REWARD_EPOCH);
+		assert_eq!(reward_epoch(1_800), 1_800);
 	}
 }

@@ -276,6 +276,23 @@ impl_runtime_apis! {
 		}
 	}
 
+	impl lilypad_primitives::rewards::RewardsApi<Block, AccountId, Balance, BlockNumber> for Runtime {
+		fn standing(
+			who: AccountId,
+			kind: lilypad_primitives::providers::BondKind,
+		) -> lilypad_primitives::rewards::Standing<Balance> {
+			Rewards::standing(who, kind)
+		}
+
+		fn claimable(who: AccountId) -> Balance {
+			pallet_rewards::Claimable::<Runtime>::get(who)
+		}
+
+		fn epoch() -> lilypad_primitives::rewards::EpochInfo<BlockNumber> {
+			Rewards::epoch_info()
+		}
+	}
+
 	impl lilypad_primitives::jobs::JobsApi<Block, AccountId, Balance, BlockNumber> for Runtime {
 		fn job(
 			id: lilypad_primitives::jobs::JobId,

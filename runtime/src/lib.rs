@@ -23,6 +23,7 @@ polkadot_sdk::frame_benchmarking::define_benchmarks!(
 	[pallet_registry, Registry]
 	[pallet_providers, Providers]
 	[pallet_jobs, Jobs]
+	[pallet_rewards, Rewards]
 );
 
 pub mod apis;
@@ -71,7 +72,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	impl_name: Cow::Borrowed("lilypad"),
 	authoring_version: 1,
 	// Bump on every change to the runtime's logic; governance upgrades check it.
-	spec_version: 105,
+	spec_version: 106,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 1,
@@ -188,4 +189,7 @@ mod runtime {
 	// Ophir: jobs, escrow and settlement.
 	#[runtime::pallet_index(14)]
 	pub type Jobs = pallet_jobs;
+	// Reputation and epoch rewards.
+	#[runtime::pallet_index(15)]
+	pub type Rewards = pallet_rewards;
 }

@@ -189,24 +189,6 @@ fn no_stake_or_no_reputation_ranks_last() {
 }
 
 #[test]
-fn log2_is_exact_on_powers_of_two_and_monotone() {
-	let one = 1i128 << LOG2_FRACTION_BITS;
-	assert_eq!(log2(0), None);
-	assert_eq!(log2(1), Some(0));
-	assert_eq!(log2(2), Some(one));
-	assert_eq!(log2(1 << 100), Some(100 * one));
-	assert_eq!(log2(u128::MAX), Some(128 * one - 1));
-	// log2(3) = 1.5849625..., rounded down.
-	assert_eq!(log2(3), Some((1.584_962_5 * one as f64) as i128));
-	let mut last = -1;
-	for x in (1..100_000u128).step_by(7) {
-		let l = log2(x).unwrap();
-		assert!(l >= last, "log2 is monotone at {x}");
-		last = l;
-	}
-}
-
-#[test]
 fn a_round_is_capped_at_max_pairs() {
 	let jobs: Vec<_> = (0..10).map(|i| job(i, "echo", 100)).collect();
 	let providers: Vec<_> = (0..10).map(|a| provider(a, 10)).collect();

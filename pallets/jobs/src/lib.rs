@@ -108,6 +108,9 @@ use polkadot_sdk::{frame_support, frame_system, sp_core, sp_io, sp_runtime};
 pub const MAX_DUE_SPILL: u32 = 16;
 /// How far the hook's own steps may spill: they cannot be refused, so they look further.
 pub const MAX_HOOK_SPILL: u32 = 1_024;
+/// The most notes to the rewards pallet one automatic step makes: a slash applied moves the
+/// provider's bond three times and notes the slash and the mediator's pay.
+pub const NOTES_PER_STEP: u32 = 5;
 
 #[frame_support::pallet]
 pub mod pallet {
@@ -138,6 +141,8 @@ pub mod pallet {
 		},
 		providers::{BondKind, ProviderLedger, ProviderStatus},
 		registry::{check_inputs, InputError, ModuleRef, ModuleRegistry},
+		reputation::Outcome,
+		rewards::{OnActivity, ReputationOf},
 	};
 	use sp_core::sr25519;
 	use sp_runtime::{
@@ -273,6 +278,10 @@ pub mod pallet {
 
 		/// The exponent `b` of a provider's reputation in the solver's ranking (governed).
 		type RankingReputationExponent: Get<FixedU128>;
+
+		/// Reputation and epoch rewards: told what each provider, solver and mediator did and
+		/// earned, and asked for providers' reputation by the solver.
+		type Rewards: OnActivity<Self::AccountId, BalanceOf<Self>> + ReputationOf<Self::AccountId>;
 
 		/// Weights of this pallet's calls and hook.
 		type WeightInfo: WeightInfo;
@@ -521,7 +530,9 @@ pub mod pallet {
 			for id in due {
 				draws.saturating_accrue(Self::step(id, now));
 			}
-			T::WeightInfo::on_initialize(steps).saturating_add(draws)
+			T::WeightInfo::on_initialize(steps)
+				.saturating_add(draws)
+				.saturating_add(Self::notes_weight(NOTES_PER_STEP.saturating_mul(steps)))
 		}
 
 		/// The solver, on a node that holds a solver key (see [`solver`]).
@@ -706,7 +717,8 @@ pub mod pallet {
 		/// - per pair: [`Event::JobMatched`], [`Event::MatchSkipped`] or
 		///   [`Event::MatchRejected`]
 		#[pallet::call_index(2)]
-		#[pallet::weight(T::WeightInfo::propose_match(batch.len() as u32))]
+		#[pallet::weight(T::WeightInfo::propose_match(batch.len() as u32)
+			.saturating_add(Pallet::<T>::notes_weight(2 * batch.len() as u32)))]
 		pub fn propose_match(origin: OriginFor<T>, batch: BatchOf<T>) -> DispatchResult {
 			let solver = ensure_signed(origin)?;
 			let penalty = Self::ensure_can_solve(&solver)?;
@@ -738,6 +750,12 @@ pub mod pallet {
 							BondKind::Solver,
 							penalty,
 							&T::Treasury::get(),
+						);
+						T::Rewards::note(
+							BondKind::Solver,
+							&solver,
+							Some(Outcome::Failure),
+							Zero::zero(),
 						);
 						Self::deposit_event(Event::MatchRejected {
 							job,
@@ -885,7 +903,7 @@ pub mod pallet {
 		/// - [`Event::MediationResolved`], then [`Event::JobCompleted`] or
 		///   [`Event::SlashPending`]
 		#[pallet::call_index(5)]
-		#[pallet::weight(T::WeightInfo::resolve_mediation())]
+		#[pallet::weight(T::WeightInfo::resolve_mediation().saturating_add(Pallet::<T>::notes_weight(2)))]
 		pub fn resolve_mediation(
 			origin: OriginFor<T>,
 			job: JobId,
@@ -930,7 +948,7 @@ pub mod pallet {
 		/// - [`Event::MediatorAnswered`], [`Event::MediationResolved`], then
 		///   [`Event::MediatorPaid`] and [`Event::JobCompleted`], or [`Event::SlashPending`]
 		#[pallet::call_index(7)]
-		#[pallet::weight(T::WeightInfo::submit_mediation())]
+		#[pallet::weight(T::WeightInfo::submit_mediation().saturating_add(Pallet::<T>::notes_weight(4)))]
 		pub fn submit_mediation(
 			origin: OriginFor<T>,
 			job: JobId,
@@ -965,6 +983,7 @@ pub mod pallet {
 			let verdict = verdict(result, &rerun);
 			Self::unlock_mediator(&mediator, &mut mediation);
 			record.mediation = Some(mediation);
+			T::Rewards::note(BondKind::Mediator, &mediator, Some(Outcome::Success), Zero::zero());
 			Self::deposit_event(Event::MediatorAnswered {
 				job,
 				mediator: mediator.clone(),
@@ -1032,6 +1051,12 @@ pub mod pallet {
 		}
 
 		/// The governed fee rates in force.
+		/// The weight of `n` notes to the rewards pallet (bond changes the providers pallet
+		/// reports to it included).
+		fn notes_weight(n: u32) -> Weight {
+			T::Rewards::note_weight().saturating_mul(n.into())
+		}
+
 		fn fee_rates() -> FeeRates {
 			FeeRates { solver: T::SolverFee::get(), protocol: T::ProtocolFee::get() }
 		}
@@ -1308,6 +1333,12 @@ pub mod pallet {
 				// At most MAX_MEDIATION_ATTEMPTS are drawn, so this always fits.
 				let _ = m.failed.try_push(mediator.clone());
 				let exhausted = m.failed.len() as u32 >= MAX_MEDIATION_ATTEMPTS;
+				T::Rewards::note(
+					BondKind::Mediator,
+					&mediator,
+					Some(Outcome::Failure),
+					Zero::zero(),
+				);
 				Self::deposit_event(Event::MediatorTimedOut { job: id, mediator, slashed });
 				if exhausted {
 					Self::deposit_event(Event::MediationTimedOut { job: id });
@@ -1403,6 +1434,7 @@ pub mod pallet {
 						// A challenge pays for its mediation.
 						Some(mediator) if !fee.is_zero() => {
 							Self::pay_from(HoldReason::ChallengeFee, &creator, &mediator, fee);
+							T::Rewards::note(BondKind::Mediator, &mediator, None, fee);
 							Self::deposit_event(Event::MediatorPaid {
 								job: id,
 								mediator,
@@ -1415,6 +1447,7 @@ pub mod pallet {
 							Self::pay_from(HoldReason::JobEscrow, &creator, &mediator, amount);
 							job.charge.protocol_fee.saturating_reduce(amount);
 							job.escrow.saturating_reduce(amount);
+							T::Rewards::note(BondKind::Mediator, &mediator, None, amount);
 							Self::deposit_event(Event::MediatorPaid { job: id, mediator, amount });
 						}
 						None => Self::pay_from(
@@ -1535,8 +1568,10 @@ pub mod pallet {
 					.saturating_sub(to_treasury),
 			);
 			if let Some(mediator) = mediator.filter(|_| !to_mediator.is_zero()) {
+				T::Rewards::note(BondKind::Mediator, &mediator, None, to_mediator);
 				Self::deposit_event(Event::MediatorPaid { job: id, mediator, amount: to_mediator });
 			}
+			T::Rewards::note(BondKind::Provider, &a.provider, Some(Outcome::Slash), Zero::zero());
 			Self::deposit_event(Event::SlashApplied {
 				job: id,
 				provider: a.provider,
@@ -1561,6 +1596,13 @@ pub mod pallet {
 			let escrow = HoldReason::JobEscrow;
 			Self::pay_from(escrow, &creator, &a.provider, charge.price);
 			Self::pay_from(escrow, &creator, &a.solver, charge.solver_fee);
+			T::Rewards::note(BondKind::Provider, &a.provider, Some(Outcome::Success), charge.price);
+			T::Rewards::note(
+				BondKind::Solver,
+				&a.solver,
+				Some(Outcome::Success),
+				charge.solver_fee,
+			);
 			let mut left = charge.royalties;
 			for (owner, due) in T::Registry::royalties(&job.module, charge.price) {
 				let amount = due.min(left);

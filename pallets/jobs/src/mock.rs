@@ -2,11 +2,17 @@
 //! unit and property tests: the real pallets around the jobs pallet, not mocks of them.
 use crate as pallet_jobs;
 use codec::Encode;
+use lilypad_primitives::{
+	providers::BondKind,
+	reputation::Outcome,
+	rewards::{OnActivity, ReputationOf},
+};
 use polkadot_sdk::{
 	frame_support::{
 		derive_impl, parameter_types,
 		traits::ConstU32,
 		traits::{fungible::Inspect, Hooks},
+		weights::Weight,
 	},
 	frame_system::{self, EnsureRoot},
 	pallet_balances,
@@ -135,6 +141,7 @@ impl pallet_providers::Config for Test {
 	type MaxUnlocking = MaxUnlocking;
 	type MaxChecksPerBlock = MaxChecksPerBlock;
 	type MaxMediators = ConstU32<8>;
+	type OnBondChanged = ();
 	type WeightInfo = ();
 }
 
@@ -228,6 +235,7 @@ impl pallet_jobs::Config for Test {
 	type SolverKey = crate::solver::crypto::SolverKey;
 	type RankingStakeExponent = RankingStakeExponent;
 	type RankingReputationExponent = RankingReputationExponent;
+	type Rewards = RecordedNotes;
 	type WeightInfo = ();
 }
 
@@ -297,7 +305,47 @@ pub fn endowed() -> Vec<u8> {
 	]
 }
 
+thread_local! {
+	static NOTES: core::cell::RefCell<Vec<Note>> = const { core::cell::RefCell::new(Vec::new()) };
+	static REPUTATIONS: core::cell::RefCell<Vec<(AccountId, Perbill)>> =
+		const { core::cell::RefCell::new(Vec::new()) };
+}
+
+/// A note to the rewards pallet: who, as what, with which outcome, earning how much.
+pub type Note = (BondKind, AccountId, Option<Outcome>, Balance);
+
+/// Stands in for the rewards pallet: records every note; providers rank with the scores
+/// [`set_reputation`] gave them, others neutral.
+pub struct RecordedNotes;
+impl OnActivity<AccountId, Balance> for RecordedNotes {
+	fn note(kind: BondKind, who: &AccountId, outcome: Option<Outcome>, earned: Balance) {
+		NOTES.with(|n| n.borrow_mut().push((kind, who.clone(), outcome, earned)));
+	}
+	fn note_weight() -> Weight {
+		Weight::from_parts(1_000, 0)
+	}
+}
+impl ReputationOf<AccountId> for RecordedNotes {
+	fn reputation(_: BondKind, who: &AccountId) -> Perbill {
+		REPUTATIONS
+			.with(|r| r.borrow().iter().find(|(a, _)| a == who).map(|(_, s)| *s))
+			.unwrap_or(lilypad_primitives::reputation::NEUTRAL)
+	}
+}
+
+/// The score the solver reads for provider `n`.
+pub fn set_reputation(n: u8, score: Perbill) {
+	REPUTATIONS.with(|r| r.borrow_mut().push((account(n), score)));
+}
+
+/// The notes since the last call, taken.
+pub fn take_notes() -> Vec<Note> {
+	NOTES.with(|n| core::mem::take(&mut *n.borrow_mut()))
+}
+
 pub fn new_test_ext() -> polkadot_sdk::sp_io::TestExternalities {
+	NOTES.with(|n| n.borrow_mut().clear());
+	REPUTATIONS.with(|r| r.borrow_mut().clear());
 	let storage = RuntimeGenesisConfig {
 		balances: pallet_balances::GenesisConfig {
 			balances: endowed().into_iter().map(|n| (account(n), ENDOWMENT)).collect(),

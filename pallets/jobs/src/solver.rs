@@ -30,12 +30,13 @@ use frame_system::{
 	offchain::{AppCrypto, CreateSignedTransaction, CreateTransactionBase, SubmitTransaction},
 	pallet_prelude::BlockNumberFor,
 };
-use lilypad_offchain::matching::{assign, OpenJob, Params, Provider, NEUTRAL_REPUTATION};
+use lilypad_offchain::matching::{assign, OpenJob, Params, Provider};
 use lilypad_primitives::{
 	identity::IdentityInspect,
 	jobs::{JobId, Stage},
 	providers::{BondKind, ProviderLedger},
 	registry::ModuleRegistry,
+	rewards::ReputationOf,
 };
 use polkadot_sdk::{frame_support, frame_system, sp_core, sp_runtime};
 use sp_runtime::{
@@ -214,6 +215,7 @@ pub fn round<T: Config>(now: BlockNumberFor<T>) -> Vec<(JobId, T::AccountId)> {
 		.map(|(account, view)| {
 			let free_collateral = T::Providers::free_bond(&account, BondKind::Provider);
 			let in_use = T::Providers::bond_in_use(&account, BondKind::Provider);
+			let reputation = T::Rewards::reputation(BondKind::Provider, &account);
 			let credentials = view
 				.offer
 				.credentials
@@ -228,7 +230,7 @@ pub fn round<T: Config>(now: BlockNumberFor<T>) -> Vec<(JobId, T::AccountId)> {
 				active_jobs: view.active_jobs,
 				free_collateral,
 				stake: free_collateral.saturating_add(in_use),
-				reputation: NEUTRAL_REPUTATION,
+				reputation,
 				credentials,
 			}
 		})

@@ -9,6 +9,7 @@ use lilypad_primitives::{
 		Artifact, Delivery, InputParam, ModuleName, ModuleRef, ModuleRegistry, ParamType,
 		Resources, SemVer, VerificationPolicy, VersionManifest,
 	},
+	reputation::Outcome,
 };
 use polkadot_sdk::{
 	frame_support::{
@@ -465,6 +466,12 @@ fn invalid_pairs_cost_the_solver_the_penalty() {
 		assert_ok!(Providers::heartbeat(signed(PROVIDER)));
 		run_to(System::block_number() + 3);
 		assert_rejected(job, PROVIDER, MatchError::ProviderAway);
+		// Each invalid pair is a failure of the solver.
+		let failures = take_notes()
+			.into_iter()
+			.filter(|n| *n == (BondKind::Solver, account(SOLVER), Some(Outcome::Failure), 0))
+			.count();
+		assert_eq!(failures, 6);
 	});
 }
 
@@ -654,6 +661,15 @@ fn after_the_challenge_window_a_job_completes_and_everyone_is_paid_to_the_unit()
 		assert_eq!(bond(PROVIDER, BondKind::Provider), (BOND, 0));
 		assert_eq!(on_hold(HoldReason::JobEscrow, CREATOR), 0);
 		assert_eq!(Registry::version(&module()).unwrap().active_jobs, 0);
+		// Reputation and rewards hear of both successes and what each earned.
+		let notes = take_notes();
+		assert!(notes.contains(&(
+			BondKind::Provider,
+			account(PROVIDER),
+			Some(Outcome::Success),
+			ASK
+		)));
+		assert!(notes.contains(&(BondKind::Solver, account(SOLVER), Some(Outcome::Success), 2)));
 		// Pruned after retention: the deposit comes back.
 		run_to(due + RETENTION);
 		assert!(Jobs::<Test>::get(job).is_none());
@@ -745,6 +761,10 @@ fn no_result_in_time_refunds_the_creator_and_slashes_after_the_appeal_window() {
 		);
 		assert_eq!(free(CREATOR), creator - JOB_DEPOSIT + ASK);
 		assert_eq!(free(TREASURY), treasury + COLLATERAL - ASK);
+		// The slash counts against the provider's reputation once it applies.
+		let slashes: Vec<_> =
+			take_notes().into_iter().filter(|n| n.2 == Some(Outcome::Slash)).collect();
+		assert_eq!(slashes, vec![(BondKind::Provider, account(PROVIDER), Some(Outcome::Slash), 0)]);
 		assert_eq!(bond(PROVIDER, BondKind::Provider), (BOND - COLLATERAL, 0));
 		assert_eq!(
 			Balances::balance_on_hold(
@@ -1332,6 +1352,11 @@ mod mediation {
 			assert_eq!(free(PROVIDER), provider + ASK);
 			// The treasury got three penalties and its half of the protocol fee.
 			assert_eq!(free(TREASURY), treasury + 3 * PENALTY + 2);
+			let notes = take_notes();
+			for m in silent {
+				let failure = (BondKind::Mediator, account(m), Some(Outcome::Failure), 0);
+				assert!(notes.contains(&failure));
+			}
 		});
 	}
 
@@ -1699,6 +1724,23 @@ mod solver_worker {
 			assert!(active_jobs(PROVIDER) <= 2 && active_jobs(PROVIDER2) <= 2);
 			// Nothing left to propose.
 			assert_eq!(solver::run::<Test>(now + 1), Outcome::Proposed { pairs: 0, batches: 0 });
+		});
+	}
+
+	#[test]
+	fn providers_rank_by_the_reputation_the_rewards_pallet_reports() {
+		worker_test(Some(SOLVER), |pool| {
+			// Same price and stake: neutral scores would tie, and the lower account (PROVIDER)
+			// would win. PROVIDER2's better record wins instead.
+			set_reputation(PROVIDER, Perbill::from_percent(40));
+			set_reputation(PROVIDER2, Perbill::from_percent(80));
+			let job = submit();
+			assert_eq!(
+				solver::run::<Test>(System::block_number()),
+				Outcome::Proposed { pairs: 1, batches: 1 }
+			);
+			let txs = take(&pool);
+			assert_eq!(pairs(&txs[0].2), vec![(job, account(PROVIDER2))]);
 		});
 	}
 

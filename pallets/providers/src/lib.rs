@@ -69,6 +69,7 @@ pub mod pallet {
 		identity::{IdentityInspect, Role},
 		params,
 		providers::{check_offer, OfferError, MAX_OFFERS_PAGE},
+		rewards::{OnBondChanged, StakeOf},
 	};
 	use sp_runtime::{
 		traits::{Saturating, Zero},
@@ -176,6 +177,9 @@ pub mod pallet {
 		/// at each draw.
 		#[pallet::constant]
 		type MaxMediators: Get<u32>;
+
+		/// Told of every change to a bond (the rewards pallet averages stake over epochs).
+		type OnBondChanged: OnBondChanged<Self::AccountId, BalanceOf<Self>>;
 
 		/// Weights of this pallet's calls and hook.
 		type WeightInfo: WeightInfo;
@@ -487,7 +491,7 @@ pub mod pallet {
 		/// ## Events
 		/// - [`Event::Bonded`]
 		#[pallet::call_index(4)]
-		#[pallet::weight(T::WeightInfo::bond())]
+		#[pallet::weight(T::WeightInfo::bond().saturating_add(T::OnBondChanged::bond_changed_weight()))]
 		pub fn bond(origin: OriginFor<T>, kind: BondKind, amount: BalanceOf<T>) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			let role = match kind {
@@ -506,6 +510,7 @@ pub mod pallet {
 				bond.bonded = bond.bonded.checked_add(&amount).ok_or(ArithmeticError::Overflow)?;
 				Ok::<_, DispatchError>(())
 			})?;
+			Self::bond_changed(&who, kind);
 			Self::deposit_event(Event::Bonded { who, kind, amount });
 			Ok(())
 		}
@@ -527,7 +532,7 @@ pub mod pallet {
 		/// ## Events
 		/// - [`Event::Unbonded`]
 		#[pallet::call_index(5)]
-		#[pallet::weight(T::WeightInfo::unbond())]
+		#[pallet::weight(T::WeightInfo::unbond().saturating_add(T::OnBondChanged::bond_changed_weight()))]
 		pub fn unbond(
 			origin: OriginFor<T>,
 			kind: BondKind,
@@ -547,7 +552,7 @@ pub mod pallet {
 				bond.bonded.saturating_reduce(amount);
 				Ok::<_, DispatchError>(())
 			})?;
-			Self::delist_if_unbonded(&who, kind);
+			Self::bond_changed(&who, kind);
 			Self::deposit_event(Event::Unbonded { who, kind, amount, unlocks_at });
 			Ok(())
 		}
@@ -656,12 +661,14 @@ pub mod pallet {
 			})
 		}
 
-		/// Takes `who` out of the mediator pool once nothing of its mediator stake is bonded.
-		fn delist_if_unbonded(who: &T::AccountId, kind: BondKind) {
-			let bonded = Bonds::<T>::get(who, kind).map(|b| b.bonded).unwrap_or_default();
+		/// After `who`'s bond of `kind` changed: takes it out of the mediator pool once
+		/// nothing of its mediator stake is bonded, and tells [`Config::OnBondChanged`].
+		fn bond_changed(who: &T::AccountId, kind: BondKind) {
+			let bonded = Self::bonded(who, kind);
 			if kind == BondKind::Mediator && bonded.is_zero() {
 				Mediators::<T>::mutate(|pool| pool.retain(|m| m != who));
 			}
+			T::OnBondChanged::bond_changed(who, kind, bonded);
 		}
 
 		fn bond_info(bond: Bond<T>) -> BondInfoOf<T> {
@@ -812,7 +819,7 @@ pub mod pallet {
 			} else {
 				Bonds::<T>::insert(who, kind, bond);
 			}
-			Self::delist_if_unbonded(who, kind);
+			Self::bond_changed(who, kind);
 			if !moved.is_zero() {
 				Self::deposit_event(Event::Slashed { who: who.clone(), kind, amount: moved });
 			}
@@ -895,6 +902,13 @@ pub mod pallet {
 			if kind == BondKind::Mediator {
 				Self::enlist_mediator(who).expect("benchmarks stay within the pool; qed");
 			}
+			Self::bond_changed(who, kind);
+		}
+	}
+
+	impl<T: Config> StakeOf<T::AccountId, BalanceOf<T>> for Pallet<T> {
+		fn bonded(who: &T::AccountId, kind: BondKind) -> BalanceOf<T> {
+			Bonds::<T>::get(who, kind).map(|b| b.bonded).unwrap_or_default()
 		}
 	}
 }

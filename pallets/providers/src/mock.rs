@@ -91,6 +91,7 @@ impl pallet_providers::Config for Test {
 	type MaxUnlocking = MaxUnlocking;
 	type MaxChecksPerBlock = MaxChecksPerBlock;
 	type MaxMediators = ConstU32<2>;
+	type OnBondChanged = ();
 	type WeightInfo = ();
 }
 

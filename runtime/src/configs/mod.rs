@@ -321,6 +321,17 @@ pub mod dynamic_params {
 		/// Locked from a drawn mediator's stake until it answers; taken if it does not.
 		#[codec(index = 22)]
 		pub static MediatorPenalty: Balance = 10 * LILY;
+		/// What providers share per reward epoch, from the rewards pool (`R_k`). With the
+		/// solvers' and mediators' budgets, 3,000 LILY an hour: the genesis pool alone lasts
+		/// over eleven years.
+		#[codec(index = 23)]
+		pub static ProviderRewardBudget: Balance = 2_000 * LILY;
+		/// ... solvers.
+		#[codec(index = 24)]
+		pub static SolverRewardBudget: Balance = 500 * LILY;
+		/// ... mediators.
+		#[codec(index = 25)]
+		pub static MediatorRewardBudget: Balance = 500 * LILY;
 	}
 }
 
@@ -357,6 +368,7 @@ impl pallet_providers::Config for Runtime {
 	type MaxChecksPerBlock = ConstU32<256>;
 	/// A draw reads every mediator's bond: 64 reads, well inside a block.
 	type MaxMediators = ConstU32<64>;
+	type OnBondChanged = Rewards;
 	type WeightInfo = pallet_providers::weights::SubstrateWeight<Runtime>;
 }
 
@@ -412,7 +424,30 @@ impl pallet_jobs::Config for Runtime {
 	type SolverKey = pallet_jobs::solver::crypto::SolverKey;
 	type RankingStakeExponent = dynamic_params::protocol::RankingStakeExponent;
 	type RankingReputationExponent = dynamic_params::protocol::RankingReputationExponent;
+	type Rewards = Rewards;
 	type WeightInfo = pallet_jobs::weights::SubstrateWeight<Runtime>;
+}
+
+impl pallet_rewards::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type Currency = Balances;
+	type RewardsPool = RewardsPoolAccount;
+	type Stake = Providers;
+	type SlashFailureWeight = dynamic_params::protocol::SlashFailureWeight;
+	type ReputationDecay = dynamic_params::protocol::ReputationDecay;
+	type EpochLength = dynamic_params::protocol::RewardEpoch;
+	type ReputationExponent = dynamic_params::protocol::RewardReputationExponent;
+	type FeesExponent = dynamic_params::protocol::RewardFeesExponent;
+	type CollateralExponent = dynamic_params::protocol::RewardCollateralExponent;
+	type ProviderBudget = dynamic_params::protocol::ProviderRewardBudget;
+	type SolverBudget = dynamic_params::protocol::SolverRewardBudget;
+	type MediatorBudget = dynamic_params::protocol::MediatorRewardBudget;
+	/// Fees and stake counted in LILY keep values well inside fixed point's range.
+	type ValueUnit = ConstU128<LILY>;
+	/// A visit costs at most ~0.15 ms (BENCHMARKS.md): 256 take under a tenth of a block, and
+	/// a thousand actors close in eight blocks.
+	type MaxActorsPerBlock = ConstU32<256>;
+	type WeightInfo = pallet_rewards::weights::SubstrateWeight<Runtime>;
 }
 
 impl frame_system::offchain::SigningTypes for Runtime {
