@@ -24,7 +24,7 @@ cargo test --workspace --lib --features lilypad-node/runtime-benchmarks --profil
 node="$CARGO_TARGET_DIR/bench-node/lilypad-node"
 
 pallets=("$@")
-[ ${#pallets[@]} -gt 0 ] || pallets=(halo registry providers jobs)
+[ ${#pallets[@]} -gt 0 ] || pallets=(halo registry providers jobs rewards)
 for pallet in "${pallets[@]}"; do
 	echo "== benchmark pallet_$pallet"
 	"$node" benchmark pallet \

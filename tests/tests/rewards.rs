@@ -17,7 +17,7 @@ use lilypad_e2e::{
 		fee, inputs, job, lilypad, manifest, module, offer, publish, retype, sudo_set, DIGEST,
 		MILLI,
 	},
-	legacy, submit_finalized as submit, Node,
+	legacy, submit_finalized as submit, wait_until_finalized, Node,
 };
 use lilypad_primitives::jobs::{
 	input_digest, result_signing_payload, ExitStatus, ResultManifest, Usage,
@@ -95,12 +95,18 @@ async fn standing(api: &Client, who: &AccountId32) -> (u32, f64) {
 	(s.score.0, s.failures.0 as f64 / 1e18)
 }
 
-/// Polls `lilypad_job` until job `id` is at `stage`.
+/// Polls `lilypad_job` (best block) until job `id` is at `stage`, then waits until the block
+/// it got there in is finalized (what subxt's current block is).
 async fn wait_for_stage(rpc: &RpcClient, id: u64, stage: &str, timeout: Duration) {
 	let start = Instant::now();
 	loop {
 		let j = job(rpc, id).await;
 		if j["stage"] == stage {
+			let history = j["history"].as_array().expect("history");
+			let at = history.iter().find(|h| h["stage"] == stage).expect("reached")["at"]
+				.as_u64()
+				.expect("block");
+			wait_until_finalized(rpc, at, timeout, stage).await;
 			return;
 		}
 		assert!(start.elapsed() < timeout, "job {id}: not {stage} within {timeout:?}: {j}");
