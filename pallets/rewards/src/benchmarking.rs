@@ -2,11 +2,12 @@
 //! number of actors one block visits.
 use super::*;
 use frame_support::traits::{fungible::Mutate, Get};
+use frame_system::pallet_prelude::BlockNumberFor;
 use frame_system::RawOrigin;
 use polkadot_sdk::{
 	frame_benchmarking::v2::*,
 	frame_support,
-	sp_runtime::traits::{Bounded, Saturating},
+	sp_runtime::traits::{Bounded, Saturating, Zero},
 };
 
 fn unit<T: Config>() -> BalanceOf<T> {
