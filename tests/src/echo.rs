@@ -123,6 +123,23 @@ pub fn fee(events: &subxt::extrinsics::ExtrinsicEvents<SubstrateConfig>) -> u128
 	fee.actual_fee + fee.tip
 }
 
+/// `who`'s free balance at the best finalized block.
+pub async fn free(api: &OnlineClient<SubstrateConfig>, who: &subxt::utils::AccountId32) -> u128 {
+	api.at_current_block()
+		.await
+		.expect("block")
+		.storage()
+		.entry(lilypad::storage().system().account())
+		.expect("System.Account")
+		.fetch((who.clone(),))
+		.await
+		.expect("fetch account")
+		.decode()
+		.expect("decode account")
+		.data
+		.free
+}
+
 /// Alice (sudo on the dev chain) sets every one of `params` in one batch.
 pub async fn sudo_set(
 	api: &OnlineClient<SubstrateConfig>,

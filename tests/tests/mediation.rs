@@ -15,8 +15,8 @@ use std::time::{Duration, Instant};
 
 use lilypad_e2e::{
 	echo::{
-		fee, inputs, job, lilypad, manifest, module, offer, publish, retype, sudo_set, DIGEST,
-		MILLI,
+		fee, free, inputs, job, lilypad, manifest, module, offer, publish, retype, sudo_set,
+		DIGEST, MILLI,
 	},
 	legacy, submit_finalized as submit, wait_until_finalized, Node,
 };
@@ -62,22 +62,6 @@ const FORGED_OUTPUT: [u8; 32] = [6; 32];
 
 fn id(k: &Keypair) -> AccountId32 {
 	k.public_key().into()
-}
-
-async fn free(api: &Client, who: &AccountId32) -> u128 {
-	api.at_current_block()
-		.await
-		.expect("block")
-		.storage()
-		.entry(lilypad::storage().system().account())
-		.expect("System.Account")
-		.fetch((who.clone(),))
-		.await
-		.expect("fetch account")
-		.decode()
-		.expect("decode account")
-		.data
-		.free
 }
 
 /// Polls `lilypad_job` until `check` holds for job `id`; returns the job.

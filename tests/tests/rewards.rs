@@ -14,8 +14,8 @@ use std::time::{Duration, Instant};
 
 use lilypad_e2e::{
 	echo::{
-		fee, inputs, job, lilypad, manifest, module, offer, publish, retype, sudo_set, DIGEST,
-		MILLI,
+		fee, free, inputs, job, lilypad, manifest, module, offer, publish, retype, sudo_set,
+		DIGEST, MILLI,
 	},
 	legacy, submit_finalized as submit, wait_until_finalized, Node,
 };
@@ -57,22 +57,6 @@ fn id(k: &Keypair) -> AccountId32 {
 fn pool_account() -> AccountId32 {
 	let pool: [u8; 32] = lilypad_runtime::configs::RewardsPoolAccount::get().into();
 	AccountId32(pool)
-}
-
-async fn free(api: &Client, who: &AccountId32) -> u128 {
-	api.at_current_block()
-		.await
-		.expect("block")
-		.storage()
-		.entry(lilypad::storage().system().account())
-		.expect("System.Account")
-		.fetch((who.clone(),))
-		.await
-		.expect("fetch account")
-		.decode()
-		.expect("decode account")
-		.data
-		.free
 }
 
 /// `RewardsApi_claimable`.
