@@ -8,7 +8,7 @@
 //! process dies first (`PR_SET_PDEATHSIG`), so no node outlives its test.
 
 use std::{
-	collections::BTreeMap,
+	collections::{BTreeMap, BTreeSet},
 	ffi::OsStr,
 	io::{BufRead, BufReader},
 	net::TcpListener,
@@ -17,7 +17,7 @@ use std::{
 	process::{Child, Command, Stdio},
 	sync::{
 		atomic::{AtomicU32, Ordering},
-		OnceLock,
+		Mutex, OnceLock,
 	},
 	time::{Duration, Instant},
 };
@@ -88,9 +88,23 @@ pub fn node_binary() -> PathBuf {
 		.clone()
 }
 
-/// A TCP port nobody listens on right now.
+/// A TCP port nobody listens on right now, and never handed out before by this process.
+///
+/// The kernel may hand the same ephemeral port to two `bind(0)` calls once the first listener is
+/// closed, and two nodes told the same p2p port fail to start ("the same bootnode is registered
+/// with two different peer ids"), so ports already given out are skipped.
 pub fn free_port() -> u16 {
-	TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("bind port 0").port()
+	static GIVEN: Mutex<BTreeSet<u16>> = Mutex::new(BTreeSet::new());
+	let mut given = GIVEN.lock().unwrap_or_else(|e| e.into_inner());
+	loop {
+		let port = TcpListener::bind("127.0.0.1:0")
+			.and_then(|l| l.local_addr())
+			.expect("bind port 0")
+			.port();
+		if given.insert(port) {
+			return port
+		}
+	}
 }
 
 /// A running `lilypad-node`, killed on drop.
