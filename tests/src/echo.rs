@@ -17,32 +17,9 @@ use subxt::{
 };
 use subxt_signer::sr25519::Keypair;
 
-/// Calls, events and storage from `metadata/lilypad.scale`, with the protocol's own types
-/// (`lilypad-primitives`) in place of generated copies where tests build or sign them.
-#[subxt::subxt(
-	runtime_metadata_path = "metadata/lilypad.scale",
-	substitute_type(
-		path = "lilypad_primitives::registry::VersionManifest",
-		with = "::subxt::utils::Static<::lilypad_primitives::registry::VersionManifest<u128>>"
-	),
-	substitute_type(
-		path = "lilypad_primitives::providers::Offer",
-		with = "::subxt::utils::Static<::lilypad_primitives::providers::Offer<u128>>"
-	),
-	substitute_type(
-		path = "lilypad_primitives::registry::ModuleRef",
-		with = "::subxt::utils::Static<::lilypad_primitives::registry::ModuleRef>"
-	),
-	substitute_type(
-		path = "lilypad_primitives::jobs::JobInputs",
-		with = "::subxt::utils::Static<::lilypad_primitives::jobs::JobInputs>"
-	),
-	substitute_type(
-		path = "lilypad_primitives::jobs::ResultManifest",
-		with = "::subxt::utils::Static<::lilypad_primitives::jobs::ResultManifest>"
-	)
-)]
-pub mod lilypad {}
+/// Calls, events and storage from `metadata/lilypad.scale`: the agent's generated API, so
+/// that the tests and `lilypad-rp` speak the same types.
+pub use lilypad_rp::chain::lilypad;
 
 /// One thousandth of a LILY.
 pub const MILLI: u128 = 1_000_000_000;
@@ -175,8 +152,8 @@ pub async fn job(rpc: &RpcClient, id: u64) -> serde_json::Value {
 	rpc.request("lilypad_job", rpc_params![id]).await.expect("lilypad_job")
 }
 
-/// `owner` takes the module-provider role and publishes `echo` with `manifest`, signed for the
-/// chain of `genesis`.
+/// `owner` takes the module-provider role (unless it has it), publishes the module `manifest`
+/// names and the version `manifest` describes, signed for the chain of `genesis`.
 pub async fn publish(
 	api: &OnlineClient<SubstrateConfig>,
 	genesis: [u8; 32],
@@ -187,12 +164,25 @@ pub async fn publish(
 		bounded_collections::bounded_vec::BoundedVec, lilypad_primitives::identity::Role,
 	};
 	let tx = lilypad::transactions;
-	crate::submit_finalized(api, &tx().identity().register_role(Role::ModuleProvider), owner)
-		.await
-		.expect("register_role");
+	let roles: lilypad_primitives::identity::RoleSet = retype(
+		&api.at_current_block()
+			.await
+			.expect("block")
+			.storage()
+			.fetch(lilypad::storage().identity().roles(), (owner.public_key().into(),))
+			.await
+			.expect("roles")
+			.decode()
+			.expect("decode roles"),
+	);
+	if !roles.contains(lilypad_primitives::identity::Role::ModuleProvider) {
+		crate::submit_finalized(api, &tx().identity().register_role(Role::ModuleProvider), owner)
+			.await
+			.expect("register_role");
+	}
 	crate::submit_finalized(
 		api,
-		&tx().registry().publish_module(BoundedVec(module().name.to_vec())),
+		&tx().registry().publish_module(BoundedVec(manifest.module.to_vec())),
 		owner,
 	)
 	.await

@@ -23,6 +23,7 @@ use std::{
 };
 
 pub mod echo;
+pub mod rp;
 
 use subxt::{
 	config::RpcConfigFor,
@@ -39,7 +40,7 @@ pub fn workspace_root() -> PathBuf {
 /// binaries (`CARGO_PKG_NAME`, `OUT_DIR`...): build scripts such as ring's declare
 /// `rerun-if-env-changed` on them, so passing them on would rebuild half the client here and
 /// again in the next ordinary build.
-fn cargo() -> Command {
+pub(crate) fn cargo() -> Command {
 	const KEEP: [&str; 6] = [
 		"CARGO_HOME",
 		"CARGO_TARGET_DIR",
@@ -102,9 +103,44 @@ pub fn free_port() -> u16 {
 			.expect("bind port 0")
 			.port();
 		if given.insert(port) {
-			return port
+			return port;
 		}
 	}
+}
+
+/// Spawns `cmd` with its stdout and stderr going to a fresh log file named after `name`;
+/// the kernel kills it if the test process dies first.
+pub fn spawn_logged(mut cmd: Command, name: &str) -> (Child, PathBuf) {
+	static STARTS: AtomicU32 = AtomicU32::new(0);
+	let start = STARTS.fetch_add(1, Ordering::Relaxed);
+	let log =
+		std::env::temp_dir().join(format!("lilypad-{name}-{}-{start}.log", std::process::id()));
+	let log_file = std::fs::File::create(&log).expect("create log");
+	cmd.stdin(Stdio::null())
+		.stdout(log_file.try_clone().expect("clone log handle"))
+		.stderr(log_file);
+	// SAFETY: prctl is async-signal-safe; it only asks the kernel to kill the child when
+	// the test process dies, so an aborted test leaves no process behind.
+	unsafe {
+		cmd.pre_exec(|| {
+			if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+				return Err(std::io::Error::last_os_error());
+			}
+			Ok(())
+		});
+	}
+	let child = cmd.spawn().unwrap_or_else(|e| panic!("spawn {name}: {e}"));
+	(child, log)
+}
+
+/// The last `lines` lines of the log at `path`.
+pub fn log_tail(path: &Path, lines: usize) -> String {
+	let file = match std::fs::File::open(path) {
+		Ok(f) => f,
+		Err(e) => return format!("(no log: {e})"),
+	};
+	let all: Vec<String> = BufReader::new(file).lines().map_while(Result::ok).collect();
+	all[all.len().saturating_sub(lines)..].join("\n")
 }
 
 /// A running `lilypad-node`, killed on drop.
@@ -125,29 +161,11 @@ impl Node {
 
 	/// Like [`Node::spawn`], on the given ports (a restarted node keeps its p2p address).
 	pub fn spawn_on(name: &str, args: &[impl AsRef<OsStr>], rpc_port: u16, p2p_port: u16) -> Node {
-		static STARTS: AtomicU32 = AtomicU32::new(0);
-		let start = STARTS.fetch_add(1, Ordering::Relaxed);
-		let log =
-			std::env::temp_dir().join(format!("lilypad-{name}-{}-{start}.log", std::process::id()));
-		let log_file = std::fs::File::create(&log).expect("create node log");
 		let mut cmd = Command::new(node_binary());
 		cmd.args(args)
 			.args(["--rpc-port", &rpc_port.to_string(), "--port", &p2p_port.to_string()])
-			.args(["--no-prometheus", "--no-telemetry", "--no-mdns"])
-			.stdin(Stdio::null())
-			.stdout(log_file.try_clone().expect("clone log handle"))
-			.stderr(log_file);
-		// SAFETY: prctl is async-signal-safe; it only asks the kernel to kill the child when
-		// the test process dies, so an aborted test leaves no node behind.
-		unsafe {
-			cmd.pre_exec(|| {
-				if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
-					return Err(std::io::Error::last_os_error());
-				}
-				Ok(())
-			});
-		}
-		let child = cmd.spawn().expect("spawn lilypad-node");
+			.args(["--no-prometheus", "--no-telemetry", "--no-mdns"]);
+		let (child, log) = spawn_logged(cmd, name);
 		Node { child, log, rpc_port }
 	}
 
@@ -169,12 +187,7 @@ impl Node {
 
 	/// The last `lines` lines of the node's log.
 	pub fn log_tail(&self, lines: usize) -> String {
-		let file = match std::fs::File::open(&self.log) {
-			Ok(f) => f,
-			Err(e) => return format!("(no log: {e})"),
-		};
-		let all: Vec<String> = BufReader::new(file).lines().map_while(Result::ok).collect();
-		all[all.len().saturating_sub(lines)..].join("\n")
+		log_tail(&self.log, lines)
 	}
 
 	/// Panics with the log when the node has exited.

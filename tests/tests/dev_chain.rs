@@ -7,7 +7,7 @@ use lilypad_e2e::{finalized_number, Node};
 use subxt::{OnlineClient, SubstrateConfig};
 use subxt_signer::sr25519::dev;
 
-#[subxt::subxt(runtime_metadata_path = "metadata/lilypad.scale")]
+#[subxt::subxt(runtime_metadata_path = "../metadata/lilypad.scale")]
 pub mod lilypad {}
 
 type AccountId = subxt::utils::AccountId32;

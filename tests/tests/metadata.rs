@@ -1,4 +1,4 @@
-//! The subxt types of the end-to-end tests are generated from `metadata/lilypad.scale`. This test
+//! The subxt types of `lilypad-rp` and the end-to-end tests are generated from `metadata/lilypad.scale`. This test
 //! fails when that file no longer matches the runtime's metadata; regenerate it with
 //! `LILYPAD_UPDATE_METADATA=1 cargo test -p lilypad-e2e --test metadata`.
 use std::path::Path;
@@ -11,7 +11,10 @@ fn checked_in_metadata_matches_the_runtime() {
 	let current = lilypad_runtime::Runtime::metadata_at_version(METADATA_VERSION)
 		.expect("the runtime offers metadata v15");
 	let current: &[u8] = &current;
-	let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("metadata/lilypad.scale");
+	let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+		.parent()
+		.expect("tests/ is in the workspace")
+		.join("metadata/lilypad.scale");
 
 	if std::env::var_os("LILYPAD_UPDATE_METADATA").is_some() {
 		std::fs::write(&path, current).expect("write metadata");

@@ -10,7 +10,7 @@ use subxt::{rpcs::rpc_params, utils::Static, OnlineClient, SubstrateConfig};
 use subxt_signer::sr25519::dev;
 
 #[subxt::subxt(
-	runtime_metadata_path = "metadata/lilypad.scale",
+	runtime_metadata_path = "../metadata/lilypad.scale",
 	substitute_type(
 		path = "lilypad_primitives::providers::Offer",
 		with = "::subxt::utils::Static<::lilypad_primitives::providers::Offer<u128>>"

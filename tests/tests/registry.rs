@@ -19,7 +19,7 @@ use subxt_signer::sr25519::dev;
 // The manifest is built and signed with the runtime's own type, so that the bytes signed here are
 // the bytes the runtime verifies.
 #[subxt::subxt(
-	runtime_metadata_path = "metadata/lilypad.scale",
+	runtime_metadata_path = "../metadata/lilypad.scale",
 	substitute_type(
 		path = "lilypad_primitives::registry::VersionManifest",
 		with = "::subxt::utils::Static<::lilypad_primitives::registry::VersionManifest<u128>>"

@@ -1,0 +1,289 @@
+//! The chain as the agent sees it: the API generated from the runtime's metadata, and the few
+//! reads and transactions it needs, each submitted with a nonce the agent manages itself so
+//! that several jobs' results and a heartbeat can be in the pool at once.
+use anyhow::{anyhow, bail, Context};
+use lilypad_primitives::{
+	jobs::{JobId, ResultManifest},
+	providers::Offer,
+	registry::{ModuleRef, VersionManifest},
+};
+use subxt::{
+	config::DefaultExtrinsicParamsBuilder,
+	rpcs::{methods::LegacyRpcMethods, RpcClient},
+	utils::{AccountId32, Static},
+	OnlineClient, SubstrateConfig,
+};
+use subxt_signer::sr25519::Keypair;
+use tokio::sync::Mutex;
+
+/// Calls, events, storage and runtime APIs from `metadata/lilypad.scale`, with the protocol's
+/// own types (`lilypad-primitives`) in place of generated copies where the agent builds, signs
+/// or reads them.
+#[subxt::subxt(
+	runtime_metadata_path = "../metadata/lilypad.scale",
+	substitute_type(
+		path = "lilypad_primitives::registry::VersionManifest",
+		with = "::subxt::utils::Static<::lilypad_primitives::registry::VersionManifest<u128>>"
+	),
+	substitute_type(
+		path = "lilypad_primitives::providers::Offer",
+		with = "::subxt::utils::Static<::lilypad_primitives::providers::Offer<u128>>"
+	),
+	substitute_type(
+		path = "lilypad_primitives::registry::ModuleRef",
+		with = "::subxt::utils::Static<::lilypad_primitives::registry::ModuleRef>"
+	),
+	substitute_type(
+		path = "lilypad_primitives::jobs::JobInputs",
+		with = "::subxt::utils::Static<::lilypad_primitives::jobs::JobInputs>"
+	),
+	substitute_type(
+		path = "lilypad_primitives::jobs::ResultManifest",
+		with = "::subxt::utils::Static<::lilypad_primitives::jobs::ResultManifest>"
+	)
+)]
+pub mod lilypad {}
+
+use lilypad::runtime_types::lilypad_primitives::{
+	identity::Role,
+	jobs::{Job, Stage},
+	providers::BondKind,
+};
+
+pub type Client = OnlineClient<SubstrateConfig>;
+/// A job as stored on chain.
+pub type ChainJob = Job<AccountId32, u128, u32>;
+
+/// Re-types a value as the generated (subxt) type of the same SCALE shape.
+pub fn retype<T: codec::Decode>(value: &impl codec::Encode) -> anyhow::Result<T> {
+	T::decode(&mut &value.encode()[..]).map_err(|e| anyhow!("not the runtime's shape: {e}"))
+}
+
+/// A connection to a node, signing as the provider.
+pub struct Chain {
+	pub api: Client,
+	pub rpc: RpcClient,
+	pub key: Keypair,
+	pub account: AccountId32,
+	pub genesis: [u8; 32],
+	/// Held while a transaction is signed and handed to the pool.
+	sending: Mutex<()>,
+}
+
+/// How a transaction ended.
+#[derive(Debug)]
+pub enum Outcome {
+	/// Included (in a finalized block) and dispatched without error.
+	Success,
+	/// Included but dispatch failed: the runtime's error.
+	Failed(String),
+}
+
+impl Chain {
+	/// Connects to the node at `url` (retrying until `patience` runs out: a node may still be
+	/// starting).
+	pub async fn connect(
+		url: &str,
+		key: Keypair,
+		patience: std::time::Duration,
+	) -> anyhow::Result<Self> {
+		let start = std::time::Instant::now();
+		let rpc = loop {
+			match RpcClient::from_insecure_url(url).await {
+				Ok(rpc) => break rpc,
+				Err(e) if start.elapsed() < patience => {
+					tracing::debug!("node at {url} not reachable yet: {e}");
+					tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+				}
+				Err(e) => bail!("cannot reach the node at {url}: {e}"),
+			}
+		};
+		let api =
+			Client::from_rpc_client(rpc.clone()).await.context("read the chain's metadata")?;
+		let genesis = api.genesis_hash().0;
+		let account = key.public_key().into();
+		Ok(Self { api, rpc, key, account, genesis, sending: Mutex::new(()) })
+	}
+
+	fn legacy(&self) -> LegacyRpcMethods<subxt::config::RpcConfigFor<SubstrateConfig>> {
+		LegacyRpcMethods::new(self.rpc.clone())
+	}
+
+	/// The job `id` at the last finalized block.
+	pub async fn job(&self, id: JobId) -> anyhow::Result<Option<ChainJob>> {
+		let at = self.api.at_current_block().await?;
+		let value = at.storage().try_fetch(lilypad::storage().jobs().jobs(), (id,)).await?;
+		Ok(match value {
+			Some(v) => Some(v.decode()?),
+			None => None,
+		})
+	}
+
+	/// Every job ever assigned to this provider, by id (at the last finalized block).
+	pub async fn my_jobs(&self) -> anyhow::Result<Vec<JobId>> {
+		let at = self.api.at_current_block().await?;
+		let mut iter = at
+			.storage()
+			.iter(lilypad::storage().jobs().jobs_by_provider(), (self.account.clone(),))
+			.await?;
+		let mut ids = Vec::new();
+		while let Some(kv) = iter.next().await {
+			let (_, id) = kv?.key()?.decode()?;
+			ids.push(id);
+		}
+		Ok(ids)
+	}
+
+	/// The published manifest of `module`.
+	pub async fn version(&self, module: &ModuleRef) -> anyhow::Result<VersionManifest<u128>> {
+		let at = self.api.at_current_block().await?;
+		let record = at
+			.storage()
+			.try_fetch(
+				lilypad::storage().registry().versions(),
+				(retype(&module.name)?, retype(&module.version)?),
+			)
+			.await?
+			.with_context(|| format!("module {:?} is not in the registry", module))?
+			.decode()?;
+		Ok(record.manifest.0)
+	}
+
+	/// This provider's offer and whether it is active, if registered.
+	pub async fn my_offer(&self) -> anyhow::Result<Option<(Offer<u128>, bool)>> {
+		use lilypad::runtime_types::lilypad_primitives::providers::ProviderStatus;
+		let at = self.api.at_current_block().await?;
+		let record = at
+			.storage()
+			.try_fetch(lilypad::storage().providers().offers(), (self.account.clone(),))
+			.await?;
+		Ok(match record {
+			Some(r) => {
+				let r = r.decode()?;
+				Some((r.offer.0, matches!(r.status, ProviderStatus::Active)))
+			}
+			None => None,
+		})
+	}
+
+	/// This provider's bonded collateral.
+	pub async fn my_bond(&self) -> anyhow::Result<u128> {
+		let at = self.api.at_current_block().await?;
+		let bond = at
+			.storage()
+			.try_fetch(
+				lilypad::storage().providers().bonds(),
+				(self.account.clone(), BondKind::Provider),
+			)
+			.await?;
+		Ok(match bond {
+			Some(b) => b.decode()?.bonded,
+			None => 0,
+		})
+	}
+
+	/// Whether this account holds the resource-provider role.
+	pub async fn has_provider_role(&self) -> anyhow::Result<bool> {
+		let at = self.api.at_current_block().await?;
+		let roles = at
+			.storage()
+			.fetch(lilypad::storage().identity().roles(), (self.account.clone(),))
+			.await?
+			.decode()?;
+		let roles: lilypad_primitives::identity::RoleSet = retype(&roles)?;
+		Ok(roles.contains(lilypad_primitives::identity::Role::ResourceProvider))
+	}
+
+	/// Registers the resource-provider role.
+	pub async fn register_provider_role(&self) -> anyhow::Result<()> {
+		self.call(
+			&lilypad::transactions().identity().register_role(Role::ResourceProvider),
+			"register_role",
+		)
+		.await
+	}
+
+	/// Signs `call` with the account's next nonce (as the node's pool counts it), lets
+	/// `before_send` record the signed bytes and the nonce, sends them and waits until they
+	/// are finalized. Sends are serialised until each is in the pool, so no two of this
+	/// agent's transactions take one nonce.
+	pub async fn send<Call: subxt::transactions::Payload>(
+		&self,
+		call: &Call,
+		before_send: impl FnOnce(&[u8], u64) -> anyhow::Result<()>,
+	) -> anyhow::Result<Outcome> {
+		let progress = {
+			let _one_at_a_time = self.sending.lock().await;
+			let nonce = self.legacy().system_account_next_index(&self.account).await?;
+			let params =
+				DefaultExtrinsicParamsBuilder::<SubstrateConfig>::new().nonce(nonce).build();
+			let mut txs = self.api.tx().await?;
+			let signed = txs.create_signed(call, &self.key, params).await?;
+			before_send(signed.encoded(), nonce)?;
+			signed.submit_and_watch().await?
+		};
+		Self::finish(progress).await
+	}
+
+	/// Sends bytes signed earlier, as they are, and waits until they are finalized. Sending
+	/// the same bytes twice is harmless: they carry one nonce, so at most one copy is ever
+	/// included.
+	pub async fn resend(&self, bytes: Vec<u8>) -> anyhow::Result<Outcome> {
+		let progress = {
+			let _one_at_a_time = self.sending.lock().await;
+			let txs = self.api.tx().await?;
+			txs.from_bytes(bytes).submit_and_watch().await?
+		};
+		Self::finish(progress).await
+	}
+
+	async fn finish(
+		progress: subxt::transactions::TransactionProgress<
+			SubstrateConfig,
+			subxt::client::OnlineClientAtBlockImpl<SubstrateConfig>,
+		>,
+	) -> anyhow::Result<Outcome> {
+		let in_block = progress.wait_for_finalized().await?;
+		Ok(match in_block.wait_for_success().await {
+			Ok(_) => Outcome::Success,
+			Err(e) => Outcome::Failed(e.to_string()),
+		})
+	}
+
+	/// Signs and sends `call`, waiting for finality; a dispatch error is an `Err`.
+	pub async fn call<Call: subxt::transactions::Payload>(
+		&self,
+		call: &Call,
+		what: &str,
+	) -> anyhow::Result<()> {
+		match self.send(call, |_, _| Ok(())).await.with_context(|| format!("send {what}"))? {
+			Outcome::Success => Ok(()),
+			Outcome::Failed(e) => bail!("{what} failed: {e}"),
+		}
+	}
+
+	/// The account nonce at the last finalized block: transactions below it are on chain.
+	pub async fn finalized_nonce(&self) -> anyhow::Result<u64> {
+		let txs = self.api.tx().await?;
+		Ok(txs.account_nonce(&self.account).await?)
+	}
+
+	/// The `submit_result` call for `manifest`, signed by the provider's key.
+	pub fn result_call(&self, manifest: &ResultManifest) -> impl subxt::transactions::Payload {
+		let payload = lilypad_primitives::jobs::result_signing_payload(&self.genesis, manifest);
+		let signature = self.key.sign(&payload).0;
+		lilypad::transactions().jobs().submit_result(
+			manifest.job,
+			Static(manifest.clone()),
+			retype(&self.key.public_key().0).expect("a public key is 32 bytes"),
+			retype(&signature).expect("a signature is 64 bytes"),
+		)
+	}
+}
+
+/// Whether `job` still waits for this provider's result.
+pub fn awaits_result_from(job: &ChainJob, me: &AccountId32) -> bool {
+	matches!(job.stage, Stage::Matched)
+		&& job.result.is_none()
+		&& job.assignment.as_ref().is_some_and(|a| &a.provider == me)
+}

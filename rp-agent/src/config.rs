@@ -1,0 +1,166 @@
+//! The agent's configuration: built-in defaults, then a TOML file, then the environment
+//! (`LILYPAD_RP_<FIELD>`, and `LILYPAD_NODE` for the node as the CLI reads it), then flags;
+//! each layer overrides the one before (figment).
+use std::{net::SocketAddr, path::PathBuf};
+
+use anyhow::Context;
+use figment::{
+	providers::{Env, Format, Serialized, Toml},
+	Figment,
+};
+use serde::{Deserialize, Serialize};
+
+/// The local dev node's JSON-RPC endpoint.
+pub const DEV_NODE: &str = "ws://127.0.0.1:9944";
+/// The dev account `--dev` signs as.
+pub const DEV_KEY_URI: &str = "//Bob";
+/// One LILY in planck.
+pub const LILY: u128 = 1_000_000_000_000;
+
+/// Everything the agent runs with.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+	/// The node's JSON-RPC URL (WebSocket).
+	pub node: String,
+	/// Where the keystore, the journal, the content store and the module cache live.
+	pub data_dir: PathBuf,
+	/// Where the content store listens.
+	pub listen: SocketAddr,
+	/// The URL of the content store in the offer; `http://<listen>` when unset.
+	pub endpoint: Option<String>,
+	/// Jobs run at once.
+	pub capacity: u32,
+	/// The asking price per job, in planck.
+	pub price: u128,
+	/// Provider collateral kept bonded, in planck.
+	pub bond: u128,
+	/// Modules served; empty: all.
+	pub modules: Vec<String>,
+	/// Other content stores (base URLs) to fetch module artifacts and inputs from.
+	pub peers: Vec<String>,
+	/// Fuel per second of a module's timeout: the deterministic bound on its instructions.
+	pub fuel_per_sec: u64,
+	/// The most memory one job may use, whatever its module asks for, in MiB.
+	pub max_memory_mib: u32,
+	/// The most output (files, and stdout and stderr each) one job may produce, in MiB.
+	pub max_output_mib: u32,
+	/// Blocks between heartbeats.
+	pub heartbeat_blocks: u32,
+	/// One job slot's CPU, RAM and disk in the offer; detected (total / capacity) when unset.
+	pub cpu_millicores: Option<u32>,
+	pub ram_mib: Option<u32>,
+	pub disk_mib: Option<u32>,
+	/// Sign with this secret URI (e.g. `//Bob`) instead of the keystore's key: for dev chains.
+	pub key_uri: Option<String>,
+}
+
+impl Default for Config {
+	fn default() -> Self {
+		let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| "/tmp".into());
+		Self {
+			node: DEV_NODE.into(),
+			data_dir: home.join(".local/share/lilypad-rp"),
+			listen: "127.0.0.1:8080".parse().expect("a socket address"),
+			endpoint: None,
+			capacity: 2,
+			price: 10 * LILY / 1_000,
+			bond: 100 * LILY,
+			modules: Vec::new(),
+			peers: Vec::new(),
+			fuel_per_sec: 2_000_000_000,
+			max_memory_mib: 2_048,
+			max_output_mib: 64,
+			heartbeat_blocks: 30,
+			cpu_millicores: None,
+			ram_mib: None,
+			disk_mib: None,
+			key_uri: None,
+		}
+	}
+}
+
+impl Config {
+	/// The defaults `--dev` starts from: the local dev node, a dev key and a data directory
+	/// of its own.
+	pub fn dev() -> Self {
+		Self {
+			key_uri: Some(DEV_KEY_URI.into()),
+			data_dir: std::env::temp_dir().join("lilypad-rp-dev"),
+			..Self::default()
+		}
+	}
+
+	/// Layers `file` (if given and present), the environment and `flags` over `base`.
+	/// `flags` is a partial config: only the fields it sets override.
+	pub fn load(
+		base: Config,
+		file: Option<&std::path::Path>,
+		flags: impl Serialize,
+	) -> anyhow::Result<Config> {
+		let mut figment = Figment::from(Serialized::defaults(base));
+		if let Some(file) = file {
+			anyhow::ensure!(file.is_file(), "config file {} not found", file.display());
+			figment = figment.merge(Toml::file(file));
+		}
+		figment = figment
+			.merge(Env::prefixed("LILYPAD_RP_"))
+			.merge(Env::raw().only(&["LILYPAD_NODE"]).map(|_| "node".into()))
+			.merge(Serialized::defaults(flags));
+		let config: Config = figment.extract().context("invalid configuration")?;
+		anyhow::ensure!(config.capacity > 0, "capacity must be at least 1");
+		anyhow::ensure!(config.heartbeat_blocks > 0, "heartbeat_blocks must be at least 1");
+		Ok(config)
+	}
+
+	/// The content store's URL as the offer advertises it.
+	pub fn endpoint(&self) -> String {
+		self.endpoint.clone().unwrap_or_else(|| format!("http://{}", self.listen))
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[derive(Serialize, Default)]
+	struct Flags {
+		#[serde(skip_serializing_if = "Option::is_none")]
+		capacity: Option<u32>,
+	}
+
+	#[test]
+	fn file_then_environment_then_flags_override_the_defaults() {
+		figment::Jail::expect_with(|jail| {
+			jail.create_file("rp.toml", "capacity = 3\nprice = 5\npeers = [\"http://a\"]\n")?;
+			jail.set_env("LILYPAD_RP_PRICE", "7");
+			jail.set_env("LILYPAD_NODE", "ws://node:9944");
+			let path = jail.directory().join("rp.toml");
+			let c = Config::load(Config::default(), Some(&path), Flags::default()).unwrap();
+			assert_eq!((c.capacity, c.price, c.node.as_str()), (3, 7, "ws://node:9944"));
+			assert_eq!(c.peers, vec!["http://a".to_string()]);
+			let c =
+				Config::load(Config::default(), Some(&path), Flags { capacity: Some(9) }).unwrap();
+			assert_eq!(c.capacity, 9);
+			Ok(())
+		});
+	}
+
+	#[test]
+	fn unknown_fields_and_zero_capacity_are_refused() {
+		figment::Jail::expect_with(|jail| {
+			jail.create_file("bad.toml", "capacty = 3\n")?;
+			let err = Config::load(
+				Config::default(),
+				Some(&jail.directory().join("bad.toml")),
+				Flags::default(),
+			)
+			.unwrap_err();
+			assert!(format!("{err:#}").contains("capacty"), "{err:#}");
+			let err =
+				Config::load(Config::default(), None, Flags { capacity: Some(0) }).unwrap_err();
+			assert!(err.to_string().contains("capacity"), "{err}");
+			Ok(())
+		});
+	}
+}

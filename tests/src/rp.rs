@@ -1,0 +1,124 @@
+//! `lilypad-rp` processes and the example WASM modules, for the agent's end-to-end tests.
+use std::{
+	path::{Path, PathBuf},
+	process::{Child, Command},
+	sync::OnceLock,
+	time::{Duration, Instant},
+};
+
+use crate::{cargo, log_tail, node_binary, spawn_logged};
+
+/// The `lilypad-rp` binary, built with the node by `cargo build --workspace --bins`.
+pub fn agent_binary() -> PathBuf {
+	node_binary().with_file_name("lilypad-rp")
+}
+
+/// The example module `name` (`cowsay`, `numeric`) from `modules/`, built for `wasm32-wasip1`
+/// once per test process (as `scripts/build-modules.sh` does).
+pub fn example_module(name: &str) -> Vec<u8> {
+	static BUILT: OnceLock<PathBuf> = OnceLock::new();
+	let dir = BUILT.get_or_init(|| {
+		let target = node_binary().parent().and_then(Path::parent).expect("target dir").join("wasip1");
+		let status = cargo()
+			.current_dir(crate::workspace_root().join("modules"))
+			.args(["build", "-q", "--release", "--target", "wasm32-wasip1", "--target-dir"])
+			.arg(&target)
+			.status()
+			.expect("cargo runs");
+		assert!(status.success(), "building the example modules failed (scripts/setup-toolchain.sh installs wasm32-wasip1)");
+		target.join("wasm32-wasip1/release")
+	});
+	std::fs::read(dir.join(format!("{name}.wasm"))).unwrap_or_else(|e| panic!("{name}.wasm: {e}"))
+}
+
+/// A running `lilypad-rp`, killed on drop.
+pub struct Agent {
+	child: Option<Child>,
+	/// Its stdout and stderr.
+	pub log: PathBuf,
+	/// Its content store's base URL.
+	pub url: String,
+	args: Vec<String>,
+	name: String,
+}
+
+impl Agent {
+	/// Starts `lilypad-rp` against `node` (a `ws://` URL), signing as `key_uri`, with its data
+	/// under `data_dir`, its store on a free port, and `extra` flags.
+	pub fn spawn(name: &str, node: &str, key_uri: &str, data_dir: &Path, extra: &[&str]) -> Agent {
+		let port = crate::free_port();
+		let mut args: Vec<String> = vec![
+			"--node".into(),
+			node.into(),
+			"--key-uri".into(),
+			key_uri.into(),
+			"--data-dir".into(),
+			data_dir.display().to_string(),
+			"--listen".into(),
+			format!("127.0.0.1:{port}"),
+		];
+		args.extend(extra.iter().map(|s| s.to_string()));
+		let mut agent = Agent {
+			child: None,
+			log: PathBuf::new(),
+			url: format!("http://127.0.0.1:{port}"),
+			args,
+			name: name.into(),
+		};
+		agent.start();
+		agent
+	}
+
+	fn start(&mut self) {
+		let mut cmd = Command::new(agent_binary());
+		cmd.args(&self.args).env("RUST_LOG", "info,lilypad_rp=debug");
+		let (child, log) = spawn_logged(cmd, &self.name);
+		self.child = Some(child);
+		self.log = log;
+	}
+
+	/// Kills it with SIGKILL, as a crash would, and waits for it to exit.
+	pub fn kill(&mut self) {
+		if let Some(mut child) = self.child.take() {
+			let _ = child.kill();
+			let _ = child.wait();
+		}
+	}
+
+	/// Starts it again with the same flags and data (a new log file).
+	pub fn restart(&mut self) {
+		self.kill();
+		self.start();
+	}
+
+	/// Its log so far.
+	pub fn log_text(&self) -> String {
+		std::fs::read_to_string(&self.log).unwrap_or_default()
+	}
+
+	/// Waits until its log has a line containing every one of `parts`; panics with the log if it
+	/// exits or `timeout` passes.
+	pub async fn wait_for_log(&mut self, parts: &[&str], timeout: Duration) {
+		let start = Instant::now();
+		loop {
+			if self.log_text().lines().any(|l| parts.iter().all(|p| l.contains(p))) {
+				return;
+			}
+			if let Some(Ok(Some(status))) = self.child.as_mut().map(|c| c.try_wait()) {
+				panic!("lilypad-rp exited ({status}):\n{}", log_tail(&self.log, 60));
+			}
+			assert!(
+				start.elapsed() < timeout,
+				"no log line with {parts:?} within {timeout:?}:\n{}",
+				log_tail(&self.log, 60)
+			);
+			tokio::time::sleep(Duration::from_millis(200)).await;
+		}
+	}
+}
+
+impl Drop for Agent {
+	fn drop(&mut self) {
+		self.kill();
+	}
+}
