@@ -8,7 +8,6 @@ use std::{
 };
 
 use anyhow::{bail, Context};
-use futures::StreamExt;
 use lilypad_primitives::{
 	jobs::{input_digest, JobId, JobInputs, ResultManifest},
 	providers::{ModuleFilter, Offer, OfferResources},
@@ -116,7 +115,7 @@ impl Agent {
 				disk_mib: self.cfg.disk_mib.unwrap_or(per_slot(machine.disk_mib)),
 			},
 			modules,
-			default_price: self.cfg.price,
+			default_price: self.cfg.price.into(),
 			prices: Default::default(),
 			capacity: self.cfg.capacity,
 			credentials: Default::default(),
@@ -165,11 +164,10 @@ impl Agent {
 			}
 		}
 		let bonded = chain.my_bond().await?;
-		if bonded < self.cfg.bond {
+		let want = u128::from(self.cfg.bond);
+		if bonded < want {
 			use lilypad::runtime_types::lilypad_primitives::providers::BondKind;
-			chain
-				.call(&tx().providers().bond(BondKind::Provider, self.cfg.bond - bonded), "bond")
-				.await?;
+			chain.call(&tx().providers().bond(BondKind::Provider, want - bonded), "bond").await?;
 			info!(collateral = self.cfg.bond, "collateral bonded");
 		}
 		Ok(())
@@ -278,7 +276,7 @@ impl Agent {
 	/// Takes `job` from wherever the journal left it to a result on chain.
 	async fn handle(&self, job: JobId) -> anyhow::Result<()> {
 		let manifest = match self.journal.get(job)? {
-			Some(e) if e.is_done() => return Ok(()),
+			Some(Entry::Submitted { .. }) | Some(Entry::Abandoned { .. }) => return Ok(()),
 			Some(Entry::Executed { manifest, .. }) | Some(Entry::Submitting { manifest, .. }) => {
 				manifest
 			}
@@ -447,7 +445,7 @@ impl Agent {
 					.extend_from_slice(format!("\n[lilypad-rp] outputs refused: {e}\n").as_bytes());
 				let empty = dir.join("empty");
 				std::fs::create_dir_all(&empty)?;
-				(archive::canonical_archive(&empty, 0)?)
+				archive::canonical_archive(&empty, 0)?
 			}
 		};
 		let manifest = ResultManifest {

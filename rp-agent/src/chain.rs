@@ -141,7 +141,16 @@ impl Chain {
 			.storage()
 			.try_fetch(
 				lilypad::storage().registry().versions(),
-				(retype(&module.name)?, retype(&module.version)?),
+				(
+					lilypad::runtime_types::bounded_collections::bounded_vec::BoundedVec(
+						module.name.to_vec(),
+					),
+					lilypad::runtime_types::lilypad_primitives::registry::SemVer {
+						major: module.version.major,
+						minor: module.version.minor,
+						patch: module.version.patch,
+					},
+				),
 			)
 			.await?
 			.with_context(|| format!("module {:?} is not in the registry", module))?
@@ -188,9 +197,9 @@ impl Chain {
 		let roles = at
 			.storage()
 			.fetch(lilypad::storage().identity().roles(), (self.account.clone(),))
-			.await?
-			.decode()?;
-		let roles: lilypad_primitives::identity::RoleSet = retype(&roles)?;
+			.await?;
+		let roles =
+			<lilypad_primitives::identity::RoleSet as codec::Decode>::decode(&mut roles.bytes())?;
 		Ok(roles.contains(lilypad_primitives::identity::Role::ResourceProvider))
 	}
 

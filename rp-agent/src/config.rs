@@ -15,7 +15,7 @@ pub const DEV_NODE: &str = "ws://127.0.0.1:9944";
 /// The dev account `--dev` signs as.
 pub const DEV_KEY_URI: &str = "//Bob";
 /// One LILY in planck.
-pub const LILY: u128 = 1_000_000_000_000;
+pub const LILY: u64 = 1_000_000_000_000;
 
 /// Everything the agent runs with.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -31,10 +31,10 @@ pub struct Config {
 	pub endpoint: Option<String>,
 	/// Jobs run at once.
 	pub capacity: u32,
-	/// The asking price per job, in planck.
-	pub price: u128,
+	/// The asking price per job, in planck (u64: TOML has no larger integers).
+	pub price: u64,
 	/// Provider collateral kept bonded, in planck.
-	pub bond: u128,
+	pub bond: u64,
 	/// Modules served; empty: all.
 	pub modules: Vec<String>,
 	/// Other content stores (base URLs) to fetch module artifacts and inputs from.
@@ -104,7 +104,8 @@ impl Config {
 			figment = figment.merge(Toml::file(file));
 		}
 		figment = figment
-			.merge(Env::prefixed("LILYPAD_RP_"))
+			// `LILYPAD_RP_CONFIG` names the file; it is not a field.
+			.merge(Env::prefixed("LILYPAD_RP_").ignore(&["config"]))
 			.merge(Env::raw().only(&["LILYPAD_NODE"]).map(|_| "node".into()))
 			.merge(Serialized::defaults(flags));
 		let config: Config = figment.extract().context("invalid configuration")?;

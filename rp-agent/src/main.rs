@@ -53,11 +53,11 @@ struct Flags {
 	/// Asking price per job, in planck.
 	#[arg(long)]
 	#[serde(skip_serializing_if = "Option::is_none")]
-	price: Option<u128>,
+	price: Option<u64>,
 	/// Collateral to keep bonded, in planck.
 	#[arg(long)]
 	#[serde(skip_serializing_if = "Option::is_none")]
-	bond: Option<u128>,
+	bond: Option<u64>,
 	/// Sign with this secret URI instead of the keystore's key (dev chains).
 	#[arg(long, global = true)]
 	#[serde(skip_serializing_if = "Option::is_none")]

@@ -6,7 +6,8 @@ use std::path::Path;
 pub struct Machine {
 	pub cpu_millicores: u32,
 	pub ram_mib: u32,
-	/// Free disk space under the data directory.
+	/// Free disk space under the data directory, in whole GiB (so that the offer does not
+	/// change with every file written).
 	pub disk_mib: u32,
 }
 
@@ -35,7 +36,7 @@ fn free_disk_mib(path: &Path) -> anyhow::Result<u32> {
 		return Err(std::io::Error::last_os_error().into());
 	}
 	let bytes = st.f_bavail as u64 * st.f_frsize as u64;
-	Ok((bytes >> 20).min(u32::MAX as u64) as u32)
+	Ok(((bytes >> 30) << 10).min(u32::MAX as u64) as u32)
 }
 
 #[cfg(test)]

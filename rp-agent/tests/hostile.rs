@@ -219,18 +219,18 @@ fn the_host_environment_clock_and_randomness_do_not_leak_in() {
 	  (memory (export "memory") 1)
 	  (func (export "_start")
 	    (drop (call $env (i32.const 100) (i32.const 104)))
-	    (drop (call $clock (i32.const 0) (i64.const 1) (i32.const 108)))
-	    (drop (call $random (i32.const 116) (i32.const 8)))
-	    (i32.store (i32.const 0) (i32.const 100)) (i32.store (i32.const 4) (i32.const 24))
+	    (drop (call $clock (i32.const 0) (i64.const 1) (i32.const 112)))
+	    (drop (call $random (i32.const 120) (i32.const 8)))
+	    (i32.store (i32.const 0) (i32.const 100)) (i32.store (i32.const 4) (i32.const 28))
 	    (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))))"#;
 	let a = run(wat, &s, LIMITS);
 	std::thread::sleep(Duration::from_millis(20));
 	let b = run(wat, &s, LIMITS);
-	assert_eq!(a.exit, ExitStatus::Success);
+	assert_eq!(a.exit, ExitStatus::Success, "{}", String::from_utf8_lossy(&a.stderr));
 	assert_eq!(&a.stdout[..4], &0u32.to_le_bytes(), "the host environment leaked in");
 	// Same seed, same clock readings and same random bytes, whenever it runs.
 	assert_eq!(a.stdout, b.stdout);
-	let wall_ns = u64::from_le_bytes(a.stdout[8..16].try_into().unwrap());
+	let wall_ns = u64::from_le_bytes(a.stdout[12..20].try_into().unwrap());
 	// The virtual clock's 2026-01-01, not the host's time.
 	assert_eq!(wall_ns / 1_000_000_000, 1_767_225_600, "the host clock leaked in");
 }

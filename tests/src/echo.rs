@@ -164,17 +164,13 @@ pub async fn publish(
 		bounded_collections::bounded_vec::BoundedVec, lilypad_primitives::identity::Role,
 	};
 	let tx = lilypad::transactions;
-	let roles: lilypad_primitives::identity::RoleSet = retype(
-		&api.at_current_block()
-			.await
-			.expect("block")
-			.storage()
-			.fetch(lilypad::storage().identity().roles(), (owner.public_key().into(),))
-			.await
-			.expect("roles")
-			.decode()
-			.expect("decode roles"),
-	);
+	let at = api.at_current_block().await.expect("block");
+	let roles = at
+		.storage()
+		.fetch(lilypad::storage().identity().roles(), (owner.public_key().into(),))
+		.await
+		.expect("roles");
+	let roles = lilypad_primitives::identity::RoleSet::decode(&mut roles.bytes()).expect("roles");
 	if !roles.contains(lilypad_primitives::identity::Role::ModuleProvider) {
 		crate::submit_finalized(api, &tx().identity().register_role(Role::ModuleProvider), owner)
 			.await
