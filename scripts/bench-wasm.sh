@@ -6,5 +6,5 @@
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$ROOT"
-cargo build -q --workspace --bins
+cargo build -q --workspace --bins --tests
 "$CARGO_TARGET_DIR/debug/wasm-exec-bench"

@@ -18,9 +18,10 @@ echo "== cargo fmt --check"
 cargo fmt --all -- --check
 
 # The end-to-end tests start this binary (they rebuild it if stale); building it first keeps
-# the compile out of their timeouts.
-echo "== build lilypad-node"
-cargo build --workspace --bins
+# the compile out of their timeouts. `--tests`: the same features as `cargo test` below, so
+# nothing is built twice.
+echo "== build lilypad-node, lilypad-rp and the tests"
+cargo build --workspace --bins --tests
 
 # One test at a time: end-to-end tests start nodes, and two cores are all there is.
 echo "== cargo test"

@@ -177,7 +177,7 @@ impl Agent {
 	/// provider (assigned while the agent was down).
 	async fn resume(self: &Arc<Self>) -> anyhow::Result<()> {
 		for (job, entry) in self.journal.unfinished()? {
-			info!(job, ?entry, "resuming from the journal");
+			info!(job, step = entry.step(), "resuming from the journal");
 			self.clone().spawn_job(job);
 		}
 		for job in self.chain.my_jobs().await? {
@@ -295,7 +295,7 @@ impl Agent {
 					record.assignment.as_ref().map(|a| a.execute_by).unwrap_or_default();
 				self.journal.put(job, &Entry::Running { execute_by })?;
 				let _slot = self.slots.acquire().await.expect("never closed");
-				info!(module = ?record.module.0, "running");
+				info!(module = %String::from_utf8_lossy(&record.module.0.name), "running");
 				let manifest = loop {
 					match self.execute(job, &record).await {
 						Ok(m) => break m,

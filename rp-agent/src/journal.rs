@@ -31,6 +31,17 @@ pub enum Entry {
 }
 
 impl Entry {
+	/// The step's name, for logs.
+	pub fn step(&self) -> &'static str {
+		match self {
+			Entry::Running { .. } => "running",
+			Entry::Executed { .. } => "executed",
+			Entry::Submitting { .. } => "submitting",
+			Entry::Submitted { .. } => "submitted",
+			Entry::Abandoned { .. } => "abandoned",
+		}
+	}
+
 	/// Whether nothing more is to be done for the job.
 	pub fn is_done(&self) -> bool {
 		matches!(self, Entry::Submitted { .. } | Entry::Abandoned { .. })

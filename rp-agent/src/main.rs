@@ -91,6 +91,8 @@ async fn main() -> anyhow::Result<()> {
 				.unwrap_or_else(|_| "info,subxt=warn,jsonrpsee=warn".into()),
 		)
 		.with_target(false)
+		// Plain text when logging to a file (colour codes would get in the way of grep).
+		.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
 		.init();
 	let cli = Cli::parse();
 	let base = if cli.dev { Config::dev() } else { Config::default() };

@@ -2,7 +2,7 @@
 //!
 //! Starts real `lilypad-node` processes on free ports and talks to them over JSON-RPC.
 //!
-//! The node binary is built (or found up to date) with `cargo build --workspace --bins` and located
+//! The node binary is built (or found up to date) with `cargo build --workspace --bins --tests` and located
 //! through `cargo metadata`, so a test never runs a stale binary from another target directory.
 //! Every child process is killed when its handle drops, and the kernel kills it if the test
 //! process dies first (`PR_SET_PDEATHSIG`), so no node outlives its test.
@@ -68,9 +68,10 @@ pub fn node_binary() -> PathBuf {
 	BINARY
 		.get_or_init(|| {
 			let status = cargo()
-				// The same command as scripts/test.sh and scripts/dev.sh: `-p lilypad-node` would
-				// resolve features differently and rebuild much of the client.
-				.args(["build", "--workspace", "--bins"])
+				// The same command as scripts/test.sh: `-p lilypad-node`, or leaving out
+				// `--tests`, would resolve features differently from the `cargo test` that runs
+				// this, and relink the node (minutes) on every switch.
+				.args(["build", "--workspace", "--bins", "--tests"])
 				.status()
 				.expect("cargo runs");
 			assert!(status.success(), "building lilypad-node failed");

@@ -8,7 +8,7 @@ use std::{
 
 use crate::{cargo, log_tail, node_binary, spawn_logged};
 
-/// The `lilypad-rp` binary, built with the node by `cargo build --workspace --bins`.
+/// The `lilypad-rp` binary, built with the node (see [`node_binary`]).
 pub fn agent_binary() -> PathBuf {
 	node_binary().with_file_name("lilypad-rp")
 }
