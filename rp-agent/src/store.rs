@@ -7,7 +7,7 @@
 //! peer's store) is checked against the digest it was asked for and refused on a mismatch.
 use std::{
 	io::Write,
-	path::{Path, PathBuf},
+	path::PathBuf,
 	sync::atomic::{AtomicU64, Ordering},
 };
 
@@ -206,13 +206,6 @@ async fn upload_blob(
 		Ok(Err(e)) => (StatusCode::UNPROCESSABLE_ENTITY, e.to_string()).into_response(),
 		Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
 	}
-}
-
-/// Copies the blob `digest` to `to`.
-pub fn copy_out(store: &ContentStore, digest: &Digest, to: &Path) -> anyhow::Result<()> {
-	let bytes =
-		store.get(digest)?.with_context(|| format!("blob {} missing", hex::encode(digest)))?;
-	std::fs::write(to, bytes).with_context(|| format!("write {}", to.display()))
 }
 
 #[cfg(test)]

@@ -102,9 +102,20 @@ pub fn fee(events: &subxt::extrinsics::ExtrinsicEvents<SubstrateConfig>) -> u128
 
 /// `who`'s free balance at the best finalized block.
 pub async fn free(api: &OnlineClient<SubstrateConfig>, who: &subxt::utils::AccountId32) -> u128 {
-	api.at_current_block()
-		.await
-		.expect("block")
+	free_at(api, who, None).await
+}
+
+/// `who`'s free balance at block `n`, or at the best finalized block if `None`.
+pub async fn free_at(
+	api: &OnlineClient<SubstrateConfig>,
+	who: &subxt::utils::AccountId32,
+	n: Option<u64>,
+) -> u128 {
+	let at = match n {
+		Some(n) => api.at_block(n).await,
+		None => api.at_current_block().await,
+	};
+	at.expect("block")
 		.storage()
 		.entry(lilypad::storage().system().account())
 		.expect("System.Account")
@@ -150,6 +161,26 @@ pub async fn sudo_set(
 /// `lilypad_job`: the job as JSON.
 pub async fn job(rpc: &RpcClient, id: u64) -> serde_json::Value {
 	rpc.request("lilypad_job", rpc_params![id]).await.expect("lilypad_job")
+}
+
+/// Polls `lilypad_job` until `check` holds for job `id`; returns the job. Panics, naming
+/// `what`, after `timeout`.
+pub async fn wait_for_job(
+	rpc: &RpcClient,
+	id: u64,
+	what: &str,
+	timeout: std::time::Duration,
+	check: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
+	let start = std::time::Instant::now();
+	loop {
+		let j = job(rpc, id).await;
+		if check(&j) {
+			return j;
+		}
+		assert!(start.elapsed() < timeout, "job {id}: not {what} within {timeout:?}: {j}");
+		tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+	}
 }
 
 /// `owner` takes the module-provider role (unless it has it), publishes the module `manifest`

@@ -7,10 +7,10 @@
 //! 2. The agent is killed in the middle of a job and restarted: the result still arrives
 //!    before the deadline. It is killed again right after submitting another job's result and
 //!    restarted: that result is never submitted a second time.
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use lilypad_e2e::{
-	echo::{job, lilypad, publish, sudo_set, MILLI},
+	echo::{free_at, job, lilypad, publish, sudo_set, wait_for_job, MILLI},
 	legacy,
 	rp::{example_module, Agent},
 	submit_finalized as submit, wait_until_finalized, Node,
@@ -203,25 +203,6 @@ impl Setup {
 		ids
 	}
 
-	/// Waits until job `id` satisfies `check` (read at the best block).
-	async fn wait_job(
-		&self,
-		id: u64,
-		what: &str,
-		timeout: Duration,
-		check: impl Fn(&serde_json::Value) -> bool,
-	) -> serde_json::Value {
-		let start = Instant::now();
-		loop {
-			let j = job(&self.rpc, id).await;
-			if check(&j) {
-				return j;
-			}
-			assert!(start.elapsed() < timeout, "job {id}: not {what} within {timeout:?}: {j}");
-			tokio::time::sleep(Duration::from_millis(250)).await;
-		}
-	}
-
 	/// Every `submit_result` signed by `who` in the finalized chain.
 	async fn result_submissions(&self, who: &AccountId32) -> usize {
 		let last = lilypad_e2e::finalized_number(&self.rpc).await.unwrap().unwrap();
@@ -272,8 +253,10 @@ async fn the_agent_runs_two_jobs_at_once_gets_paid_and_serves_outputs_that_match
 	let mut jobs = Vec::new();
 	for id in [numeric, cowsay] {
 		jobs.push(
-			s.wait_job(id, "completed", Duration::from_secs(240), |j| j["stage"] == "completed")
-				.await,
+			wait_for_job(&s.rpc, id, "completed", Duration::from_secs(240), |j| {
+				j["stage"] == "completed"
+			})
+			.await,
 		);
 	}
 
@@ -328,23 +311,6 @@ async fn the_agent_runs_two_jobs_at_once_gets_paid_and_serves_outputs_that_match
 			.find(|e| e.job == id)
 			.expect("JobCompleted");
 		assert_eq!((paid.provider.clone(), paid.price), (dave.clone(), ASK));
-		let free = |n: u64| {
-			let api = s.api.clone();
-			let who = dave.clone();
-			async move {
-				api.at_block(n)
-					.await
-					.unwrap()
-					.storage()
-					.fetch(lilypad::storage().system().account(), (who,))
-					.await
-					.unwrap()
-					.decode()
-					.unwrap()
-					.data
-					.free
-			}
-		};
 		let fees: u128 = events
 			.find::<lilypad::transaction_payment::events::TransactionFeePaid>()
 			.map(|e| e.unwrap())
@@ -356,8 +322,8 @@ async fn the_agent_runs_two_jobs_at_once_gets_paid_and_serves_outputs_that_match
 			.filter(|e| e.as_ref().unwrap().provider == dave)
 			.count() as u128;
 		assert_eq!(
-			free(done).await + fees,
-			free(done - 1).await + completed_here * ASK,
+			free_at(&s.api, &dave, Some(done)).await + fees,
+			free_at(&s.api, &dave, Some(done - 1)).await + completed_here * ASK,
 			"Dave is paid the price"
 		);
 	}
@@ -379,11 +345,10 @@ async fn a_killed_agent_finishes_its_job_after_a_restart_and_never_submits_twice
 	let before = agent.log_text();
 	assert!(!before.contains(&format!("job{{id={long}}}: ran ")), "killed too late:\n{before}");
 	agent.restart();
-	let j = s
-		.wait_job(long, "given a result", Duration::from_secs(240), |j| {
-			reached(j, "resultSubmitted").is_some()
-		})
-		.await;
+	let j = wait_for_job(&s.rpc, long, "given a result", Duration::from_secs(240), |j| {
+		reached(j, "resultSubmitted").is_some()
+	})
+	.await;
 	let execute_by = j["assignment"]["executeBy"].as_u64().expect("executeBy");
 	assert!(reached(&j, "resultSubmitted").unwrap() <= execute_by, "{j}");
 	assert_eq!(j["result"]["exit"]["kind"], "success");
@@ -392,15 +357,16 @@ async fn a_killed_agent_finishes_its_job_after_a_restart_and_never_submits_twice
 	// Killed right after submitting: the result is in a block, maybe not yet finalized, and
 	// the journal may not have recorded it.
 	let short = s.submit_jobs(vec![("cowsay", inputs("Message", "once only"))]).await[0];
-	s.wait_job(short, "given a result", Duration::from_secs(120), |j| {
+	wait_for_job(&s.rpc, short, "given a result", Duration::from_secs(120), |j| {
 		reached(j, "resultSubmitted").is_some()
 	})
 	.await;
 	agent.kill();
 	agent.restart();
-	let j = s
-		.wait_job(short, "completed", Duration::from_secs(120), |j| j["stage"] == "completed")
-		.await;
+	let j = wait_for_job(&s.rpc, short, "completed", Duration::from_secs(120), |j| {
+		j["stage"] == "completed"
+	})
+	.await;
 	let done = reached(&j, "completed").unwrap();
 	// A few more finalized blocks in which a second submission could have landed.
 	wait_until_finalized(&s.rpc, done + 5, Duration::from_secs(60), "blocks after completion")

@@ -11,12 +11,12 @@
 //!   out of the rest.
 //! - Job 1: Bob submits the true result; Eve's re-run agrees; the job completes, Bob is paid,
 //!   and Eve is paid out of the job's protocol fee.
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use lilypad_e2e::{
 	echo::{
 		fee, free, inputs, job, lilypad, manifest, module, offer, publish, retype, sudo_set,
-		DIGEST, MILLI,
+		wait_for_job as wait_for, DIGEST, MILLI,
 	},
 	legacy, submit_finalized as submit, wait_until_finalized, Node,
 };
@@ -62,25 +62,6 @@ const FORGED_OUTPUT: [u8; 32] = [6; 32];
 
 fn id(k: &Keypair) -> AccountId32 {
 	k.public_key().into()
-}
-
-/// Polls `lilypad_job` until `check` holds for job `id`; returns the job.
-async fn wait_for(
-	rpc: &RpcClient,
-	id: u64,
-	what: &str,
-	timeout: Duration,
-	check: impl Fn(&serde_json::Value) -> bool,
-) -> serde_json::Value {
-	let start = Instant::now();
-	loop {
-		let j = job(rpc, id).await;
-		if check(&j) {
-			return j;
-		}
-		assert!(start.elapsed() < timeout, "job {id}: not {what} within {timeout:?}: {j}");
-		tokio::time::sleep(Duration::from_millis(500)).await;
-	}
 }
 
 /// The block job `id` reached `stage` in, from its history.
