@@ -1,5 +1,6 @@
 //! The daemon: registers the provider, follows finalized blocks, runs every job assigned to
-//! it (several at once, up to its capacity) and delivers each result exactly once.
+//! it (several at once, up to its capacity) and delivers each result exactly once. In
+//! mediator mode it also re-runs the jobs it is drawn to mediate and submits its own digest.
 use std::{
 	collections::HashSet,
 	path::PathBuf,
@@ -18,13 +19,17 @@ use tracing::{info, warn, Instrument};
 
 use crate::{
 	archive,
-	chain::{awaits_result_from, lilypad, Chain, Outcome},
+	chain::{awaits_result_from, lilypad, Chain, ChainJob, Outcome},
 	config::Config,
+	docker::{DockerExecutor, DockerLimits, DockerRun, ImageRefused},
+	gpu::DetectedGpu,
 	journal::{Entry, Journal},
+	metrics::{Engine, Metrics},
 	resources,
 	store::ContentStore,
-	wasm::{WasmExecutor, WasmLimits, WasmRun},
+	wasm::{RunOutcome, WasmExecutor, WasmLimits, WasmRun},
 };
+use lilypad_primitives::identity::Role;
 
 /// How long to wait for the node at start-up.
 const CONNECT_PATIENCE: Duration = Duration::from_secs(60);
@@ -37,11 +42,18 @@ pub struct Agent {
 	chain: Chain,
 	store: Arc<ContentStore>,
 	wasm: Arc<WasmExecutor>,
+	/// The Docker engine; `None` when disabled or unreachable: Docker jobs are then refused.
+	docker: Option<DockerExecutor>,
+	/// The NVIDIA GPUs found at start-up.
+	gpus: Vec<DetectedGpu>,
+	pub metrics: Arc<Metrics>,
 	journal: Journal,
 	/// One permit per job slot.
 	slots: Semaphore,
 	/// Jobs a task is handling now.
 	handling: Mutex<HashSet<JobId>>,
+	/// Jobs a task is mediating now.
+	mediating: Mutex<HashSet<JobId>>,
 	work_dir: PathBuf,
 }
 
@@ -56,12 +68,26 @@ pub async fn run(cfg: Config) -> anyhow::Result<()> {
 	let store = Arc::new(ContentStore::open(cfg.data_dir.join("store"))?);
 	let journal = Journal::open(&cfg.data_dir.join("journal.redb"))?;
 	let wasm = Arc::new(WasmExecutor::new(Some(cfg.data_dir.join("compiled")))?);
+	let docker = if cfg.docker {
+		match DockerExecutor::connect().await {
+			Ok(d) => Some(d),
+			Err(e) => {
+				warn!("no Docker engine ({e:#}): Docker jobs will be refused");
+				None
+			}
+		}
+	} else {
+		None
+	};
+	let gpus = if cfg.detect_gpus { crate::gpu::detect() } else { Vec::new() };
+	info!(docker = docker.is_some(), ?gpus, "executors ready");
+	let metrics = Arc::new(Metrics::default());
 
 	let listener = tokio::net::TcpListener::bind(cfg.listen)
 		.await
 		.with_context(|| format!("listen on {}", cfg.listen))?;
 	let max_upload = (cfg.max_output_mib as usize) << 20;
-	let router = store.clone().router(max_upload);
+	let router = store.clone().router(max_upload).merge(metrics_router(metrics.clone()));
 	tokio::spawn(async move {
 		if let Err(e) = axum::serve(listener, router).await {
 			tracing::error!("content store server stopped: {e}");
@@ -78,8 +104,12 @@ pub async fn run(cfg: Config) -> anyhow::Result<()> {
 		chain,
 		store,
 		wasm,
+		docker,
+		gpus,
+		metrics,
 		journal,
 		handling: Mutex::new(HashSet::new()),
+		mediating: Mutex::new(HashSet::new()),
 	});
 	agent.ensure_registered().await?;
 	agent.resume().await?;
@@ -111,7 +141,9 @@ impl Agent {
 			resources: OfferResources {
 				cpu_millicores: self.cfg.cpu_millicores.unwrap_or(per_slot(machine.cpu_millicores)),
 				ram_mib: self.cfg.ram_mib.unwrap_or(per_slot(machine.ram_mib)),
-				gpus: Default::default(),
+				gpus: crate::gpu::slot_gpus(&self.gpus, self.cfg.capacity)
+					.try_into()
+					.expect("at most MAX_OFFER_GPUS; qed"),
 				disk_mib: self.cfg.disk_mib.unwrap_or(per_slot(machine.disk_mib)),
 			},
 			modules,
@@ -128,14 +160,31 @@ impl Agent {
 		})
 	}
 
-	/// Takes the provider role, registers or updates the offer and tops the bond up to the
-	/// configured collateral.
+	/// Takes the provider role (and the mediator's, in mediator mode), registers or updates
+	/// the offer and tops the bonds up to the configured collateral and stake.
 	async fn ensure_registered(&self) -> anyhow::Result<()> {
+		use lilypad::runtime_types::lilypad_primitives::providers::BondKind;
 		let tx = lilypad::transactions;
 		let chain = &self.chain;
-		if !chain.has_provider_role().await? {
-			chain.register_provider_role().await?;
-			info!("registered the resource-provider role");
+		let roles =
+			[(Role::ResourceProvider, self.cfg.provide), (Role::Mediator, self.cfg.mediate)];
+		for (role, _) in roles.into_iter().filter(|(_, wanted)| *wanted) {
+			if !chain.has_role(role).await? {
+				chain.register_role(role).await?;
+				info!(?role, "role registered");
+			}
+		}
+		if self.cfg.mediate {
+			let staked = chain.my_bond(BondKind::Mediator).await?;
+			let want = u128::from(self.cfg.mediator_bond);
+			if staked < want {
+				let bond = tx().providers().bond(BondKind::Mediator, want - staked);
+				chain.call(&bond, "bond").await?;
+				info!(stake = self.cfg.mediator_bond, "mediator stake bonded");
+			}
+		}
+		if !self.cfg.provide {
+			return Ok(());
 		}
 		let offer = self.offer()?;
 		match chain.my_offer().await? {
@@ -163,10 +212,9 @@ impl Agent {
 				}
 			}
 		}
-		let bonded = chain.my_bond().await?;
+		let bonded = chain.my_bond(BondKind::Provider).await?;
 		let want = u128::from(self.cfg.bond);
 		if bonded < want {
-			use lilypad::runtime_types::lilypad_primitives::providers::BondKind;
 			chain.call(&tx().providers().bond(BondKind::Provider, want - bonded), "bond").await?;
 			info!(collateral = self.cfg.bond, "collateral bonded");
 		}
@@ -214,16 +262,17 @@ impl Agent {
 					}
 				};
 				let number = block.number();
-				if number >= last_heartbeat + self.cfg.heartbeat_blocks as u64 {
+				if self.cfg.provide && number >= last_heartbeat + self.cfg.heartbeat_blocks as u64 {
 					last_heartbeat = number;
 					let me = self.clone();
 					tokio::spawn(async move {
-						if let Err(e) = me
+						match me
 							.chain
 							.call(&lilypad::transactions().providers().heartbeat(), "heartbeat")
 							.await
 						{
-							warn!("heartbeat: {e:#}");
+							Ok(()) => me.metrics.heartbeat_sent(),
+							Err(e) => warn!("heartbeat: {e:#}"),
 						}
 					});
 				}
@@ -241,10 +290,31 @@ impl Agent {
 						continue;
 					}
 				};
+				let me = &self.chain.account;
 				for matched in events.find::<lilypad::jobs::events::JobMatched>().flatten() {
-					if matched.provider == self.chain.account {
+					if &matched.provider == me {
 						info!(job = matched.job, number, price = matched.price, "assigned");
 						self.clone().spawn_job(matched.job);
+					}
+				}
+				for done in events.find::<lilypad::jobs::events::JobCompleted>().flatten() {
+					if &done.provider == me {
+						info!(job = done.job, number, price = done.price, "paid");
+						self.metrics.earned(done.price);
+					}
+				}
+				if self.cfg.mediate {
+					for drawn in events.find::<lilypad::jobs::events::MediatorAssigned>().flatten()
+					{
+						if &drawn.mediator == me {
+							info!(
+								job = drawn.job,
+								number,
+								answer_by = drawn.answer_by,
+								"drawn to mediate"
+							);
+							self.clone().spawn_mediation(drawn.job);
+						}
 					}
 				}
 			}
@@ -296,10 +366,15 @@ impl Agent {
 				self.journal.put(job, &Entry::Running { execute_by })?;
 				let _slot = self.slots.acquire().await.expect("never closed");
 				info!(module = %String::from_utf8_lossy(&record.module.0.name), "running");
+				// The agent's own time: fetching, delivering inputs, running, collecting.
+				let started = std::time::Instant::now();
 				let manifest = loop {
-					match self.execute(job, &record).await {
+					match self.execute(job, &record, Purpose::Job).await {
 						Ok(m) => break m,
-						Err(e) if self.deadline_passed(execute_by).await => {
+						Err(e)
+							if e.downcast_ref::<ImageRefused>().is_some()
+								|| self.deadline_passed(execute_by).await =>
+						{
 							self.journal
 								.put(job, &Entry::Abandoned { reason: format!("{e:#}") })?;
 							bail!("giving up: {e:#}");
@@ -310,7 +385,13 @@ impl Agent {
 						}
 					}
 				};
-				info!(exit = ?manifest.exit, output = %hex::encode(manifest.output_digest), wall_ms = manifest.usage.wall_ms, "ran");
+				info!(
+					exit = ?manifest.exit,
+					output = %hex::encode(manifest.output_digest),
+					wall_ms = manifest.usage.wall_ms,
+					took_ms = started.elapsed().as_millis() as u64,
+					"ran"
+				);
 				self.journal
 					.put(job, &Entry::Executed { manifest: manifest.clone(), execute_by })?;
 				manifest
@@ -380,21 +461,104 @@ impl Agent {
 		}
 	}
 
-	/// Runs `job` and stores its outputs; returns the manifest to sign.
+	/// Starts a task that re-runs `job` as its mediator, unless one is running.
+	fn spawn_mediation(self: Arc<Self>, job: JobId) {
+		if !self.mediating.lock().expect("lock").insert(job) {
+			return;
+		}
+		let span = tracing::info_span!("mediation", job);
+		tokio::spawn(
+			async move {
+				if let Err(e) = self.mediate(job).await {
+					warn!("{e:#}");
+				}
+				self.mediating.lock().expect("lock").remove(&job);
+			}
+			.instrument(span),
+		);
+	}
+
+	/// Re-runs `job` exactly as its provider should have and submits the re-run's manifest,
+	/// signed, as this mediator's answer; the chain compares it with the provider's.
+	async fn mediate(&self, job: JobId) -> anyhow::Result<()> {
+		let Some(record) = self.chain.job(job).await? else { bail!("job {job} not on chain") };
+		let answer_by = match awaits_mediation_from(&record, &self.chain.account) {
+			Some(by) => by,
+			None => return Ok(()),
+		};
+		let _slot = self.slots.acquire().await.expect("never closed");
+		let rerun = loop {
+			match self.execute(job, &record, Purpose::Mediation).await {
+				Ok(m) => break m,
+				Err(e)
+					if e.downcast_ref::<ImageRefused>().is_some()
+						|| self.deadline_passed(answer_by).await =>
+				{
+					bail!("cannot re-run it, not answering: {e:#}")
+				}
+				Err(e) => {
+					warn!("could not re-run it, retrying: {e:#}");
+					tokio::time::sleep(RETRY).await;
+				}
+			}
+		};
+		info!(exit = ?rerun.exit, output = %hex::encode(rerun.output_digest), "re-ran");
+		loop {
+			let Some(now) = self.chain.job(job).await? else { bail!("job {job} not on chain") };
+			if awaits_mediation_from(&now, &self.chain.account).is_none() {
+				info!("no longer awaited (answered, or past its deadline)");
+				return Ok(());
+			}
+			match self.chain.send(&self.chain.mediation_call(&rerun), |_, _| Ok(())).await {
+				Ok(Outcome::Success) => {
+					info!("mediation answered");
+					return Ok(());
+				}
+				Ok(Outcome::Failed(e)) => warn!("submit_mediation failed on chain: {e}"),
+				Err(e) => warn!("submit_mediation not sent: {e:#}"),
+			}
+			tokio::time::sleep(RETRY).await;
+		}
+	}
+
+	/// Runs `job` (as its provider, or its mediator), stores its outputs and logs, and returns
+	/// the manifest to sign; counts it in the metrics.
 	async fn execute(
 		&self,
 		job: JobId,
-		record: &crate::chain::ChainJob,
+		record: &ChainJob,
+		purpose: Purpose,
 	) -> anyhow::Result<ResultManifest> {
-		let module = &record.module.0;
-		let version = self.chain.version(module).await?;
-		let (digest, size) = match version.artifact {
-			Artifact::Wasm { digest, size } => (digest, size),
-			Artifact::Docker { .. } => {
-				bail!("{:?} is a Docker module; this agent runs WASM modules", module)
-			}
+		let version = self.chain.version(&record.module.0).await?;
+		let engine = match version.artifact {
+			Artifact::Wasm { .. } => Engine::Wasm,
+			Artifact::Docker { .. } => Engine::Docker,
 		};
-		let bytes = self.store.fetch(&digest, &self.cfg.peers, size).await?;
+		let manifest = {
+			let _running = self.metrics.running(engine);
+			self.run_module(job, record, &version, purpose).await
+		};
+		match (&manifest, purpose) {
+			(Ok(_), Purpose::Mediation) => self.metrics.mediated(engine),
+			(Ok(m), _) if m.exit == lilypad_primitives::jobs::ExitStatus::Success => {
+				self.metrics.done(engine)
+			}
+			(Ok(_), _) => self.metrics.failed(engine),
+			(Err(e), _) if e.downcast_ref::<ImageRefused>().is_some() => {
+				self.metrics.failed(engine)
+			}
+			(Err(_), _) => {}
+		}
+		manifest
+	}
+
+	async fn run_module(
+		&self,
+		job: JobId,
+		record: &ChainJob,
+		version: &VersionManifest<u128>,
+		purpose: Purpose,
+	) -> anyhow::Result<ResultManifest> {
 		let inputs = record.inputs.0.clone();
 		let blob = match inputs.blob {
 			Some(d) => Some(
@@ -404,40 +568,62 @@ impl Agent {
 			),
 			None => None,
 		};
-		let dir = self.work_dir.join(job.to_string());
+		let dir = self.work_dir.join(format!("{}-{job}", purpose.label()));
 		let _ = std::fs::remove_dir_all(&dir);
 		let (in_dir, out_dir) = (dir.join("inputs"), dir.join("outputs"));
 		std::fs::create_dir_all(&in_dir)?;
 		std::fs::create_dir_all(&out_dir)?;
-		let (args, env) = deliver_inputs(&version, &inputs, blob.as_deref(), &in_dir)?;
+		let (args, env) = deliver_inputs(version, &inputs, blob.as_deref(), &in_dir)?;
 		let ram_mib = record.resources.ram_mib.min(self.cfg.max_memory_mib).max(1);
-		let limits = WasmLimits {
-			fuel: self.cfg.fuel_per_sec.saturating_mul(record.timeout_secs as u64),
-			wall: Duration::from_secs(record.timeout_secs as u64),
-			memory_bytes: (ram_mib as usize) << 20,
-			output_bytes: (self.cfg.max_output_mib as usize) << 20,
-		};
 		let in_digest = input_digest(&inputs);
-		let seed = *blake3::hash(&[digest, in_digest].concat()).as_bytes();
 		let max_output = (self.cfg.max_output_mib as u64) << 20;
-		let store = self.store.clone();
-		// wasmtime runs synchronously: on a blocking thread, one per job slot.
-		let wasm = self.wasm.clone();
-		let (inputs_dir, outputs_dir) = (in_dir.clone(), out_dir.clone());
-		let outcome = tokio::task::spawn_blocking(move || {
-			let module = wasm.module(&digest, || Ok(bytes))?;
-			wasm.run(WasmRun {
-				module: &module,
-				args,
-				env,
-				inputs: &inputs_dir,
-				outputs: &outputs_dir,
-				seed,
-				limits,
-			})
-		})
-		.await??;
+		let outcome = match version.artifact {
+			Artifact::Wasm { digest, size } => {
+				let bytes = self.store.fetch(&digest, &self.cfg.peers, size).await?;
+				self.run_wasm(
+					record, digest, bytes, in_digest, args, env, &in_dir, &out_dir, ram_mib,
+				)
+				.await?
+			}
+			Artifact::Docker { archive_digest, config_digest } => {
+				let Some(docker) = self.docker.as_ref() else {
+					bail!("a Docker module, and this agent has no Docker engine");
+				};
+				let max_image = (self.cfg.max_image_mib as u64) << 20;
+				docker
+					.ensure_image(&archive_digest, &config_digest, || {
+						self.store.fetch(&archive_digest, &self.cfg.peers, max_image)
+					})
+					.await?;
+				// The module runs as an unprivileged user: it must be able to write its
+				// outputs.
+				use std::os::unix::fs::PermissionsExt;
+				std::fs::set_permissions(&out_dir, std::fs::Permissions::from_mode(0o777))?;
+				docker
+					.run(DockerRun {
+						image: config_digest,
+						args,
+						env,
+						inputs: &in_dir,
+						outputs: &out_dir,
+						name: format!("lilypad-{}-{job}", purpose.label()),
+						limits: DockerLimits {
+							memory_bytes: (ram_mib as u64) << 20,
+							cpu_millicores: record.resources.cpu_millicores.max(100),
+							pids: self.cfg.max_pids,
+							wall: Duration::from_secs(record.timeout_secs as u64),
+							output_bytes: max_output as usize,
+							gpus: record.resources.gpus,
+						},
+					})
+					.await?
+			}
+		};
 		let (exit, mut stderr) = (outcome.exit, outcome.stderr);
+		if let Some(why) = &outcome.failure {
+			info!(why, "module failed");
+		}
+		let store = &self.store;
 		let archive = match archive::canonical_archive(&out_dir, max_output) {
 			Ok(a) => a,
 			Err(e) => {
@@ -461,6 +647,89 @@ impl Agent {
 		let _ = std::fs::remove_dir_all(&dir);
 		Ok(manifest)
 	}
+
+	/// Runs a WASM module on a blocking thread (wasmtime runs synchronously), one per slot.
+	#[allow(clippy::too_many_arguments)]
+	async fn run_wasm(
+		&self,
+		record: &ChainJob,
+		digest: lilypad_primitives::registry::Digest,
+		bytes: Vec<u8>,
+		in_digest: lilypad_primitives::registry::Digest,
+		args: Vec<String>,
+		env: Vec<(String, String)>,
+		in_dir: &std::path::Path,
+		out_dir: &std::path::Path,
+		ram_mib: u32,
+	) -> anyhow::Result<RunOutcome> {
+		let limits = WasmLimits {
+			fuel: self.cfg.fuel_per_sec.saturating_mul(record.timeout_secs as u64),
+			wall: Duration::from_secs(record.timeout_secs as u64),
+			memory_bytes: (ram_mib as usize) << 20,
+			output_bytes: (self.cfg.max_output_mib as usize) << 20,
+		};
+		// The module's randomness: the same on every provider that runs this job.
+		let seed = *blake3::hash(&[digest, in_digest].concat()).as_bytes();
+		let wasm = self.wasm.clone();
+		let (inputs, outputs) = (in_dir.to_owned(), out_dir.to_owned());
+		tokio::task::spawn_blocking(move || {
+			let module = wasm.module(&digest, || Ok(bytes))?;
+			wasm.run(WasmRun {
+				module: &module,
+				args,
+				env,
+				inputs: &inputs,
+				outputs: &outputs,
+				seed,
+				limits,
+			})
+		})
+		.await?
+	}
+}
+
+/// Why a module runs: a job assigned to this provider, or a re-run as the job's mediator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Purpose {
+	Job,
+	Mediation,
+}
+
+impl Purpose {
+	/// Names its work directory and container.
+	fn label(self) -> &'static str {
+		match self {
+			Purpose::Job => "job",
+			Purpose::Mediation => "mediation",
+		}
+	}
+}
+
+/// The answer deadline of `job`'s mediation if `me` is its drawn mediator and has not
+/// answered.
+pub fn awaits_mediation_from(job: &ChainJob, me: &subxt::utils::AccountId32) -> Option<u32> {
+	use lilypad::runtime_types::lilypad_primitives::jobs::Stage;
+	let m = job.mediation.as_ref()?;
+	(matches!(job.stage, Stage::InMediation)
+		&& m.mediator.as_ref() == Some(me)
+		&& m.verdict.is_none())
+	.then_some(m.answer_by)
+}
+
+/// `GET /metrics`: the agent's metrics in Prometheus' text format.
+fn metrics_router(metrics: Arc<Metrics>) -> axum::Router {
+	axum::Router::new().route(
+		"/metrics",
+		axum::routing::get(move || {
+			let metrics = metrics.clone();
+			async move {
+				(
+					[(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+					metrics.render(),
+				)
+			}
+		}),
+	)
 }
 
 /// Hands a job's inputs to the module as its version's schema says: environment variables,

@@ -175,15 +175,12 @@ impl Chain {
 		})
 	}
 
-	/// This provider's bonded collateral.
-	pub async fn my_bond(&self) -> anyhow::Result<u128> {
+	/// The stake this account has bonded as `kind` (provider collateral, mediator stake).
+	pub async fn my_bond(&self, kind: BondKind) -> anyhow::Result<u128> {
 		let at = self.api.at_current_block().await?;
 		let bond = at
 			.storage()
-			.try_fetch(
-				lilypad::storage().providers().bonds(),
-				(self.account.clone(), BondKind::Provider),
-			)
+			.try_fetch(lilypad::storage().providers().bonds(), (self.account.clone(), kind))
 			.await?;
 		Ok(match bond {
 			Some(b) => b.decode()?.bonded,
@@ -191,8 +188,8 @@ impl Chain {
 		})
 	}
 
-	/// Whether this account holds the resource-provider role.
-	pub async fn has_provider_role(&self) -> anyhow::Result<bool> {
+	/// Whether this account holds `role`.
+	pub async fn has_role(&self, role: lilypad_primitives::identity::Role) -> anyhow::Result<bool> {
 		let at = self.api.at_current_block().await?;
 		let roles = at
 			.storage()
@@ -200,13 +197,16 @@ impl Chain {
 			.await?;
 		let roles =
 			<lilypad_primitives::identity::RoleSet as codec::Decode>::decode(&mut roles.bytes())?;
-		Ok(roles.contains(lilypad_primitives::identity::Role::ResourceProvider))
+		Ok(roles.contains(role))
 	}
 
-	/// Registers the resource-provider role.
-	pub async fn register_provider_role(&self) -> anyhow::Result<()> {
+	/// Registers `role` for this account.
+	pub async fn register_role(
+		&self,
+		role: lilypad_primitives::identity::Role,
+	) -> anyhow::Result<()> {
 		self.call(
-			&lilypad::transactions().identity().register_role(Role::ResourceProvider),
+			&lilypad::transactions().identity().register_role(generated_role(role)),
 			"register_role",
 		)
 		.await
@@ -287,6 +287,31 @@ impl Chain {
 			retype(&self.key.public_key().0).expect("a public key is 32 bytes"),
 			retype(&signature).expect("a signature is 64 bytes"),
 		)
+	}
+
+	/// The `submit_mediation` call for `rerun`, signed by the mediator's key.
+	pub fn mediation_call(&self, rerun: &ResultManifest) -> impl subxt::transactions::Payload {
+		let payload =
+			lilypad_primitives::mediation::mediation_signing_payload(&self.genesis, rerun);
+		let signature = self.key.sign(&payload).0;
+		lilypad::transactions().jobs().submit_mediation(
+			rerun.job,
+			Static(rerun.clone()),
+			retype(&self.key.public_key().0).expect("a public key is 32 bytes"),
+			retype(&signature).expect("a signature is 64 bytes"),
+		)
+	}
+}
+
+/// The generated API's name for `role`.
+fn generated_role(role: lilypad_primitives::identity::Role) -> Role {
+	use lilypad_primitives::identity::Role as R;
+	match role {
+		R::JobCreator => Role::JobCreator,
+		R::ResourceProvider => Role::ResourceProvider,
+		R::Solver => Role::Solver,
+		R::Mediator => Role::Mediator,
+		R::ModuleProvider => Role::ModuleProvider,
 	}
 }
 

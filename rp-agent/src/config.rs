@@ -53,6 +53,22 @@ pub struct Config {
 	pub disk_mib: Option<u32>,
 	/// Sign with this secret URI (e.g. `//Bob`) instead of the keystore's key: for dev chains.
 	pub key_uri: Option<String>,
+	/// Run Docker modules (through the local engine, `DOCKER_HOST` or its Unix socket).
+	pub docker: bool,
+	/// The largest image tarball fetched, in MiB.
+	pub max_image_mib: u32,
+	/// Processes and threads one Docker job may run.
+	pub max_pids: u32,
+	/// Advertise the NVIDIA GPUs `nvidia-smi` reports.
+	pub detect_gpus: bool,
+	/// Offer compute and run assigned jobs; `false` with `mediate` makes a mediator-only agent.
+	pub provide: bool,
+	/// Mediator mode: also stake as a mediator and re-run the jobs this agent is drawn to
+	/// mediate.
+	pub mediate: bool,
+	/// Mediator stake kept bonded in mediator mode, in planck; at least the chain's mediator
+	/// penalty, or the agent is never drawn.
+	pub mediator_bond: u64,
 }
 
 impl Default for Config {
@@ -76,6 +92,13 @@ impl Default for Config {
 			ram_mib: None,
 			disk_mib: None,
 			key_uri: None,
+			docker: true,
+			max_image_mib: 2_048,
+			max_pids: 256,
+			detect_gpus: true,
+			provide: true,
+			mediate: false,
+			mediator_bond: 20 * LILY,
 		}
 	}
 }
@@ -111,6 +134,10 @@ impl Config {
 		let config: Config = figment.extract().context("invalid configuration")?;
 		anyhow::ensure!(config.capacity > 0, "capacity must be at least 1");
 		anyhow::ensure!(config.heartbeat_blocks > 0, "heartbeat_blocks must be at least 1");
+		anyhow::ensure!(
+			config.provide || config.mediate,
+			"provide = false needs mediate = true: the agent would have nothing to do"
+		);
 		Ok(config)
 	}
 

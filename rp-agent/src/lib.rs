@@ -1,15 +1,20 @@
 //! # lilypad-rp
 //!
 //! The resource provider's daemon (design §7). It offers this machine's capacity on chain,
-//! follows finalized blocks, runs every job assigned to it with the [`wasm`] executor (several
-//! at once, up to its capacity), keeps the outputs in a content-addressed [`store`] served over
-//! HTTP, and submits a signed result manifest for each job, exactly once ([`journal`]).
+//! follows finalized blocks, runs every job assigned to it with the [`wasm`] or the [`docker`]
+//! executor (several at once, up to its capacity; GPUs found by [`gpu`]), keeps the outputs in a
+//! content-addressed [`store`] served over HTTP, and submits a signed result manifest for each
+//! job, exactly once ([`journal`]). In mediator mode it re-runs the jobs it is drawn to mediate.
+//! [`metrics`] are served for Prometheus.
 pub mod agent;
 pub mod archive;
 pub mod chain;
 pub mod config;
+pub mod docker;
+pub mod gpu;
 pub mod journal;
 pub mod keystore;
+pub mod metrics;
 pub mod resources;
 pub mod store;
 pub mod wasm;

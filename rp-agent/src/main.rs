@@ -62,6 +62,18 @@ struct Flags {
 	#[arg(long, global = true)]
 	#[serde(skip_serializing_if = "Option::is_none")]
 	key_uri: Option<String>,
+	/// Mediator mode: stake as a mediator and re-run the jobs this agent is drawn to mediate.
+	#[arg(long)]
+	#[serde(skip_serializing_if = "std::ops::Not::not")]
+	mediate: bool,
+	/// `--provide false`: offer no compute (a mediator-only agent, with `--mediate`).
+	#[arg(long, value_name = "BOOL")]
+	#[serde(skip_serializing_if = "Option::is_none")]
+	provide: Option<bool>,
+	/// Mediator stake to keep bonded, in planck.
+	#[arg(long)]
+	#[serde(skip_serializing_if = "Option::is_none")]
+	mediator_bond: Option<u64>,
 }
 
 #[derive(Subcommand)]
@@ -70,6 +82,8 @@ enum Command {
 	Run,
 	/// Print the provider's account (SS58).
 	Key,
+	/// Print the NVIDIA GPUs this machine would advertise, as JSON.
+	Gpus,
 	/// Manage the content store.
 	Store {
 		#[command(subcommand)]
@@ -105,6 +119,10 @@ async fn main() -> anyhow::Result<()> {
 				None => lilypad_rp::keystore::load_or_create(&cfg.data_dir)?,
 			};
 			println!("{}", subxt::utils::AccountId32::from(key.public_key()));
+			Ok(())
+		}
+		Command::Gpus => {
+			println!("{}", serde_json::to_string(&lilypad_rp::gpu::detect())?);
 			Ok(())
 		}
 		Command::Store { command: StoreCommand::Add { file } } => {

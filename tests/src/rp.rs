@@ -1,4 +1,5 @@
-//! `lilypad-rp` processes and the example WASM modules, for the agent's end-to-end tests.
+//! `lilypad-rp` processes and the example modules (WASM, and Docker images), for the agent's
+//! end-to-end tests.
 use std::{
 	path::{Path, PathBuf},
 	process::{Child, Command},
@@ -29,6 +30,42 @@ pub fn example_module(name: &str) -> Vec<u8> {
 		target.join("wasm32-wasip1/release")
 	});
 	std::fs::read(dir.join(format!("{name}.wasm"))).unwrap_or_else(|e| panic!("{name}.wasm: {e}"))
+}
+
+/// An example module's Docker image, as `scripts/build-images.sh` saved it.
+#[derive(Clone)]
+pub struct Image {
+	/// The `docker save` tarball.
+	pub tarball: Vec<u8>,
+	/// Its blake3: the module's `archive_digest`.
+	pub archive: [u8; 32],
+	/// The image's config digest (its id): the module's `config_digest`.
+	pub config: [u8; 32],
+}
+
+/// The Docker image of example module `name` (`cowsay`, `numeric`, or the test-only `hostile`),
+/// built by `scripts/build-images.sh` once per test process.
+pub fn docker_image(name: &str) -> Image {
+	static BUILT: OnceLock<PathBuf> = OnceLock::new();
+	let dir = BUILT.get_or_init(|| {
+		let out = node_binary().parent().and_then(Path::parent).expect("target dir").join("images");
+		let status = Command::new("bash")
+			.arg(crate::workspace_root().join("scripts/build-images.sh"))
+			.env("LILYPAD_IMAGES_OUT", &out)
+			.status()
+			.expect("bash runs");
+		assert!(status.success(), "scripts/build-images.sh failed (is the Docker engine up?)");
+		out
+	});
+	let tarball = std::fs::read(dir.join(format!("{name}.tar")))
+		.unwrap_or_else(|e| panic!("{name}.tar: {e}"));
+	let id = std::fs::read_to_string(dir.join(format!("{name}.id"))).expect("image id");
+	let config = hex::decode(id.trim().trim_start_matches("sha256:")).expect("hex image id");
+	Image {
+		archive: *blake3::hash(&tarball).as_bytes(),
+		config: config.try_into().expect("a sha256"),
+		tarball,
+	}
 }
 
 /// A running `lilypad-rp`, killed on drop.
@@ -89,6 +126,11 @@ impl Agent {
 	pub fn restart(&mut self) {
 		self.kill();
 		self.start();
+	}
+
+	/// Its process id, while it runs.
+	pub fn pid(&self) -> Option<u32> {
+		self.child.as_ref().map(Child::id)
 	}
 
 	/// Its log so far.

@@ -7,12 +7,14 @@
 //! 2. The agent is killed in the middle of a job and restarted: the result still arrives
 //!    before the deadline. It is killed again right after submitting another job's result and
 //!    restarted: that result is never submitted a second time.
+//! 3. A Docker job: the agent loads the image from the tarball in its store (checking both
+//!    digests), runs it in a hardened container, gets paid, and its metrics say so.
 use std::time::Duration;
 
 use lilypad_e2e::{
 	echo::{free_at, job, lilypad, publish, sudo_set, wait_for_job, MILLI},
 	legacy,
-	rp::{example_module, Agent},
+	rp::{docker_image, example_module, Agent},
 	submit_finalized as submit, wait_until_finalized, Node,
 };
 use lilypad_primitives::{
@@ -103,6 +105,7 @@ struct Setup {
 	node: Node,
 	rpc: RpcClient,
 	api: Client,
+	genesis: [u8; 32],
 	cowsay: Vec<u8>,
 	numeric: Vec<u8>,
 	_dir: tempfile::TempDir,
@@ -141,7 +144,7 @@ async fn setup(name: &str) -> Setup {
 	submit(&api, &tx().identity().register_role(Role::Solver), &alice).await.unwrap();
 	submit(&api, &tx().providers().bond(BondKind::Solver, 50 * LILY), &alice).await.unwrap();
 	submit(&api, &tx().identity().register_role(Role::JobCreator), &dev::charlie()).await.unwrap();
-	Setup { node, rpc, api, cowsay, numeric, _dir: tempfile::tempdir().unwrap() }
+	Setup { node, rpc, api, genesis, cowsay, numeric, _dir: tempfile::tempdir().unwrap() }
 }
 
 impl Setup {
@@ -373,4 +376,66 @@ async fn a_killed_agent_finishes_its_job_after_a_restart_and_never_submits_twice
 		.await;
 	assert_eq!(s.result_submissions(&dave).await, 2, "one submit_result per job");
 	assert_eq!(job(&s.rpc, long).await["stage"], "completed");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_docker_job_runs_in_a_hardened_container_gets_paid_and_shows_in_the_metrics() {
+	let mut s = setup("agent-docker").await;
+	let image = docker_image("cowsay");
+	let mut docker_cowsay =
+		manifest("cowsay-docker", &[], ("Message", ParamType::Text, Delivery::Env), 60);
+	docker_cowsay.artifact =
+		Artifact::Docker { archive_digest: image.archive, config_digest: image.config };
+	publish(&s.api, s.genesis, &dev::alice(), docker_cowsay).await;
+	let agent = s.agent().await;
+	// The image is not loaded: the agent must load it from the tarball in its store.
+	let docker = lilypad_rp::docker::DockerExecutor::connect().await.expect("a Docker engine");
+	docker.remove_image(&image.config).await.unwrap();
+	let http = reqwest::Client::new();
+	let url = format!("{}/blobs/{}", agent.url, hex::encode(image.archive));
+	let put = http.put(&url).body(image.tarball.clone()).send().await.expect("PUT image");
+	assert_eq!(put.status().as_u16(), 201);
+
+	let id =
+		s.submit_jobs(vec![("cowsay-docker", inputs("Message", "hello from docker"))]).await[0];
+	let j = wait_for_job(&s.rpc, id, "completed", Duration::from_secs(240), |j| {
+		j["stage"] == "completed"
+	})
+	.await;
+	assert!(docker.has_image(&image.config).await.unwrap(), "loaded from the store");
+	let result = &j["result"];
+	assert_eq!(result["exit"]["kind"], "success", "{j}");
+	assert_eq!(hex32(&result["moduleDigest"]), hex::encode(image.archive));
+	let get = |d: String| {
+		let (http, url) = (http.clone(), format!("{}/blobs/{d}", agent.url));
+		async move { http.get(&url).send().await.unwrap().bytes().await.unwrap().to_vec() }
+	};
+	let archive = get(hex32(&result["outputDigest"])).await;
+	assert_eq!(blake3::hash(&archive).to_hex().to_string(), hex32(&result["outputDigest"]));
+	let out = tempfile::tempdir().unwrap();
+	assert_eq!(
+		lilypad_rp::archive::unpack(&archive, out.path()).unwrap(),
+		vec![std::path::PathBuf::from("cow.txt")]
+	);
+	let cow = std::fs::read_to_string(out.path().join("cow.txt")).unwrap();
+	assert!(cow.contains("< hello from docker >"), "{cow}");
+	assert_eq!(get(hex32(&result["stdoutDigest"])).await, cow.as_bytes());
+
+	// The metrics: one Docker job done, none failed, and the price earned once the agent has
+	// seen the completion finalized.
+	let done = reached(&j, "completed").expect("completed");
+	wait_until_finalized(&s.rpc, done + 2, Duration::from_secs(60), "completion finalized").await;
+	let metrics = http.get(format!("{}/metrics", agent.url)).send().await.unwrap();
+	assert_eq!(metrics.status().as_u16(), 200);
+	let text = metrics.text().await.unwrap();
+	let earned = format!("lilypad_rp_earnings_lily_total {}", ASK as f64 / LILY as f64);
+	for line in [
+		"lilypad_rp_jobs_done_total{engine=\"Docker\"} 1",
+		"lilypad_rp_jobs_failed_total{engine=\"Docker\"} 0",
+		"lilypad_rp_jobs_running{engine=\"Docker\"} 0",
+		&earned,
+	] {
+		assert!(text.lines().any(|l| l == line), "no {line:?} in\n{text}");
+	}
+	assert!(text.contains("lilypad_rp_heartbeat_age_seconds "), "{text}");
 }

@@ -11,6 +11,10 @@
 //!   out of the rest.
 //! - Job 1: Bob submits the true result; Eve's re-run agrees; the job completes, Bob is paid,
 //!   and Eve is paid out of the job's protocol fee.
+//!
+//! Then the same with a real mediator: `lilypad-rp --mediate --provide false` signing as Eve,
+//! on the real `cowsay` module. It re-runs the job it is drawn for and catches Bob's forged
+//! result; it upholds his honest one.
 use std::time::Duration;
 
 use lilypad_e2e::{
@@ -71,8 +75,15 @@ fn reached(j: &serde_json::Value, stage: &str) -> u64 {
 		.unwrap()
 }
 
-/// Charlie submits a job, Dave matches it to Bob, Bob reports `output`: returns the job's id.
-async fn run_job(api: &Client, rpc: &RpcClient, genesis: [u8; 32], output: [u8; 32]) -> u64 {
+/// Charlie submits a job, Dave matches it to Bob, Bob reports `output` of the module with
+/// artifact digest `module_digest`: returns the job's id.
+async fn run_job(
+	api: &Client,
+	rpc: &RpcClient,
+	genesis: [u8; 32],
+	module_digest: [u8; 32],
+	output: [u8; 32],
+) -> u64 {
 	let (bob, charlie, dave) = (dev::bob(), dev::charlie(), dev::dave());
 	let tx = lilypad::transactions;
 	let best = lilypad_e2e::best_number(rpc).await.unwrap().unwrap() as u32;
@@ -100,7 +111,7 @@ async fn run_job(api: &Client, rpc: &RpcClient, genesis: [u8; 32], output: [u8; 
 	assert!(events.find_first::<lilypad::jobs::events::JobMatched>().is_some(), "matched");
 	let result = ResultManifest {
 		job,
-		module_digest: DIGEST,
+		module_digest,
 		input_digest: input_digest(&inputs("hello")),
 		output_digest: output,
 		stdout_digest: [2; 32],
@@ -223,7 +234,7 @@ async fn a_sampled_mediator_catches_a_forged_result_and_upholds_an_honest_one() 
 	let collateral = collateral_for(ASK, FixedU128::from_rational(5, 2));
 
 	// --- Job 0: a forged result is caught.
-	let job0 = run_job(&api, &rpc, genesis, FORGED_OUTPUT).await;
+	let job0 = run_job(&api, &rpc, genesis, DIGEST, FORGED_OUTPUT).await;
 	let charlie0 = free(&api, &charlie_id).await;
 	let eve0 = free(&api, &eve_id).await;
 	let answered = eve_answers(&api, &rpc, genesis, job0).await;
@@ -269,7 +280,7 @@ async fn a_sampled_mediator_catches_a_forged_result_and_upholds_an_honest_one() 
 
 	// --- Job 1: an honest result is upheld.
 	let bob1 = free(&api, &bob_id).await;
-	let job1 = run_job(&api, &rpc, genesis, TRUE_OUTPUT).await;
+	let job1 = run_job(&api, &rpc, genesis, DIGEST, TRUE_OUTPUT).await;
 	let bob_paid_fees = bob1 - free(&api, &bob_id).await;
 	let eve1 = free(&api, &eve_id).await;
 	let answered = eve_answers(&api, &rpc, genesis, job1).await;
@@ -288,5 +299,153 @@ async fn a_sampled_mediator_catches_a_forged_result_and_upholds_an_honest_one() 
 	assert_eq!(job(&rpc, job1).await["stage"], "completed");
 	assert_eq!(free(&api, &eve_id).await, eve1 - fee(&answered) + mediator_pay, "Eve is paid");
 	assert_eq!(free(&api, &bob_id).await, bob1 - bob_paid_fees + ASK, "Bob is paid the ask");
+	node.assert_running();
+}
+
+/// What an honest provider's run of `cowsay` on `message` produces: the output archive's
+/// digest, from the agent's own WASM executor.
+fn true_cowsay_output(wasm: &[u8], message: &str) -> [u8; 32] {
+	use lilypad_rp::{archive::canonical_archive, store::digest_of, wasm::*};
+	let exec = WasmExecutor::new(None).unwrap();
+	let dir = tempfile::tempdir().unwrap();
+	let (inputs, outputs) = (dir.path().join("in"), dir.path().join("out"));
+	std::fs::create_dir_all(&inputs).unwrap();
+	std::fs::create_dir_all(&outputs).unwrap();
+	let module = exec.module(&digest_of(wasm), || Ok(wasm.to_vec())).unwrap();
+	let limits = WasmLimits {
+		fuel: 10_000_000_000,
+		wall: Duration::from_secs(30),
+		memory_bytes: 64 << 20,
+		output_bytes: 1 << 20,
+	};
+	let run = WasmRun {
+		module: &module,
+		args: vec![],
+		env: vec![("Message".into(), message.into())],
+		inputs: &inputs,
+		outputs: &outputs,
+		seed: [0; 32],
+		limits,
+	};
+	assert_eq!(exec.run(run).unwrap().exit, ExitStatus::Success);
+	digest_of(&canonical_archive(&outputs, 1 << 20).unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_agent_in_mediator_mode_catches_a_forged_result() {
+	let mut node = Node::spawn("mediation-agent", &["--dev", "--tmp"]);
+	let rpc = node.wait_for_finalized(1, START_TIMEOUT).await;
+	let api = Client::from_rpc_client(rpc.clone()).await.expect("subxt connects");
+	let genesis = legacy(&rpc).genesis_hash().await.expect("genesis hash").0;
+	let (alice, bob, charlie, dave) = (dev::alice(), dev::bob(), dev::charlie(), dev::dave());
+	let tx = lilypad::transactions;
+
+	// `echo` is the real cowsay module here: the same input (`Message`, an environment
+	// variable), and an artifact the mediator can fetch and run.
+	let cowsay = lilypad_e2e::rp::example_module("cowsay");
+	let cowsay_digest = *blake3::hash(&cowsay).as_bytes();
+	let mut deterministic = manifest(TIMEOUT_SECS, Perbill::zero());
+	deterministic.verification = VerificationPolicy::Deterministic;
+	deterministic.artifact = lilypad_primitives::registry::Artifact::Wasm {
+		digest: cowsay_digest,
+		size: cowsay.len() as u64,
+	};
+	let dir = tempfile::tempdir().unwrap();
+	let mut agent = lilypad_e2e::rp::Agent::spawn(
+		"rp-eve-mediator",
+		&node.ws_url(),
+		"//Eve",
+		&dir.path().join("eve"),
+		&["--mediate", "--provide", "false", "--mediator-bond", &(20 * LILY).to_string()],
+	);
+	tokio::join!(
+		async {
+			sudo_set(
+				&api,
+				vec![
+					protocol::Parameters::ChallengeWindow(
+						protocol::ChallengeWindow,
+						Some(CHALLENGE_WINDOW),
+					),
+					protocol::Parameters::ExecutionGrace(
+						protocol::ExecutionGrace,
+						Some(EXECUTION_GRACE),
+					),
+					protocol::Parameters::AppealWindow(protocol::AppealWindow, Some(APPEAL_WINDOW)),
+					protocol::Parameters::DefaultSamplingRate(
+						protocol::DefaultSamplingRate,
+						Some(GenPerbill(1_000_000_000)),
+					),
+				],
+			)
+			.await;
+			publish(&api, genesis, &alice, deterministic).await;
+		},
+		async {
+			let role = tx().identity().register_role(Role::ResourceProvider);
+			submit(&api, &role, &bob).await.unwrap();
+			let register = tx().providers().register_provider(Static(offer(ASK, 2)));
+			submit(&api, &register, &bob).await.unwrap();
+			submit(&api, &tx().providers().bond(BondKind::Provider, LILY), &bob).await.unwrap();
+		},
+		async {
+			submit(&api, &tx().identity().register_role(Role::Solver), &dave).await.unwrap();
+			let bond = tx().providers().bond(BondKind::Solver, 50 * LILY);
+			submit(&api, &bond, &dave).await.unwrap();
+		},
+		async {
+			let role = tx().identity().register_role(Role::JobCreator);
+			submit(&api, &role, &charlie).await.unwrap();
+		},
+		agent.wait_for_log(&["mediator stake bonded"], Duration::from_secs(120)),
+	);
+	// The mediator has the module in its store (as it would from a peer or the publisher).
+	let put = reqwest::Client::new()
+		.put(format!("{}/blobs/{}", agent.url, hex::encode(cowsay_digest)))
+		.body(cowsay.clone())
+		.send()
+		.await
+		.expect("PUT module");
+	assert_eq!(put.status().as_u16(), 201);
+	let truth = true_cowsay_output(&cowsay, "hello");
+	assert_ne!(truth, FORGED_OUTPUT);
+
+	// A forged result: the agent is drawn, re-runs the job and answers the true digest.
+	let charlie_id = id(&charlie);
+	let forged = run_job(&api, &rpc, genesis, cowsay_digest, FORGED_OUTPUT).await;
+	let charlie0 = free(&api, &charlie_id).await;
+	let j = wait_for(&rpc, forged, "found wrong", Duration::from_secs(120), |j| {
+		!j["mediation"]["verdict"].is_null()
+	})
+	.await;
+	assert_eq!(j["mediation"]["mediator"], id(&dev::eve()).to_string());
+	assert_eq!(j["mediation"]["verdict"], "resultWrong", "{j}");
+	assert_eq!(j["stage"], "slashPending");
+	assert_eq!(j["slash"]["cause"], "badResult");
+	let answered_at = reached(&j, "slashPending");
+	wait_until_finalized(&rpc, answered_at, Duration::from_secs(60), "answer finalized").await;
+	let events = api.at_block(answered_at).await.unwrap().events().fetch().await.unwrap();
+	let answer = events
+		.find_first::<lilypad::jobs::events::MediatorAnswered>()
+		.expect("decode")
+		.expect("MediatorAnswered");
+	assert_eq!((answer.job, answer.output_digest), (forged, truth), "the agent's re-run");
+	let at_ask = charge_with_royalties(ASK, RATES, 0);
+	assert_eq!(free(&api, &charlie_id).await, charlie0 + at_ask.total(), "escrow back at once");
+	agent.wait_for_log(&["mediation answered"], Duration::from_secs(30)).await;
+
+	// The honest result of the same job: upheld, the job completes.
+	let honest = run_job(&api, &rpc, genesis, cowsay_digest, truth).await;
+	let j = wait_for(&rpc, honest, "completed", Duration::from_secs(120), |j| {
+		j["stage"] == "completed"
+	})
+	.await;
+	assert_eq!(j["mediation"]["verdict"], "resultUpheld", "{j}");
+	let metrics =
+		reqwest::get(format!("{}/metrics", agent.url)).await.unwrap().text().await.unwrap();
+	assert!(
+		metrics.lines().any(|l| l == "lilypad_rp_mediations_total{engine=\"Wasm\"} 2"),
+		"{metrics}"
+	);
 	node.assert_running();
 }

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# lilypad-rp's overhead on one run: trivial WASM and Docker jobs through the agent against the
+# same work run directly (wasmtime in-process; `docker run`), and the agent's resident memory
+# idle and with 8 jobs running. Needs the Docker engine. The dev build, as the tests use it.
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+cd "$ROOT"
+cargo build -q --workspace --bins --tests
+"$CARGO_TARGET_DIR/debug/agent-overhead"
