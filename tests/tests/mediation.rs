@@ -407,7 +407,9 @@ async fn the_agent_in_mediator_mode_catches_a_forged_result() {
 		.await
 		.expect("PUT module");
 	assert_eq!(put.status().as_u16(), 201);
-	let truth = true_cowsay_output(&cowsay, "hello");
+	// wasmtime-wasi's synchronous calls block: off the async runtime.
+	let wasm = cowsay.clone();
+	let truth = std::thread::spawn(move || true_cowsay_output(&wasm, "hello")).join().unwrap();
 	assert_ne!(truth, FORGED_OUTPUT);
 
 	// A forged result: the agent is drawn, re-runs the job and answers the true digest.

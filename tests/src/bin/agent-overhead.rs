@@ -199,20 +199,10 @@ async fn peak_with_jobs(
 	(peak, most)
 }
 
-fn median(mut xs: Vec<f64>) -> f64 {
-	xs.sort_by(|a, b| a.partial_cmp(b).unwrap());
-	xs[xs.len() / 2]
-}
-
-#[tokio::main]
-async fn main() {
-	let cowsay = example_module("cowsay");
-	let numeric = example_module("numeric");
-	let (cowsay_image, numeric_image) = (docker_image("cowsay"), docker_image("numeric"));
-
-	// --- Directly: wasmtime in-process on a compiled module; `docker run`.
+/// cowsay run 20 times in-process on one compiled module; milliseconds each.
+fn direct_wasm_runs(cowsay: &[u8]) -> Vec<f64> {
 	let exec = lilypad_rp::wasm::WasmExecutor::new(None).unwrap();
-	let module = exec.module(blake3::hash(&cowsay).as_bytes(), || Ok(cowsay.clone())).unwrap();
+	let module = exec.module(blake3::hash(cowsay).as_bytes(), || Ok(cowsay.to_vec())).unwrap();
 	let mut direct_wasm = Vec::new();
 	for _ in 0..20 {
 		let dir = tempfile::tempdir().unwrap();
@@ -237,6 +227,26 @@ async fn main() {
 		.unwrap();
 		direct_wasm.push(t.elapsed().as_secs_f64() * 1000.0);
 	}
+	direct_wasm
+}
+
+fn median(mut xs: Vec<f64>) -> f64 {
+	xs.sort_by(|a, b| a.partial_cmp(b).unwrap());
+	xs[xs.len() / 2]
+}
+
+#[tokio::main]
+async fn main() {
+	let cowsay = example_module("cowsay");
+	let numeric = example_module("numeric");
+	let (cowsay_image, numeric_image) = (docker_image("cowsay"), docker_image("numeric"));
+
+	// --- Directly: wasmtime in-process on a compiled module; `docker run`.
+	let direct_wasm = {
+		// wasmtime-wasi's synchronous calls block: off the async runtime.
+		let cowsay = cowsay.clone();
+		std::thread::spawn(move || direct_wasm_runs(&cowsay)).join().unwrap()
+	};
 	let image_id = format!("sha256:{}", hex::encode(cowsay_image.config));
 	let mut direct_docker = Vec::new();
 	for _ in 0..TRIVIAL_JOBS {
