@@ -12,7 +12,7 @@ use anyhow::{bail, Context};
 use lilypad_primitives::{
 	jobs::{input_digest, JobId, JobInputs, ResultManifest},
 	providers::{ModuleFilter, Offer, OfferResources},
-	registry::{Artifact, Delivery, VersionManifest},
+	registry::{Artifact, Delivery, ModuleRef, VersionManifest},
 };
 use tokio::sync::Semaphore;
 use tracing::{info, warn, Instrument};
@@ -54,6 +54,10 @@ pub struct Agent {
 	handling: Mutex<HashSet<JobId>>,
 	/// Jobs a task is mediating now.
 	mediating: Mutex<HashSet<JobId>>,
+	/// Published module versions: what a job runs and how its inputs are delivered never
+	/// change once published, so one read of the registry serves every later job.
+	/// Keyed by the SCALE encoding of the `ModuleRef`.
+	versions: Mutex<std::collections::HashMap<Vec<u8>, Arc<VersionManifest<u128>>>>,
 	work_dir: PathBuf,
 }
 
@@ -110,6 +114,7 @@ pub async fn run(cfg: Config) -> anyhow::Result<()> {
 		journal,
 		handling: Mutex::new(HashSet::new()),
 		mediating: Mutex::new(HashSet::new()),
+		versions: Mutex::new(Default::default()),
 	});
 	agent.ensure_registered().await?;
 	agent.resume().await?;
@@ -521,6 +526,17 @@ impl Agent {
 		}
 	}
 
+	/// The manifest of `module`, from the cache or the registry.
+	async fn version(&self, module: &ModuleRef) -> anyhow::Result<Arc<VersionManifest<u128>>> {
+		let key = codec::Encode::encode(module);
+		if let Some(v) = self.versions.lock().expect("lock").get(&key) {
+			return Ok(v.clone());
+		}
+		let version = Arc::new(self.chain.version(module).await?);
+		self.versions.lock().expect("lock").insert(key, version.clone());
+		Ok(version)
+	}
+
 	/// Runs `job` (as its provider, or its mediator), stores its outputs and logs, and returns
 	/// the manifest to sign; counts it in the metrics.
 	async fn execute(
@@ -529,7 +545,7 @@ impl Agent {
 		record: &ChainJob,
 		purpose: Purpose,
 	) -> anyhow::Result<ResultManifest> {
-		let version = self.chain.version(&record.module.0).await?;
+		let version = self.version(&record.module.0).await?;
 		let engine = match version.artifact {
 			Artifact::Wasm { .. } => Engine::Wasm,
 			Artifact::Docker { .. } => Engine::Docker,

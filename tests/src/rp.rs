@@ -7,7 +7,17 @@ use std::{
 	time::{Duration, Instant},
 };
 
-use crate::{cargo, log_tail, node_binary, spawn_logged};
+use lilypad_primitives::{
+	jobs::JobInputs,
+	registry::{
+		Artifact, Delivery, InputParam, ModuleName, ModuleRef, ParamType, Resources, SemVer,
+		VerificationPolicy, VersionManifest,
+	},
+};
+use polkadot_sdk::sp_runtime::Perbill;
+use subxt::{rpcs::RpcClient, utils::Static, OnlineClient, SubstrateConfig};
+
+use crate::{cargo, echo::lilypad, log_tail, node_binary, spawn_logged};
 
 /// The `lilypad-rp` binary, built with the node (see [`node_binary`]).
 pub fn agent_binary() -> PathBuf {
@@ -163,4 +173,106 @@ impl Drop for Agent {
 	fn drop(&mut self) {
 		self.kill();
 	}
+}
+
+/// `s` as a module name.
+pub fn module_name(s: &str) -> ModuleName {
+	s.as_bytes().to_vec().try_into().expect("a short name")
+}
+
+/// Version 0.1.0 of `module` running `artifact`, with one required input (name, type,
+/// delivery): half a core, 64 MiB, a floor of 0.001 LILY, no verification.
+pub fn version(
+	module: &str,
+	artifact: Artifact,
+	input: (&str, ParamType, Delivery),
+	timeout_secs: u32,
+) -> VersionManifest<u128> {
+	VersionManifest {
+		module: module_name(module),
+		version: SemVer::new(0, 1, 0),
+		artifact,
+		inputs: vec![InputParam {
+			name: input.0.as_bytes().to_vec().try_into().unwrap(),
+			kind: input.1,
+			default: None,
+			required: true,
+			delivery: input.2,
+		}]
+		.try_into()
+		.unwrap(),
+		resources: Resources { cpu_millicores: 500, ram_mib: 64, ..Default::default() },
+		timeout_secs,
+		price_floor: crate::echo::MILLI,
+		royalty: Perbill::zero(),
+		verification: VerificationPolicy::None,
+		parent: None,
+	}
+}
+
+/// The artifact of a WASM module.
+pub fn wasm_artifact(wasm: &[u8]) -> Artifact {
+	Artifact::Wasm { digest: *blake3::hash(wasm).as_bytes(), size: wasm.len() as u64 }
+}
+
+/// The artifact of a Docker module.
+pub fn docker_artifact(image: &Image) -> Artifact {
+	Artifact::Docker { archive_digest: image.archive, config_digest: image.config }
+}
+
+/// Job inputs with one parameter.
+pub fn inputs(param: &str, value: &str) -> JobInputs {
+	JobInputs {
+		params: vec![(
+			param.as_bytes().to_vec().try_into().unwrap(),
+			value.as_bytes().to_vec().try_into().unwrap(),
+		)]
+		.try_into()
+		.unwrap(),
+		blob: None,
+	}
+}
+
+/// Charlie submits jobs on `(module, inputs)` (version 0.1.0) in one transaction, each paying
+/// up to `max_price`; returns their ids.
+pub async fn submit_jobs(
+	api: &OnlineClient<SubstrateConfig>,
+	rpc: &RpcClient,
+	jobs: Vec<(&str, JobInputs)>,
+	max_price: u128,
+) -> Vec<u64> {
+	use lilypad::runtime_types::{
+		bounded_collections::bounded_vec::BoundedVec, lilypad_primitives::jobs::JobOptions,
+		lilypad_runtime::RuntimeCall, pallet_jobs::pallet::Call as JobsCall,
+	};
+	let best = crate::best_number(rpc).await.unwrap().unwrap() as u32;
+	let n = jobs.len();
+	let calls = jobs
+		.into_iter()
+		.map(|(module, inputs)| {
+			RuntimeCall::Jobs(JobsCall::submit_job {
+				module: Static(ModuleRef {
+					name: module_name(module),
+					version: SemVer::new(0, 1, 0),
+				}),
+				inputs: Static(inputs),
+				max_price,
+				deadline: best + 200,
+				options: JobOptions {
+					target: None,
+					credentials: BoundedVec(vec![]),
+					verification: None,
+				},
+			})
+		})
+		.collect();
+	let charlie = subxt_signer::sr25519::dev::charlie();
+	let events =
+		crate::submit_finalized(api, &lilypad::transactions().utility().batch_all(calls), &charlie)
+			.await
+			.expect("Charlie submits jobs");
+	let ids: Vec<u64> =
+		events.find::<lilypad::jobs::events::JobSubmitted>().map(|e| e.unwrap().job).collect();
+	assert_eq!(ids.len(), n);
+	ids
 }

@@ -14,27 +14,21 @@ use std::time::Duration;
 use lilypad_e2e::{
 	echo::{free_at, job, lilypad, publish, sudo_set, wait_for_job, MILLI},
 	legacy,
-	rp::{docker_image, example_module, Agent},
+	rp::{
+		docker_artifact, docker_image, example_module, inputs, submit_jobs, version, wasm_artifact,
+		Agent,
+	},
 	submit_finalized as submit, wait_until_finalized, Node,
 };
 use lilypad_primitives::{
 	jobs::JobInputs,
-	registry::{
-		Artifact, Delivery, InputParam, ModuleRef, ParamType, Resources, SemVer,
-		VerificationPolicy, VersionManifest,
-	},
+	registry::{Delivery, ParamType, VersionManifest},
 };
-use polkadot_sdk::sp_runtime::Perbill;
-use subxt::{
-	rpcs::RpcClient,
-	utils::{AccountId32, Static},
-	OnlineClient, SubstrateConfig,
-};
+use subxt::{rpcs::RpcClient, utils::AccountId32, OnlineClient, SubstrateConfig};
 use subxt_signer::sr25519::{dev, Keypair};
 
 use lilypad::runtime_types::{
-	bounded_collections::bounded_vec::BoundedVec,
-	lilypad_primitives::{identity::Role, jobs::JobOptions, providers::BondKind},
+	lilypad_primitives::{identity::Role, providers::BondKind},
 	lilypad_runtime::configs::dynamic_params::protocol,
 };
 
@@ -52,10 +46,6 @@ fn id(k: &Keypair) -> AccountId32 {
 	k.public_key().into()
 }
 
-fn name(s: &str) -> lilypad_primitives::registry::ModuleName {
-	s.as_bytes().to_vec().try_into().unwrap()
-}
-
 /// A WASM module version of `wasm` with one required input.
 fn manifest(
 	module: &str,
@@ -63,41 +53,7 @@ fn manifest(
 	input: (&str, ParamType, Delivery),
 	timeout_secs: u32,
 ) -> VersionManifest<u128> {
-	VersionManifest {
-		module: name(module),
-		version: SemVer::new(0, 1, 0),
-		artifact: Artifact::Wasm {
-			digest: *blake3::hash(wasm).as_bytes(),
-			size: wasm.len() as u64,
-		},
-		inputs: vec![InputParam {
-			name: input.0.as_bytes().to_vec().try_into().unwrap(),
-			kind: input.1,
-			default: None,
-			required: true,
-			delivery: input.2,
-		}]
-		.try_into()
-		.unwrap(),
-		resources: Resources { cpu_millicores: 500, ram_mib: 64, ..Default::default() },
-		timeout_secs,
-		price_floor: MILLI,
-		royalty: Perbill::zero(),
-		verification: VerificationPolicy::None,
-		parent: None,
-	}
-}
-
-fn inputs(param: &str, value: &str) -> JobInputs {
-	JobInputs {
-		params: vec![(
-			param.as_bytes().to_vec().try_into().unwrap(),
-			value.as_bytes().to_vec().try_into().unwrap(),
-		)]
-		.try_into()
-		.unwrap(),
-		blob: None,
-	}
+	version(module, wasm_artifact(wasm), input, timeout_secs)
 }
 
 /// The chain, the modules, and the roles and stakes every test starts from.
@@ -175,35 +131,7 @@ impl Setup {
 
 	/// Charlie submits jobs on `(module, inputs)` in one transaction; returns their ids.
 	async fn submit_jobs(&self, jobs: Vec<(&str, JobInputs)>) -> Vec<u64> {
-		use lilypad::runtime_types::{
-			lilypad_runtime::RuntimeCall, pallet_jobs::pallet::Call as JobsCall,
-		};
-		let best = lilypad_e2e::best_number(&self.rpc).await.unwrap().unwrap() as u32;
-		let n = jobs.len();
-		let calls = jobs
-			.into_iter()
-			.map(|(module, inputs)| {
-				RuntimeCall::Jobs(JobsCall::submit_job {
-					module: Static(ModuleRef { name: name(module), version: SemVer::new(0, 1, 0) }),
-					inputs: Static(inputs),
-					max_price: 2 * ASK,
-					deadline: best + 100,
-					options: JobOptions {
-						target: None,
-						credentials: BoundedVec(vec![]),
-						verification: None,
-					},
-				})
-			})
-			.collect();
-		let events =
-			submit(&self.api, &lilypad::transactions().utility().batch_all(calls), &dev::charlie())
-				.await
-				.expect("Charlie submits jobs");
-		let ids: Vec<u64> =
-			events.find::<lilypad::jobs::events::JobSubmitted>().map(|e| e.unwrap().job).collect();
-		assert_eq!(ids.len(), n);
-		ids
+		submit_jobs(&self.api, &self.rpc, jobs, 2 * ASK).await
 	}
 
 	/// Every `submit_result` signed by `who` in the finalized chain.
@@ -382,10 +310,12 @@ async fn a_killed_agent_finishes_its_job_after_a_restart_and_never_submits_twice
 async fn a_docker_job_runs_in_a_hardened_container_gets_paid_and_shows_in_the_metrics() {
 	let mut s = setup("agent-docker").await;
 	let image = docker_image("cowsay");
-	let mut docker_cowsay =
-		manifest("cowsay-docker", &[], ("Message", ParamType::Text, Delivery::Env), 60);
-	docker_cowsay.artifact =
-		Artifact::Docker { archive_digest: image.archive, config_digest: image.config };
+	let docker_cowsay = version(
+		"cowsay-docker",
+		docker_artifact(&image),
+		("Message", ParamType::Text, Delivery::Env),
+		60,
+	);
 	publish(&s.api, s.genesis, &dev::alice(), docker_cowsay).await;
 	let agent = s.agent().await;
 	// The image is not loaded: the agent must load it from the tarball in its store.

@@ -28,7 +28,7 @@ use lilypad_primitives::{
 	economics::{charge_with_royalties, collateral_for, FeeRates},
 	jobs::{input_digest, result_signing_payload, ExitStatus, ResultManifest, Usage},
 	mediation::mediation_signing_payload,
-	registry::VerificationPolicy,
+	registry::{VerificationPolicy, VersionManifest},
 };
 use polkadot_sdk::sp_runtime::{FixedU128, Perbill};
 use subxt::{
@@ -170,19 +170,13 @@ async fn eve_answers(api: &Client, rpc: &RpcClient, genesis: [u8; 32], job_id: u
 	events
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_sampled_mediator_catches_a_forged_result_and_upholds_an_honest_one() {
-	let mut node = Node::spawn("mediation", &["--dev", "--tmp"]);
-	let rpc = node.wait_for_finalized(1, START_TIMEOUT).await;
-	let api = Client::from_rpc_client(rpc.clone()).await.expect("subxt connects");
-	let genesis = legacy(&rpc).genesis_hash().await.expect("genesis hash").0;
-	let (alice, bob, charlie, dave, eve) =
-		(dev::alice(), dev::bob(), dev::charlie(), dev::dave(), dev::eve());
+/// Everyone's set-up but the mediator's, the accounts side by side: short windows and every
+/// deterministic result sampled (sudo), Alice publishes `module`, Bob offers compute and bonds
+/// collateral, Dave stakes as a solver, Charlie may submit jobs.
+async fn set_up(api: &Client, genesis: [u8; 32], module: VersionManifest<u128>) {
+	let (alice, bob, charlie, dave) = (dev::alice(), dev::bob(), dev::charlie(), dev::dave());
 	let tx = lilypad::transactions;
-
-	// Each account's set-up in order, the accounts side by side.
-	let mut deterministic = manifest(TIMEOUT_SECS, Perbill::zero());
-	deterministic.verification = VerificationPolicy::Deterministic;
+	let api = api.clone();
 	tokio::join!(
 		async {
 			sudo_set(
@@ -204,7 +198,7 @@ async fn a_sampled_mediator_catches_a_forged_result_and_upholds_an_honest_one() 
 				],
 			)
 			.await;
-			publish(&api, genesis, &alice, deterministic).await;
+			publish(&api, genesis, &alice, module).await;
 		},
 		async {
 			let role = tx().identity().register_role(Role::ResourceProvider);
@@ -222,12 +216,26 @@ async fn a_sampled_mediator_catches_a_forged_result_and_upholds_an_honest_one() 
 			let role = tx().identity().register_role(Role::JobCreator);
 			submit(&api, &role, &charlie).await.unwrap();
 		},
-		async {
-			submit(&api, &tx().identity().register_role(Role::Mediator), &eve).await.unwrap();
-			let bond = tx().providers().bond(BondKind::Mediator, 20 * LILY);
-			submit(&api, &bond, &eve).await.unwrap();
-		},
 	);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sampled_mediator_catches_a_forged_result_and_upholds_an_honest_one() {
+	let mut node = Node::spawn("mediation", &["--dev", "--tmp"]);
+	let rpc = node.wait_for_finalized(1, START_TIMEOUT).await;
+	let api = Client::from_rpc_client(rpc.clone()).await.expect("subxt connects");
+	let genesis = legacy(&rpc).genesis_hash().await.expect("genesis hash").0;
+	let (bob, charlie, eve) = (dev::bob(), dev::charlie(), dev::eve());
+	let tx = lilypad::transactions;
+
+	// Each account's set-up in order, the accounts side by side.
+	let mut deterministic = manifest(TIMEOUT_SECS, Perbill::zero());
+	deterministic.verification = VerificationPolicy::Deterministic;
+	tokio::join!(set_up(&api, genesis, deterministic), async {
+		submit(&api, &tx().identity().register_role(Role::Mediator), &eve).await.unwrap();
+		let bond = tx().providers().bond(BondKind::Mediator, 20 * LILY);
+		submit(&api, &bond, &eve).await.unwrap();
+	},);
 
 	let (bob_id, charlie_id, eve_id) = (id(&bob), id(&charlie), id(&eve));
 	let at_ask = charge_with_royalties(ASK, RATES, 0);
@@ -337,8 +345,7 @@ async fn the_agent_in_mediator_mode_catches_a_forged_result() {
 	let rpc = node.wait_for_finalized(1, START_TIMEOUT).await;
 	let api = Client::from_rpc_client(rpc.clone()).await.expect("subxt connects");
 	let genesis = legacy(&rpc).genesis_hash().await.expect("genesis hash").0;
-	let (alice, bob, charlie, dave) = (dev::alice(), dev::bob(), dev::charlie(), dev::dave());
-	let tx = lilypad::transactions;
+	let charlie = dev::charlie();
 
 	// `echo` is the real cowsay module here: the same input (`Message`, an environment
 	// variable), and an artifact the mediator can fetch and run.
@@ -359,44 +366,7 @@ async fn the_agent_in_mediator_mode_catches_a_forged_result() {
 		&["--mediate", "--provide", "false", "--mediator-bond", &(20 * LILY).to_string()],
 	);
 	tokio::join!(
-		async {
-			sudo_set(
-				&api,
-				vec![
-					protocol::Parameters::ChallengeWindow(
-						protocol::ChallengeWindow,
-						Some(CHALLENGE_WINDOW),
-					),
-					protocol::Parameters::ExecutionGrace(
-						protocol::ExecutionGrace,
-						Some(EXECUTION_GRACE),
-					),
-					protocol::Parameters::AppealWindow(protocol::AppealWindow, Some(APPEAL_WINDOW)),
-					protocol::Parameters::DefaultSamplingRate(
-						protocol::DefaultSamplingRate,
-						Some(GenPerbill(1_000_000_000)),
-					),
-				],
-			)
-			.await;
-			publish(&api, genesis, &alice, deterministic).await;
-		},
-		async {
-			let role = tx().identity().register_role(Role::ResourceProvider);
-			submit(&api, &role, &bob).await.unwrap();
-			let register = tx().providers().register_provider(Static(offer(ASK, 2)));
-			submit(&api, &register, &bob).await.unwrap();
-			submit(&api, &tx().providers().bond(BondKind::Provider, LILY), &bob).await.unwrap();
-		},
-		async {
-			submit(&api, &tx().identity().register_role(Role::Solver), &dave).await.unwrap();
-			let bond = tx().providers().bond(BondKind::Solver, 50 * LILY);
-			submit(&api, &bond, &dave).await.unwrap();
-		},
-		async {
-			let role = tx().identity().register_role(Role::JobCreator);
-			submit(&api, &role, &charlie).await.unwrap();
-		},
+		set_up(&api, genesis, deterministic),
 		agent.wait_for_log(&["mediator stake bonded"], Duration::from_secs(120)),
 	);
 	// The mediator has the module in its store (as it would from a peer or the publisher).

@@ -15,24 +15,20 @@ use std::{process::Command, time::Duration, time::Instant};
 use lilypad_e2e::{
 	echo::{lilypad, publish, wait_for_job, MILLI},
 	legacy,
-	rp::{docker_image, example_module, Agent, Image},
+	rp::{
+		docker_artifact, docker_image, example_module, inputs, submit_jobs, version, wasm_artifact,
+		Agent,
+	},
 	submit_finalized as submit, summary, Node,
 };
 use lilypad_primitives::{
 	jobs::JobInputs,
-	registry::{
-		Artifact, Delivery, InputParam, ModuleRef, ParamType, Resources, SemVer,
-		VerificationPolicy, VersionManifest,
-	},
+	registry::{Delivery, ParamType},
 };
-use polkadot_sdk::sp_runtime::Perbill;
-use subxt::{rpcs::RpcClient, utils::Static, OnlineClient, SubstrateConfig};
+use subxt::{rpcs::RpcClient, OnlineClient, SubstrateConfig};
 use subxt_signer::sr25519::dev;
 
-use lilypad::runtime_types::{
-	bounded_collections::bounded_vec::BoundedVec,
-	lilypad_primitives::{identity::Role, jobs::JobOptions, providers::BondKind},
-};
+use lilypad::runtime_types::lilypad_primitives::{identity::Role, providers::BondKind};
 
 type Client = OnlineClient<SubstrateConfig>;
 
@@ -45,88 +41,15 @@ const CONCURRENT: usize = 8;
 /// numeric rounds that keep a job running for several seconds.
 const LONG_ROUNDS: u64 = 400_000_000;
 
-fn name(s: &str) -> lilypad_primitives::registry::ModuleName {
-	s.as_bytes().to_vec().try_into().unwrap()
-}
-
-fn version(
-	module: &str,
-	artifact: Artifact,
-	input: (&str, ParamType, Delivery),
-) -> VersionManifest<u128> {
-	VersionManifest {
-		module: name(module),
-		version: SemVer::new(0, 1, 0),
-		artifact,
-		inputs: vec![InputParam {
-			name: input.0.as_bytes().to_vec().try_into().unwrap(),
-			kind: input.1,
-			default: None,
-			required: true,
-			delivery: input.2,
-		}]
-		.try_into()
-		.unwrap(),
-		resources: Resources { cpu_millicores: 200, ram_mib: 64, ..Default::default() },
-		timeout_secs: 120,
-		price_floor: MILLI,
-		royalty: Perbill::zero(),
-		verification: VerificationPolicy::None,
-		parent: None,
-	}
-}
-
-fn wasm_artifact(wasm: &[u8]) -> Artifact {
-	Artifact::Wasm { digest: *blake3::hash(wasm).as_bytes(), size: wasm.len() as u64 }
-}
-
-fn docker_artifact(image: &Image) -> Artifact {
-	Artifact::Docker { archive_digest: image.archive, config_digest: image.config }
-}
-
-fn inputs(param: &str, value: &str) -> JobInputs {
-	JobInputs {
-		params: vec![(
-			param.as_bytes().to_vec().try_into().unwrap(),
-			value.as_bytes().to_vec().try_into().unwrap(),
-		)]
-		.try_into()
-		.unwrap(),
-		blob: None,
-	}
-}
-
 /// Charlie submits `n` jobs of `module` on `input` in one batch; returns their ids.
-async fn submit_jobs(
+async fn submit_n(
 	api: &Client,
 	rpc: &RpcClient,
 	module: &str,
 	input: JobInputs,
 	n: usize,
 ) -> Vec<u64> {
-	use lilypad::runtime_types::{
-		lilypad_runtime::RuntimeCall, pallet_jobs::pallet::Call as JobsCall,
-	};
-	let best = lilypad_e2e::best_number(rpc).await.unwrap().unwrap() as u32;
-	let calls = (0..n)
-		.map(|_| {
-			RuntimeCall::Jobs(JobsCall::submit_job {
-				module: Static(ModuleRef { name: name(module), version: SemVer::new(0, 1, 0) }),
-				inputs: Static(input.clone()),
-				max_price: 2 * ASK,
-				deadline: best + 200,
-				options: JobOptions {
-					target: None,
-					credentials: BoundedVec(vec![]),
-					verification: None,
-				},
-			})
-		})
-		.collect();
-	let events = submit(api, &lilypad::transactions().utility().batch_all(calls), &dev::charlie())
-		.await
-		.expect("Charlie submits jobs");
-	events.find::<lilypad::jobs::events::JobSubmitted>().map(|e| e.unwrap().job).collect()
+	submit_jobs(api, rpc, vec![(module, input); n], 2 * ASK).await
 }
 
 async fn wait_for_results(rpc: &RpcClient, ids: &[u64]) {
@@ -180,7 +103,7 @@ async fn peak_with_jobs(
 ) -> (f64, usize) {
 	let pid = agent.pid().expect("running");
 	let ids =
-		submit_jobs(api, rpc, module, inputs("rounds", &LONG_ROUNDS.to_string()), CONCURRENT).await;
+		submit_n(api, rpc, module, inputs("rounds", &LONG_ROUNDS.to_string()), CONCURRENT).await;
 	let (mut peak, mut most) = (0f64, 0usize);
 	let start = Instant::now();
 	loop {
@@ -250,14 +173,25 @@ async fn main() {
 	let image_id = format!("sha256:{}", hex::encode(cowsay_image.config));
 	let mut direct_docker = Vec::new();
 	for _ in 0..TRIVIAL_JOBS {
+		let outputs = tempfile::tempdir().unwrap();
+		std::fs::set_permissions(
+			outputs.path(),
+			std::os::unix::fs::PermissionsExt::from_mode(0o777),
+		)
+		.unwrap();
+		let mount = format!("{}:/outputs", outputs.path().display());
 		let t = Instant::now();
 		let out = Command::new("docker")
-			.args(["run", "--rm", "--network", "none", "-e", "Message=hi", &image_id])
+			.args(["run", "--rm", "--network", "none", "-v", &mount, "-e", "Message=hi", &image_id])
 			.output()
 			.expect("docker runs");
 		assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 		direct_docker.push(t.elapsed().as_secs_f64() * 1000.0);
 	}
+
+	// The agent's first Docker job loads the image from its store.
+	let rmi = Command::new("docker").args(["rmi", "-f", &image_id]).output().expect("docker runs");
+	assert!(rmi.status.success(), "{}", String::from_utf8_lossy(&rmi.stderr));
 
 	// --- Through the agent.
 	let mut node = Node::spawn("bench-agent", &["--dev", "--tmp", "--solver"]);
@@ -268,10 +202,10 @@ async fn main() {
 	let env_input = ("Message", ParamType::Text, Delivery::Env);
 	let rounds_input = ("rounds", ParamType::Integer, Delivery::Argument);
 	for m in [
-		version("cowsay", wasm_artifact(&cowsay), env_input),
-		version("numeric", wasm_artifact(&numeric), rounds_input),
-		version("cowsay-docker", docker_artifact(&cowsay_image), env_input),
-		version("numeric-docker", docker_artifact(&numeric_image), rounds_input),
+		version("cowsay", wasm_artifact(&cowsay), env_input, 120),
+		version("numeric", wasm_artifact(&numeric), rounds_input, 120),
+		version("cowsay-docker", docker_artifact(&cowsay_image), env_input, 120),
+		version("numeric-docker", docker_artifact(&numeric_image), rounds_input, 120),
 	] {
 		publish(&api, genesis, &alice, m).await;
 	}
@@ -316,7 +250,7 @@ async fn main() {
 		async move {
 			let mut ms = Vec::new();
 			for _ in 0..TRIVIAL_JOBS {
-				let id = submit_jobs(&api, &rpc, module, input.clone(), 1).await[0];
+				let id = submit_n(&api, &rpc, module, input.clone(), 1).await[0];
 				wait_for_results(&rpc, &[id]).await;
 				ms.push(id);
 			}
