@@ -207,6 +207,9 @@ async fn main() {
 		version("cowsay-docker", docker_artifact(&cowsay_image), env_input, 120),
 		version("numeric-docker", docker_artifact(&numeric_image), rounds_input, 120),
 	] {
+		// Small enough for one of the agent's 8 slots on a 2-core machine.
+		let mut m = m;
+		m.resources.cpu_millicores = 200;
 		publish(&api, genesis, &alice, m).await;
 	}
 	let tx = lilypad::transactions;
