@@ -122,7 +122,7 @@ async fn peak_with_jobs(
 	(peak, most)
 }
 
-/// cowsay run 20 times in-process on one compiled module; milliseconds each.
+/// cowsay run 20 times in-process on one compiled module; microseconds each.
 fn direct_wasm_runs(cowsay: &[u8]) -> Vec<f64> {
 	let exec = lilypad_rp::wasm::WasmExecutor::new(None).unwrap();
 	let module = exec.module(blake3::hash(cowsay).as_bytes(), || Ok(cowsay.to_vec())).unwrap();
@@ -148,7 +148,7 @@ fn direct_wasm_runs(cowsay: &[u8]) -> Vec<f64> {
 			},
 		})
 		.unwrap();
-		direct_wasm.push(t.elapsed().as_secs_f64() * 1000.0);
+		direct_wasm.push(t.elapsed().as_secs_f64() * 1e6);
 	}
 	direct_wasm
 }
@@ -274,7 +274,7 @@ async fn main() {
 	);
 	println!(
 		"{}",
-		summary("direct wasmtime run (cowsay, compiled module)", "ms", direct_wasm.clone())
+		summary("direct wasmtime run (cowsay, compiled module)", "µs", direct_wasm.clone())
 	);
 	println!(
 		"{}",
@@ -283,7 +283,7 @@ async fn main() {
 	println!("through the agent, WASM, first job (compiles the module): {:.0}ms", agent_wasm[0]);
 	println!(
 		"WASM ratio agent/direct (medians): {:.1}x",
-		median(agent_wasm[1..].to_vec()) / median(direct_wasm.clone())
+		median(agent_wasm[1..].to_vec()) / (median(direct_wasm.clone()) / 1000.0)
 	);
 	println!("{}", summary("direct `docker run --rm` (cowsay image)", "ms", direct_docker.clone()));
 	println!(
