@@ -1,24 +1,57 @@
 #!/usr/bin/env bash
-# Sets up the toolchain, builds lilypad-node and starts a dev chain in the background:
-# one validator (Alice) producing a block every 2 s and finalizing it, JSON-RPC on port 9944,
-# solving (matching jobs) as Alice.
+# A working Lilypad dev network in one command: sets up the toolchain, builds everything,
+# starts a dev chain (`lilypad-node --dev --solver`: Alice validates, finalizes and matches
+# jobs, a block every 2 s) and a resource provider (`lilypad-rp --dev`: Bob, WASM and Docker
+# jobs), publishes the example modules and runs a first job through the `lilypad` CLI.
 #
-#   scripts/dev.sh           start (or report the running one)
-#   scripts/dev.sh stop      stop it
-#   scripts/dev.sh logs      follow its log
+#   scripts/dev.sh           start (or reuse the running network) and run the first job
+#   scripts/dev.sh stop      stop the node and the agent
+#   scripts/dev.sh logs      follow the node's and the agent's logs
 #
-# Environment: RPC_PORT (9944), P2P_PORT (30333), PROMETHEUS_PORT (9615).
+# Environment: RPC_PORT (9944), P2P_PORT (30333), PROMETHEUS_PORT (9615), RP_PORT (8080),
+# LILYPAD_DEV_DIR (~/.cache/lilypad/dev: pids, logs, the agent's data).
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$ROOT"
 
 STATE_DIR="${LILYPAD_DEV_DIR:-$HOME/.cache/lilypad/dev}"
-PID_FILE="$STATE_DIR/node.pid"
-LOG="$STATE_DIR/node.log"
+NODE_PID="$STATE_DIR/node.pid"
+AGENT_PID="$STATE_DIR/agent.pid"
+NODE_LOG="$STATE_DIR/node.log"
+AGENT_LOG="$STATE_DIR/agent.log"
 RPC_PORT="${RPC_PORT:-9944}"
+RP_PORT="${RP_PORT:-8080}"
+BIN="$CARGO_TARGET_DIR/debug"
+export LILYPAD_NODE="ws://127.0.0.1:$RPC_PORT"
 mkdir -p "$STATE_DIR"
 
-running() { [ -f "$PID_FILE" ] && kill -0 "$(cat "$PID_FILE")" 2>/dev/null; }
+alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+stop() {
+	local what=$1 pid_file=$2
+	if alive "$pid_file"; then
+		kill "$(cat "$pid_file")" && echo "stopped $what $(cat "$pid_file")"
+	else
+		echo "no $what running"
+	fi
+	rm -f "$pid_file"
+}
+
+case "${1:-start}" in
+stop)
+	stop "rp-agent" "$AGENT_PID"
+	stop "dev node" "$NODE_PID"
+	exit 0
+	;;
+logs)
+	exec tail -f "$NODE_LOG" "$AGENT_LOG"
+	;;
+start) ;;
+*)
+	echo "usage: $0 [start|stop|logs]" >&2
+	exit 2
+	;;
+esac
 
 rpc() {
 	curl -sf -H 'Content-Type: application/json' \
@@ -33,57 +66,88 @@ finalized_number() {
 		xargs printf '%d\n' 2>/dev/null
 }
 
-case "${1:-start}" in
-stop)
-	if running; then
-		kill "$(cat "$PID_FILE")" && echo "stopped dev node $(cat "$PID_FILE")"
-		rm -f "$PID_FILE"
-	else
-		echo "no dev node running"
-	fi
-	exit 0
-	;;
-logs)
-	exec tail -f "$LOG"
-	;;
-start) ;;
-*)
-	echo "usage: $0 [start|stop|logs]" >&2
-	exit 2
-	;;
-esac
-
-if running; then
-	echo "dev node already running (pid $(cat "$PID_FILE")), RPC on http://127.0.0.1:$RPC_PORT"
-	exit 0
-fi
+# Waits up to $2 seconds for `$1` to succeed while the process in pid file $3 lives.
+wait_for() {
+	local check=$1 secs=$2 pid_file=$3 log=$4
+	for _ in $(seq 1 "$secs"); do
+		if ! alive "$pid_file"; then
+			echo "it exited; last log lines ($log):" >&2
+			tail -n 40 "$log" >&2
+			exit 1
+		fi
+		if eval "$check" >/dev/null 2>&1; then return 0; fi
+		sleep 1
+	done
+	echo "timed out waiting for: $check; last log lines ($log):" >&2
+	tail -n 40 "$log" >&2
+	exit 1
+}
 
 bash scripts/setup-toolchain.sh
-cargo build --workspace --bins
+# The same build as scripts/test.sh, so the two share one set of artifacts.
+cargo build --workspace --bins --tests
+LILYPAD_MODULES_OUT="$ROOT/modules/dist" bash scripts/build-modules.sh >/dev/null
+docker_up=false
+if docker version >/dev/null 2>&1; then
+	docker_up=true
+	LILYPAD_IMAGES_OUT="$ROOT/modules/dist" bash scripts/build-images.sh >/dev/null
+else
+	echo "no Docker engine: the Docker example modules are skipped (WASM jobs still run)"
+fi
 
-# --tmp: a dev chain starts from genesis every time. --solver: Alice's solver key, so the
-# node's offchain worker matches jobs.
-setsid "$NODE_BIN" --dev --tmp --solver \
-	--rpc-port "$RPC_PORT" --port "${P2P_PORT:-30333}" \
-	--prometheus-port "${PROMETHEUS_PORT:-9615}" >"$LOG" 2>&1 </dev/null &
-echo $! >"$PID_FILE"
-echo "started lilypad-node --dev (pid $!), log: $LOG"
+if alive "$NODE_PID"; then
+	echo "dev node already running (pid $(cat "$NODE_PID")), RPC on http://127.0.0.1:$RPC_PORT"
+else
+	# --tmp: a dev chain starts from genesis every time, so the agent's journal goes too.
+	rm -rf "$STATE_DIR/rp"
+	stop "rp-agent" "$AGENT_PID" >/dev/null
+	setsid "$BIN/lilypad-node" --dev --tmp --solver \
+		--rpc-port "$RPC_PORT" --port "${P2P_PORT:-30333}" \
+		--prometheus-port "${PROMETHEUS_PORT:-9615}" >"$NODE_LOG" 2>&1 </dev/null &
+	echo $! >"$NODE_PID"
+	echo "started lilypad-node --dev --solver (pid $!), log: $NODE_LOG"
+	wait_for '[ "$(finalized_number)" -ge 2 ]' 180 "$NODE_PID" "$NODE_LOG"
+	echo "dev chain is producing and finalizing blocks"
+fi
 
-for _ in $(seq 1 180); do
-	if ! running; then
-		echo "lilypad-node exited; last log lines:" >&2
-		tail -n 40 "$LOG" >&2
-		exit 1
-	fi
-	n=$(finalized_number 2>/dev/null || true)
-	if [ -n "$n" ] && [ "$n" -ge 2 ]; then
-		echo "dev chain is producing and finalizing blocks: finalized #$n"
-		echo "try: curl -s -H 'Content-Type: application/json' -d '{\"id\":1,\"jsonrpc\":\"2.0\",\"method\":\"chain_getHeader\",\"params\":[]}' http://127.0.0.1:$RPC_PORT"
-		echo "stop with: scripts/dev.sh stop"
-		exit 0
-	fi
-	sleep 1
+# Alice (sudo) shortens the challenge window so jobs settle in seconds, and stakes as the
+# solver her node matches jobs for.
+"$BIN/lilypad" --key //Alice dev init
+
+if alive "$AGENT_PID"; then
+	echo "rp-agent already running (pid $(cat "$AGENT_PID")), content store on http://127.0.0.1:$RP_PORT"
+else
+	setsid "$BIN/lilypad-rp" --dev --data-dir "$STATE_DIR/rp" --listen "127.0.0.1:$RP_PORT" \
+		--capacity 4 >"$AGENT_LOG" 2>&1 </dev/null &
+	echo $! >"$AGENT_PID"
+	echo "started lilypad-rp --dev (pid $!), log: $AGENT_LOG"
+fi
+provider=$("$BIN/lilypad-rp" --dev key)
+wait_for "\"$BIN/lilypad\" provider status $provider --json | grep -q '\"status\":\"active\"'" 120 "$AGENT_PID" "$AGENT_LOG"
+echo "resource provider $provider is active"
+
+# Publishing again is a no-op; the artifacts go to the agent's content store either way.
+for m in modules/cowsay modules/numeric; do
+	"$BIN/lilypad" --key //Alice module publish "$m"
 done
-echo "no finalized block after 180 s; last log lines:" >&2
-tail -n 40 "$LOG" >&2
-exit 1
+if $docker_up; then
+	for m in modules/cowsay/docker modules/numeric/docker; do
+		"$BIN/lilypad" --key //Alice module publish "$m"
+	done
+fi
+
+echo
+echo '$ lilypad run cowsay -i Message="hello from lilypad"'
+"$BIN/lilypad" run cowsay -i Message="hello from lilypad"
+
+cat <<EOF
+
+The dev network is up: node ws://127.0.0.1:$RPC_PORT, provider $provider.
+Run more jobs (signing as //Alice; \`lilypad account new\` makes a key of your own):
+  export PATH="$BIN:\$PATH"
+  lilypad run cowsay -i Message="moo"
+  lilypad run numeric -i rounds=100000 --json$($docker_up && echo '
+  lilypad run cowsay-docker -i Message="hello from a container"')
+  lilypad job list; lilypad account balance; lilypad module list
+Logs: scripts/dev.sh logs    Stop: scripts/dev.sh stop
+EOF

@@ -1,7 +1,7 @@
 //! The chain as the agent sees it: the API generated from the runtime's metadata, and the few
 //! reads and transactions it needs, each submitted with a nonce the agent manages itself so
 //! that several jobs' results and a heartbeat can be in the pool at once.
-use anyhow::{anyhow, bail, Context};
+use anyhow::{bail, Context};
 use lilypad_primitives::{
 	jobs::{JobId, ResultManifest},
 	providers::Offer,
@@ -11,38 +11,12 @@ use subxt::{
 	config::DefaultExtrinsicParamsBuilder,
 	rpcs::{methods::LegacyRpcMethods, RpcClient},
 	utils::{AccountId32, Static},
-	OnlineClient, SubstrateConfig,
+	SubstrateConfig,
 };
 use subxt_signer::sr25519::Keypair;
 use tokio::sync::Mutex;
 
-/// Calls, events, storage and runtime APIs from `metadata/lilypad.scale`, with the protocol's
-/// own types (`lilypad-primitives`) in place of generated copies where the agent builds, signs
-/// or reads them.
-#[subxt::subxt(
-	runtime_metadata_path = "../metadata/lilypad.scale",
-	substitute_type(
-		path = "lilypad_primitives::registry::VersionManifest",
-		with = "::subxt::utils::Static<::lilypad_primitives::registry::VersionManifest<u128>>"
-	),
-	substitute_type(
-		path = "lilypad_primitives::providers::Offer",
-		with = "::subxt::utils::Static<::lilypad_primitives::providers::Offer<u128>>"
-	),
-	substitute_type(
-		path = "lilypad_primitives::registry::ModuleRef",
-		with = "::subxt::utils::Static<::lilypad_primitives::registry::ModuleRef>"
-	),
-	substitute_type(
-		path = "lilypad_primitives::jobs::JobInputs",
-		with = "::subxt::utils::Static<::lilypad_primitives::jobs::JobInputs>"
-	),
-	substitute_type(
-		path = "lilypad_primitives::jobs::ResultManifest",
-		with = "::subxt::utils::Static<::lilypad_primitives::jobs::ResultManifest>"
-	)
-)]
-pub mod lilypad {}
+pub use lilypad_client::{lilypad, retype};
 
 use lilypad::runtime_types::lilypad_primitives::{
 	identity::Role,
@@ -50,14 +24,9 @@ use lilypad::runtime_types::lilypad_primitives::{
 	providers::BondKind,
 };
 
-pub type Client = OnlineClient<SubstrateConfig>;
+pub use lilypad_client::Client;
 /// A job as stored on chain.
 pub type ChainJob = Job<AccountId32, u128, u32>;
-
-/// Re-types a value as the generated (subxt) type of the same SCALE shape.
-pub fn retype<T: codec::Decode>(value: &impl codec::Encode) -> anyhow::Result<T> {
-	T::decode(&mut &value.encode()[..]).map_err(|e| anyhow!("not the runtime's shape: {e}"))
-}
 
 /// A connection to a node, signing as the provider.
 pub struct Chain {

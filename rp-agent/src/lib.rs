@@ -7,7 +7,7 @@
 //! job, exactly once ([`journal`]). In mediator mode it re-runs the jobs it is drawn to mediate.
 //! [`metrics`] are served for Prometheus.
 pub mod agent;
-pub mod archive;
+pub use lilypad_client::archive;
 pub mod chain;
 pub mod config;
 pub mod docker;

@@ -22,6 +22,7 @@ use std::{
 	time::{Duration, Instant},
 };
 
+pub mod cli;
 pub mod echo;
 pub mod rp;
 

@@ -1,0 +1,643 @@
+//! Every command but `run`: jobs, modules, accounts, providers and the dev chain's setup.
+//! Each returns the object `--json` prints; without `--json` it prints text itself.
+use std::{path::PathBuf, str::FromStr};
+
+use anyhow::Context;
+use lilypad_client::{lilypad, retype};
+use lilypad_primitives::identity::Role;
+use serde_json::{json, Value};
+use subxt::{
+	rpcs::rpc_params,
+	utils::{AccountId32, Static},
+};
+
+use crate::{
+	error::{fail, Kind},
+	manifest,
+	node::Node,
+	outputs, run,
+	signer::{self, Signer},
+	units::{lily, parse_lily},
+};
+
+#[derive(clap::Subcommand)]
+pub enum JobCommand {
+	/// A job's stage, provider, result and history.
+	Status { id: u64 },
+	/// Your jobs (or ACCOUNT's), newest last.
+	List {
+		/// Whose jobs (default: the signing key's account).
+		#[arg(long)]
+		account: Option<String>,
+		/// `creator` or `provider`.
+		#[arg(long, default_value = "creator")]
+		role: String,
+	},
+	/// Print a finished job's stdout and stderr, verified against the chain.
+	Logs {
+		id: u64,
+		#[arg(long, value_name = "DIR", default_value = "lilypad-outputs")]
+		output: PathBuf,
+	},
+	/// Cancel a job nobody has taken yet; its escrow comes back in full.
+	Cancel { id: u64 },
+	/// Download a finished job's outputs into `DIR/<id>/`, verified against the chain.
+	Get {
+		id: u64,
+		#[arg(long, value_name = "DIR", default_value = "lilypad-outputs")]
+		output: PathBuf,
+	},
+}
+
+#[derive(clap::Subcommand)]
+pub enum ModuleCommand {
+	/// Publish the version described by `DIR/lilypad-module.toml`, and hand its artifact to
+	/// the providers' content stores.
+	Publish {
+		dir: PathBuf,
+		/// A content store to upload the artifact to (default: every provider's on chain).
+		#[arg(long, value_name = "URL")]
+		store: Vec<String>,
+	},
+	/// The published modules.
+	List,
+	/// A module and its versions, or one version (`NAME@VERSION`).
+	Show { module: String },
+}
+
+#[derive(clap::Subcommand)]
+pub enum AccountCommand {
+	/// Create a key in the keystore (`$LILYPAD_HOME/keys`, default `~/.lilypad/keys`).
+	New {
+		/// Its name (`--key NAME` signs with it).
+		#[arg(long, default_value = "default")]
+		name: String,
+	},
+	/// Free and held LILY of the signing key's account, or of ACCOUNT.
+	Balance { account: Option<String> },
+	/// Send LILY to an account.
+	Transfer {
+		to: String,
+		/// In LILY (`1.5`).
+		amount: String,
+	},
+}
+
+#[derive(clap::Subcommand)]
+pub enum ProviderCommand {
+	/// A provider's offer, status, running jobs and bond (default: the signing key's account).
+	Status { account: Option<String> },
+}
+
+#[derive(clap::Subcommand)]
+pub enum DevCommand {
+	/// As the dev chain's sudo key (//Alice): shorten the challenge window and make the
+	/// signer a staked solver, so jobs settle within seconds. Safe to run again.
+	Init {
+		/// Blocks a result waits for challenges before it settles.
+		#[arg(long, default_value_t = 2)]
+		challenge_window: u32,
+		/// The solver's stake, in LILY.
+		#[arg(long, default_value = "50")]
+		solver_bond: String,
+	},
+}
+
+/// Runs `command` against the node at `url`.
+pub(crate) async fn dispatch(
+	command: crate::Command,
+	url: &str,
+	key: Option<&str>,
+	json_out: bool,
+) -> anyhow::Result<Value> {
+	use crate::Command as C;
+	// `account new` needs no node.
+	if let C::Account { command: AccountCommand::New { name } } = &command {
+		return account_new(name, json_out);
+	}
+	let node = Node::connect(url).await?;
+	let signer = || signer::resolve(&node, key, json_out);
+	match command {
+		C::Run(args) => run::run(&node, &signer().await?, args, json_out).await,
+		C::Job { command } => match command {
+			JobCommand::Status { id } => job_status(&node, id, json_out).await,
+			JobCommand::List { account, role } => {
+				let who = account_or_signer(account, signer).await?;
+				job_list(&node, &who, &role, json_out).await
+			}
+			JobCommand::Logs { id, output } => {
+				job_outputs(&node, id, &output, true, json_out).await
+			}
+			JobCommand::Get { id, output } => {
+				job_outputs(&node, id, &output, false, json_out).await
+			}
+			JobCommand::Cancel { id } => job_cancel(&node, &signer().await?, id, json_out).await,
+		},
+		C::Module { command } => match command {
+			ModuleCommand::Publish { dir, store } => {
+				publish(&node, &signer().await?, &dir, store, json_out).await
+			}
+			ModuleCommand::List => module_list(&node, json_out).await,
+			ModuleCommand::Show { module } => module_show(&node, &module, json_out).await,
+		},
+		C::Account { command } => match command {
+			AccountCommand::New { .. } => unreachable!("handled above"),
+			AccountCommand::Balance { account } => {
+				let who = account_or_signer(account, signer).await?;
+				balance(&node, &who, json_out).await
+			}
+			AccountCommand::Transfer { to, amount } => {
+				transfer(&node, &signer().await?, &to, &amount, json_out).await
+			}
+		},
+		C::Provider { command: ProviderCommand::Status { account } } => {
+			let who = account_or_signer(account, signer).await?;
+			provider_status(&node, &who, json_out).await
+		}
+		C::Dev { command: DevCommand::Init { challenge_window, solver_bond } } => {
+			dev_init(&node, &signer().await?, challenge_window, &solver_bond, json_out).await
+		}
+	}
+}
+
+/// `account` parsed, or the signer's account.
+async fn account_or_signer<F: std::future::Future<Output = anyhow::Result<Signer>>>(
+	account: Option<String>,
+	signer: impl FnOnce() -> F,
+) -> anyhow::Result<AccountId32> {
+	match account {
+		Some(a) => parse_account(&a),
+		None => Ok(signer().await?.account),
+	}
+}
+
+fn parse_account(s: &str) -> anyhow::Result<AccountId32> {
+	AccountId32::from_str(s)
+		.map_err(|_| fail(Kind::BadInput, format!("{s:?} is not an SS58 account")))
+}
+
+fn planck(v: &Value) -> u128 {
+	v.as_str().and_then(|s| s.parse().ok()).unwrap_or(0)
+}
+
+async fn job_json(node: &Node, id: u64) -> anyhow::Result<Value> {
+	let job: Option<Value> = node.call("lilypad_job", rpc_params![id]).await?;
+	job.ok_or_else(|| {
+		fail(Kind::BadInput, format!("no job {id} (unknown, or pruned after it settled)"))
+	})
+}
+
+async fn job_status(node: &Node, id: u64, json_out: bool) -> anyhow::Result<Value> {
+	let job = job_json(node, id).await?;
+	if !json_out {
+		println!(
+			"job {id}: {} — {}",
+			job["module"].as_str().unwrap_or("?"),
+			job["stage"].as_str().unwrap_or("?")
+		);
+		if let Some(p) = job["assignment"]["provider"].as_str() {
+			println!("  provider: {p} at {}", lily(planck(&job["assignment"]["price"])));
+		}
+		if !job["result"].is_null() {
+			println!(
+				"  exit: {}, output digest {}",
+				job["result"]["exit"]["kind"].as_str().unwrap_or("?"),
+				job["result"]["outputDigest"].as_str().unwrap_or("?")
+			);
+		}
+		for h in job["history"].as_array().into_iter().flatten() {
+			println!("  #{:<8} {}", h["at"], h["stage"].as_str().unwrap_or("?"));
+		}
+	}
+	Ok(job)
+}
+
+async fn job_list(
+	node: &Node,
+	who: &AccountId32,
+	role: &str,
+	json_out: bool,
+) -> anyhow::Result<Value> {
+	if !matches!(role, "creator" | "provider") {
+		return Err(fail(Kind::BadInput, format!("--role {role:?} is not creator or provider")));
+	}
+	let mut jobs = Vec::new();
+	let mut after: Option<u64> = None;
+	loop {
+		let page: Vec<Value> =
+			node.call("lilypad_jobs", rpc_params![who.to_string(), role, after]).await?;
+		let Some(last) = page.last().and_then(|j| j["id"].as_u64()) else { break };
+		after = Some(last);
+		jobs.extend(page);
+	}
+	if !json_out {
+		for j in &jobs {
+			println!(
+				"{:>8}  {:<16} {}",
+				j["id"],
+				j["stage"].as_str().unwrap_or("?"),
+				j["module"].as_str().unwrap_or("?")
+			);
+		}
+		if jobs.is_empty() {
+			println!("no jobs as {role} for {who}");
+		}
+	}
+	Ok(json!({ "account": who.to_string(), "role": role, "jobs": jobs }))
+}
+
+async fn job_outputs(
+	node: &Node,
+	id: u64,
+	dir: &std::path::Path,
+	print: bool,
+	json_out: bool,
+) -> anyhow::Result<Value> {
+	let job = job_json(node, id).await?;
+	let out = outputs::download(node, &job, dir).await?;
+	if !json_out {
+		if print {
+			use std::io::Write;
+			std::io::stdout().write_all(&out.stdout)?;
+			std::io::stderr().write_all(&out.stderr)?;
+		} else {
+			println!("job {id}: outputs verified and saved in {}", out.dir.display());
+			for f in &out.files {
+				println!("  outputs/{}", f.display());
+			}
+		}
+	}
+	Ok(json!({
+		"job_id": id,
+		"output_digest": job["result"]["outputDigest"],
+		"outputs_dir": out.dir.display().to_string(),
+		"outputs": out.files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>(),
+		"stdout": String::from_utf8_lossy(&out.stdout),
+		"stderr": String::from_utf8_lossy(&out.stderr),
+	}))
+}
+
+async fn job_cancel(
+	node: &Node,
+	signer: &Signer,
+	id: u64,
+	json_out: bool,
+) -> anyhow::Result<Value> {
+	let job = job_json(node, id).await?;
+	if job["creator"].as_str() != Some(&signer.account.to_string()) {
+		return Err(fail(
+			Kind::BadInput,
+			format!(
+				"job {id} is not yours: it was submitted by {}",
+				job["creator"].as_str().unwrap_or("?")
+			),
+		));
+	}
+	if job["stage"] != "submitted" {
+		return Err(fail(
+			Kind::BadInput,
+			format!(
+				"job {id} is {}: only a job nobody has taken yet can be cancelled",
+				job["stage"].as_str().unwrap_or("?")
+			),
+		));
+	}
+	let included = node
+		.submit(&lilypad::transactions().jobs().cancel_job(id), &signer.key, "cancel_job")
+		.await?;
+	let refunded = included
+		.events
+		.find_first::<lilypad::jobs::events::JobCancelled>().transpose()?
+		.map(|e| e.refunded)
+		.unwrap_or(0);
+	if !json_out {
+		println!("job {id} cancelled: {} refunded", lily(refunded));
+	}
+	Ok(
+		json!({ "job_id": id, "state": "cancelled", "refunded": refunded.to_string(), "tx_fees": included.fee.to_string() }),
+	)
+}
+
+async fn publish(
+	node: &Node,
+	signer: &Signer,
+	dir: &std::path::Path,
+	stores: Vec<String>,
+	json_out: bool,
+) -> anyhow::Result<Value> {
+	let pkg = manifest::load(dir)?;
+	let m = &pkg.manifest;
+	let name = String::from_utf8_lossy(&m.module).into_owned();
+	let spec = format!("{name}@{}", m.version);
+	let mut tx_fees = 0u128;
+	let module: Option<Value> = node.call("lilypad_module", rpc_params![name.clone()]).await?;
+	let mut published = true;
+	if let Some(module) = &module {
+		let owner = module["owner"].as_str().unwrap_or_default();
+		if owner != signer.account.to_string() {
+			return Err(fail(
+				Kind::Refused,
+				format!("module {name} belongs to {owner}, not {}", signer.account),
+			));
+		}
+		if let Some(existing) = on_chain_manifest(node, m).await? {
+			if &existing != m {
+				return Err(fail(
+					Kind::BadInput,
+					format!("{spec} is already published with another manifest: give this one a new version"),
+				));
+			}
+			published = false;
+		}
+	}
+	if published {
+		if !node.has_role(&signer.account, Role::ModuleProvider).await? {
+			let call = lilypad::transactions().identity().register_role(
+				lilypad::runtime_types::lilypad_primitives::identity::Role::ModuleProvider,
+			);
+			tx_fees += node.submit(&call, &signer.key, "register_role").await?.fee;
+		}
+		if module.is_none() {
+			let call = lilypad::transactions().registry().publish_module(
+				lilypad::runtime_types::bounded_collections::bounded_vec::BoundedVec(
+					m.module.to_vec(),
+				),
+			);
+			tx_fees += node.submit(&call, &signer.key, "publish_module").await?.fee;
+		}
+		let genesis = node.api.genesis_hash();
+		let payload = lilypad_primitives::registry::manifest_signing_payload(&genesis.0, m);
+		let signature = signer.key.sign(&payload).0;
+		let call = lilypad::transactions().registry().publish_version(
+			Static(m.clone()),
+			retype(&signer.key.public_key().0)?,
+			retype(&signature)?,
+		);
+		tx_fees += node.submit(&call, &signer.key, "publish_version").await?.fee;
+	}
+	// The artifact goes to the content stores providers fetch modules from.
+	let stores: Vec<String> = if stores.is_empty() {
+		let offers: Vec<Value> = node.call("lilypad_offers", rpc_params![]).await?;
+		offers
+			.iter()
+			.filter_map(|o| o["endpoint"].as_str().map(|e| e.trim_end_matches('/').to_string()))
+			.collect()
+	} else {
+		stores.iter().map(|s| s.trim_end_matches('/').to_string()).collect()
+	};
+	let digest = *blake3::hash(&pkg.artifact).as_bytes();
+	let uploaded = run::put_everywhere(&stores, &digest, &pkg.artifact).await;
+	if !json_out {
+		if published {
+			println!("published {spec} as {}", signer.account);
+		} else {
+			println!("{spec} is already published with this manifest");
+		}
+		println!(
+			"artifact ({} bytes, blake3 {}) handed to {uploaded} of {} content stores",
+			pkg.artifact.len(),
+			hex::encode(digest),
+			stores.len()
+		);
+	}
+	Ok(json!({
+		"module": spec,
+		"published": published,
+		"artifact_digest": format!("0x{}", hex::encode(digest)),
+		"artifact_bytes": pkg.artifact.len(),
+		"stores": stores.len(),
+		"uploaded": uploaded,
+		"tx_fees": tx_fees.to_string(),
+	}))
+}
+
+/// The manifest published on chain for `m`'s module and version, if any.
+async fn on_chain_manifest(
+	node: &Node,
+	m: &lilypad_primitives::registry::VersionManifest<u128>,
+) -> anyhow::Result<Option<lilypad_primitives::registry::VersionManifest<u128>>> {
+	use lilypad::runtime_types::{
+		bounded_collections::bounded_vec::BoundedVec, lilypad_primitives::registry::SemVer,
+	};
+	let at = node.api.at_current_block().await?;
+	let key = (
+		BoundedVec(m.module.to_vec()),
+		SemVer { major: m.version.major, minor: m.version.minor, patch: m.version.patch },
+	);
+	let record = at.storage().try_fetch(lilypad::storage().registry().versions(), key).await?;
+	Ok(match record {
+		Some(r) => Some(r.decode()?.manifest.0),
+		None => None,
+	})
+}
+
+async fn module_list(node: &Node, json_out: bool) -> anyhow::Result<Value> {
+	let mut modules = Vec::new();
+	let mut after: Option<String> = None;
+	loop {
+		let page: Vec<Value> = node.call("lilypad_modules", rpc_params![after.clone()]).await?;
+		let Some(last) = page.last().and_then(|m| m["name"].as_str()).map(String::from) else {
+			break;
+		};
+		after = Some(last);
+		modules.extend(page);
+	}
+	if !json_out {
+		for m in &modules {
+			let versions: Vec<&str> = m["versions"]
+				.as_array()
+				.into_iter()
+				.flatten()
+				.filter_map(|v| v["version"].as_str())
+				.collect();
+			println!("{:<24} {}", m["name"].as_str().unwrap_or("?"), versions.join(", "));
+		}
+		if modules.is_empty() {
+			println!("no modules are published");
+		}
+	}
+	Ok(json!({ "modules": modules }))
+}
+
+async fn module_show(node: &Node, spec: &str, json_out: bool) -> anyhow::Result<Value> {
+	let out = if spec.contains(['@', ':']) {
+		let (_, record) = run::find_version(node, spec).await?;
+		record
+	} else {
+		let module: Option<Value> = node.call("lilypad_module", rpc_params![spec]).await?;
+		module.ok_or_else(|| fail(Kind::BadInput, format!("no module named {spec:?}")))?
+	};
+	if !json_out {
+		println!("{}", serde_json::to_string_pretty(&out)?);
+	}
+	Ok(out)
+}
+
+fn account_new(name: &str, json_out: bool) -> anyhow::Result<Value> {
+	if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+		return Err(fail(
+			Kind::BadInput,
+			format!("{name:?} is not a key name (letters, digits, - and _)"),
+		));
+	}
+	let path = signer::key_path(name);
+	if path.exists() {
+		return Err(fail(
+			Kind::BadInput,
+			format!("a key named {name:?} already exists ({})", path.display()),
+		));
+	}
+	let key = lilypad_client::keys::create(&path)?;
+	let account = AccountId32::from(key.public_key());
+	if !json_out {
+		println!(
+			"created key {name:?}: account {account}\n  secret seed in {} (keep it safe)",
+			path.display()
+		);
+	}
+	Ok(json!({ "name": name, "account": account.to_string(), "path": path.display().to_string() }))
+}
+
+async fn balance(node: &Node, who: &AccountId32, json_out: bool) -> anyhow::Result<Value> {
+	let (free, reserved) = node.balance(who).await?;
+	if !json_out {
+		println!("{who}\n  free: {}\n  held: {}", lily(free), lily(reserved));
+	}
+	Ok(
+		json!({ "account": who.to_string(), "free": free.to_string(), "reserved": reserved.to_string(), "held": reserved.to_string() }),
+	)
+}
+
+async fn transfer(
+	node: &Node,
+	signer: &Signer,
+	to: &str,
+	amount: &str,
+	json_out: bool,
+) -> anyhow::Result<Value> {
+	let dest = parse_account(to)?;
+	let value = parse_lily(amount).map_err(|e| fail(Kind::BadInput, format!("amount: {e}")))?;
+	let spendable = node.spendable(&signer.account).await?;
+	if spendable < value {
+		return Err(fail(
+			Kind::Funds,
+			format!(
+				"insufficient balance: {} can spend {}, not {}",
+				signer.account,
+				lily(spendable),
+				lily(value)
+			),
+		));
+	}
+	let call = lilypad::transactions().balances().transfer_keep_alive(dest.clone().into(), value);
+	let included = node.submit(&call, &signer.key, "transfer").await?;
+	if !json_out {
+		println!("sent {} to {dest} (fee {})", lily(value), lily(included.fee));
+	}
+	Ok(
+		json!({ "from": signer.account.to_string(), "to": dest.to_string(), "amount": value.to_string(), "tx_fees": included.fee.to_string() }),
+	)
+}
+
+async fn provider_status(node: &Node, who: &AccountId32, json_out: bool) -> anyhow::Result<Value> {
+	let info: Option<Value> = node.call("lilypad_provider", rpc_params![who.to_string()]).await?;
+	let info = info.ok_or_else(|| {
+		fail(Kind::BadInput, format!("{who} has no offer: it is not a resource provider"))
+	})?;
+	if !json_out {
+		println!("provider {who}: {}", info["status"].as_str().unwrap_or("?"));
+		println!(
+			"  running {} of {} jobs; last heartbeat #{}",
+			info["activeJobs"], info["capacity"], info["lastHeartbeat"]
+		);
+		println!(
+			"  asks {} per job; store {}",
+			lily(planck(&info["defaultPrice"])),
+			info["endpoint"].as_str().unwrap_or("?")
+		);
+		println!(
+			"  collateral bonded {} ({} in use)",
+			lily(planck(&info["bond"]["bonded"])),
+			lily(planck(&info["bond"]["inUse"]))
+		);
+	}
+	Ok(info)
+}
+
+async fn dev_init(
+	node: &Node,
+	signer: &Signer,
+	window: u32,
+	bond: &str,
+	json_out: bool,
+) -> anyhow::Result<Value> {
+	use lilypad::runtime_types::{
+		lilypad_runtime::{
+			configs::{dynamic_params::protocol, RuntimeParameters},
+			RuntimeCall,
+		},
+		pallet_parameters::pallet::Call as ParametersCall,
+	};
+	if node.chain_type().await? != "Development" {
+		return Err(fail(
+			Kind::BadInput,
+			"`lilypad dev init` is for dev chains (lilypad-node --dev) only",
+		));
+	}
+	let bond = parse_lily(bond).map_err(|e| fail(Kind::BadInput, format!("--solver-bond: {e}")))?;
+	let set = RuntimeCall::Parameters(ParametersCall::set_parameter {
+		key_value: RuntimeParameters::Protocol(protocol::Parameters::ChallengeWindow(
+			protocol::ChallengeWindow,
+			Some(window),
+		)),
+	});
+	let included = node
+		.submit(&lilypad::transactions().sudo().sudo(set), &signer.key, "sudo set_parameter")
+		.await?;
+	let sudid =
+		included.events.find_first::<lilypad::sudo::events::Sudid>().transpose()?.context("no Sudid event")?;
+	if let Err(e) = sudid.sudo_result {
+		return Err(fail(
+			Kind::Refused,
+			format!(
+				"setting the challenge window failed: {e:?} (is {} the sudo key?)",
+				signer.account
+			),
+		));
+	}
+	let mut fees = included.fee;
+	use lilypad::runtime_types::lilypad_primitives::{identity::Role as R, providers::BondKind};
+	if !node.has_role(&signer.account, Role::Solver).await? {
+		fees += node
+			.submit(
+				&lilypad::transactions().identity().register_role(R::Solver),
+				&signer.key,
+				"register_role",
+			)
+			.await?
+			.fee;
+	}
+	let bonded: Option<Value> =
+		node.call("lilypad_bond", rpc_params![signer.account.to_string(), "solver"]).await?;
+	let bonded = bonded.map(|b| planck(&b["bonded"])).unwrap_or(0);
+	if bonded < bond {
+		fees += node
+			.submit(
+				&lilypad::transactions().providers().bond(BondKind::Solver, bond - bonded),
+				&signer.key,
+				"bond",
+			)
+			.await?
+			.fee;
+	}
+	if !json_out {
+		println!(
+			"dev chain ready: challenge window {window} blocks; {} is a solver with {} staked",
+			signer.account,
+			lily(bond.max(bonded))
+		);
+	}
+	Ok(
+		json!({ "challenge_window": window, "solver": signer.account.to_string(), "solver_bond": bond.max(bonded).to_string(), "tx_fees": fees.to_string() }),
+	)
+}

@@ -1,0 +1,138 @@
+//! A finished job's outputs, fetched from its provider's content store and checked against
+//! the digests the provider signed on chain: `<dir>/<job>/stdout`, `stderr` and `outputs/`.
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use serde_json::Value;
+
+use crate::{
+	error::{fail, Kind},
+	node::Node,
+};
+
+/// The most a job's output blob may weigh here.
+const MAX_BLOB: u64 = 1 << 30;
+
+/// Downloaded and verified outputs.
+pub struct Outputs {
+	pub dir: PathBuf,
+	pub stdout: Vec<u8>,
+	pub stderr: Vec<u8>,
+	/// The output files, relative to `dir/outputs`.
+	pub files: Vec<PathBuf>,
+}
+
+/// The content store URL of `provider`, from its offer on chain.
+pub async fn endpoint(node: &Node, provider: &str) -> anyhow::Result<String> {
+	let info: Option<Value> =
+		node.call("lilypad_provider", subxt::rpcs::rpc_params![provider]).await?;
+	let info = info.with_context(|| format!("provider {provider} has no offer on chain"))?;
+	Ok(info["endpoint"].as_str().unwrap_or_default().trim_end_matches('/').to_string())
+}
+
+/// The 32 bytes of a `0x` hex digest from the node's JSON.
+fn digest(v: &Value) -> anyhow::Result<[u8; 32]> {
+	let s = v.as_str().context("no digest")?;
+	let mut out = [0u8; 32];
+	hex::decode_to_slice(s.trim_start_matches("0x"), &mut out).context("bad digest")?;
+	Ok(out)
+}
+
+/// Fetches blob `want` from `store`, refusing bytes that hash to anything else.
+pub async fn blob(
+	client: &reqwest::Client,
+	store: &str,
+	want: &[u8; 32],
+) -> anyhow::Result<Vec<u8>> {
+	let url = format!("{store}/blobs/{}", hex::encode(want));
+	let unreachable = |e: String| fail(Kind::Verification, format!("cannot fetch {url}: {e}"));
+	let response = client.get(&url).send().await.map_err(|e| unreachable(e.to_string()))?;
+	if !response.status().is_success() {
+		return Err(unreachable(format!("HTTP {}", response.status())));
+	}
+	if response.content_length().is_some_and(|n| n > MAX_BLOB) {
+		return Err(unreachable(format!("larger than {MAX_BLOB} bytes")));
+	}
+	let bytes = response.bytes().await.map_err(|e| unreachable(e.to_string()))?;
+	let got = blake3::hash(&bytes);
+	if got.as_bytes() != want {
+		return Err(fail(
+			Kind::Verification,
+			format!(
+				"{url} served bytes that hash to {}, not the digest on chain: refused",
+				got.to_hex()
+			),
+		));
+	}
+	Ok(bytes.to_vec())
+}
+
+/// Downloads the outputs of `job` (the node's JSON of a job with a result) into
+/// `dir/<id>/`, each checked against its digest on chain.
+pub async fn download(node: &Node, job: &Value, dir: &Path) -> anyhow::Result<Outputs> {
+	let id = job["id"].as_u64().context("job id")?;
+	let result = &job["result"];
+	if result.is_null() {
+		return Err(fail(Kind::BadInput, format!("job {id} has no result yet")));
+	}
+	let provider = job["assignment"]["provider"].as_str().context("job has no provider")?;
+	let store = endpoint(node, provider).await?;
+	let client = reqwest::Client::new();
+	let (out_d, stdout_d, stderr_d) = (
+		digest(&result["outputDigest"])?,
+		digest(&result["stdoutDigest"])?,
+		digest(&result["stderrDigest"])?,
+	);
+	let (archive, stdout, stderr) = tokio::try_join!(
+		blob(&client, &store, &out_d),
+		blob(&client, &store, &stdout_d),
+		blob(&client, &store, &stderr_d),
+	)?;
+	let dir = dir.join(id.to_string());
+	let out = dir.join("outputs");
+	if out.exists() {
+		std::fs::remove_dir_all(&out).with_context(|| format!("clear {}", out.display()))?;
+	}
+	std::fs::create_dir_all(&out).with_context(|| format!("create {}", out.display()))?;
+	std::fs::write(dir.join("stdout"), &stdout)?;
+	std::fs::write(dir.join("stderr"), &stderr)?;
+	let files = lilypad_client::archive::unpack(&archive, &out).context("unpack the outputs")?;
+	Ok(Outputs { dir, stdout, stderr, files })
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+	/// A one-route HTTP server answering every request with `body`; returns its base URL.
+	async fn serve(body: &'static [u8]) -> String {
+		let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+		let url = format!("http://{}", listener.local_addr().unwrap());
+		tokio::spawn(async move {
+			while let Ok((mut conn, _)) = listener.accept().await {
+				let mut buf = [0u8; 1024];
+				let _ = conn.read(&mut buf).await;
+				let head = format!(
+					"HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+					body.len()
+				);
+				let _ = conn.write_all(head.as_bytes()).await;
+				let _ = conn.write_all(body).await;
+			}
+		});
+		url
+	}
+
+	#[tokio::test]
+	async fn a_blob_is_kept_only_if_it_hashes_to_the_digest_on_chain() {
+		let store = serve(b"the real outputs").await;
+		let client = reqwest::Client::new();
+		let right = *blake3::hash(b"the real outputs").as_bytes();
+		assert_eq!(blob(&client, &store, &right).await.unwrap(), b"the real outputs");
+		let wrong = *blake3::hash(b"what the chain says").as_bytes();
+		let err = blob(&client, &store, &wrong).await.unwrap_err();
+		assert_eq!(crate::error::kind_of(&err).0, Kind::Verification);
+		assert!(err.to_string().contains("not the digest on chain"), "{err}");
+	}
+}

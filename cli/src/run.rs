@@ -1,0 +1,693 @@
+//! `lilypad run`: submit a job, follow it through its lifecycle, fetch and verify its outputs.
+//!
+//! Every check a job could fail on chain is made here first (module, version, inputs, price,
+//! balance), so a mistake costs nothing and holds nothing.
+use std::{
+	io::{IsTerminal, Write},
+	path::PathBuf,
+	str::FromStr,
+	time::{Duration, Instant},
+};
+
+use anyhow::Context;
+use lilypad_client::lilypad;
+use lilypad_primitives::{
+	jobs::JobInputs,
+	registry::{check_inputs, Delivery, InputError, InputParam, ModuleRef, ParamType, SemVer},
+};
+use serde_json::{json, Value};
+use subxt::{
+	rpcs::rpc_params,
+	utils::{AccountId32, Static},
+};
+
+use crate::{
+	error::{fail, fail_with, Kind},
+	node::Node,
+	outputs,
+	signer::Signer,
+	units::{lily, parse_lily},
+};
+
+/// `lilypad run`'s arguments.
+#[derive(clap::Args)]
+pub struct RunArgs {
+	/// The module, optionally with its version: `cowsay`, `cowsay:0.1.0` (the latest
+	/// version that is not deprecated if left out).
+	pub module: String,
+	/// An input, `KEY=VALUE` (repeat for several).
+	#[arg(short = 'i', long = "input", value_name = "KEY=VALUE")]
+	pub inputs: Vec<String>,
+	/// A file the job reads as `/inputs/blob` (several are packed into one tar archive).
+	#[arg(long = "input-file", value_name = "PATH")]
+	pub input_files: Vec<PathBuf>,
+	/// The most to pay the provider, in LILY (default: the cheapest offer, at least the
+	/// module's floor).
+	#[arg(long, value_name = "LILY")]
+	pub max_price: Option<String>,
+	/// Only this provider (SS58) may run it.
+	#[arg(long, value_name = "ACCOUNT")]
+	pub target: Option<String>,
+	/// Where outputs go: `<DIR>/<job-id>/{stdout,stderr,outputs/}`.
+	#[arg(long, value_name = "DIR", default_value = "lilypad-outputs")]
+	pub output: PathBuf,
+	/// Return once the job is submitted.
+	#[arg(long)]
+	pub no_wait: bool,
+	/// Blocks a provider has to take the job before it expires and is refunded.
+	#[arg(long, value_name = "BLOCKS", default_value_t = 100)]
+	pub match_within: u32,
+}
+
+/// Splits `name[:version]` (or `name@version`).
+fn split_module(s: &str) -> (&str, Option<&str>) {
+	match s.split_once([':', '@']) {
+		Some((n, v)) => (n, Some(v)),
+		None => (s, None),
+	}
+}
+
+/// The names of the published modules, for error messages.
+async fn published(node: &Node) -> anyhow::Result<String> {
+	let page: Vec<Value> = node.call("lilypad_modules", rpc_params![]).await?;
+	let names: Vec<&str> = page.iter().filter_map(|m| m["name"].as_str()).collect();
+	Ok(if names.is_empty() {
+		"none is published yet".into()
+	} else {
+		format!("published: {}", names.join(", "))
+	})
+}
+
+/// The version record (node JSON) of `name[:version]`, or a [`Kind::BadInput`] naming what
+/// exists.
+pub async fn find_version(node: &Node, spec: &str) -> anyhow::Result<(ModuleRef, Value)> {
+	let (name, version) = split_module(spec);
+	let module: Option<Value> = node.call("lilypad_module", rpc_params![name]).await?;
+	let Some(module) = module else {
+		return Err(fail(
+			Kind::BadInput,
+			format!("no module named {name:?} ({})", published(node).await?),
+		));
+	};
+	let versions = module["versions"].as_array().cloned().unwrap_or_default();
+	let listed =
+		|| versions.iter().filter_map(|v| v["version"].as_str()).collect::<Vec<_>>().join(", ");
+	let record = match version {
+		Some(v) => {
+			let want = SemVer::parse(v).ok_or_else(|| {
+				fail(Kind::BadInput, format!("{v:?} is not a version (major.minor.patch)"))
+			})?;
+			versions
+				.iter()
+				.find(|r| r["version"].as_str().and_then(SemVer::parse) == Some(want))
+				.cloned()
+				.ok_or_else(|| {
+					fail(
+						Kind::BadInput,
+						format!("{name} has no version {v} (published: {})", listed()),
+					)
+				})?
+		}
+		None => versions
+			.iter()
+			.filter(|r| r["deprecated"] != json!(true))
+			.max_by_key(|r| r["version"].as_str().and_then(SemVer::parse))
+			.cloned()
+			.ok_or_else(|| {
+				fail(Kind::BadInput, format!("{name} has no version that is not deprecated"))
+			})?,
+	};
+	if record["deprecated"] == json!(true) {
+		return Err(fail(
+			Kind::BadInput,
+			format!("{name}@{} is deprecated", record["version"].as_str().unwrap_or("?")),
+		));
+	}
+	let version = record["version"].as_str().and_then(SemVer::parse).context("version")?;
+	let module_ref = ModuleRef {
+		name: name
+			.as_bytes()
+			.to_vec()
+			.try_into()
+			.map_err(|_| fail(Kind::BadInput, "module names are at most 32 bytes"))?,
+		version,
+	};
+	Ok((module_ref, record))
+}
+
+/// The input schema of a version record.
+fn schema(record: &Value) -> Vec<InputParam> {
+	record["inputs"]
+		.as_array()
+		.into_iter()
+		.flatten()
+		.filter_map(|p| {
+			Some(InputParam {
+				name: p["name"].as_str()?.as_bytes().to_vec().try_into().ok()?,
+				kind: match p["type"].as_str()? {
+					"integer" => ParamType::Integer,
+					"boolean" => ParamType::Boolean,
+					_ => ParamType::Text,
+				},
+				default: p["default"].as_str().and_then(|d| d.as_bytes().to_vec().try_into().ok()),
+				required: p["required"].as_bool()?,
+				delivery: Delivery::Env,
+			})
+		})
+		.collect()
+}
+
+fn describe(p: &InputParam) -> String {
+	let kind = match p.kind {
+		ParamType::Text => "text",
+		ParamType::Integer => "integer",
+		ParamType::Boolean => "true or false",
+	};
+	let name = String::from_utf8_lossy(&p.name);
+	if p.required {
+		format!("{name} ({kind}, required)")
+	} else {
+		format!("{name} ({kind})")
+	}
+}
+
+/// Parses `-i KEY=VALUE`s and checks them against the module's schema.
+fn parse_inputs(
+	module: &str,
+	schema: &[InputParam],
+	raw: &[String],
+) -> anyhow::Result<Vec<(Vec<u8>, Vec<u8>)>> {
+	let mut pairs = Vec::new();
+	for s in raw {
+		let (k, v) = s
+			.split_once('=')
+			.ok_or_else(|| fail(Kind::BadInput, format!("input {s:?} is not KEY=VALUE")))?;
+		pairs.push((k.as_bytes().to_vec(), v.as_bytes().to_vec()));
+	}
+	let expected = || schema.iter().map(describe).collect::<Vec<_>>().join(", ");
+	check_inputs(schema, &pairs).map_err(|e| {
+		let name = |n: &[u8]| String::from_utf8_lossy(n).into_owned();
+		let message = match e {
+			InputError::UnknownParam(n) => {
+				format!("{module} has no input {:?} (its inputs: {})", name(&n), expected())
+			}
+			InputError::DuplicateParam(n) => format!("input {} is given twice", name(&n)),
+			InputError::MissingParam(n) => format!(
+				"missing input {}: pass -i {}=VALUE (its inputs: {})",
+				name(&n),
+				name(&n),
+				expected()
+			),
+			InputError::TypeMismatch(n) => {
+				let p =
+					schema.iter().find(|p| p.name[..] == n[..]).map(describe).unwrap_or_default();
+				let value = pairs
+					.iter()
+					.find(|(k, _)| *k == n)
+					.map(|(_, v)| String::from_utf8_lossy(v).into_owned())
+					.unwrap_or_default();
+				format!("input {} is malformed: {value:?} is not valid for {p}", name(&n))
+			}
+		};
+		fail(Kind::BadInput, message)
+	})?;
+	Ok(pairs)
+}
+
+/// The job's input blob: one file as it is, several as a tar archive.
+fn input_blob(files: &[PathBuf]) -> anyhow::Result<Option<Vec<u8>>> {
+	let read = |p: &PathBuf| {
+		std::fs::read(p)
+			.map_err(|e| fail(Kind::BadInput, format!("--input-file {}: {e}", p.display())))
+	};
+	match files {
+		[] => Ok(None),
+		[one] => read(one).map(Some),
+		many => {
+			let dir = std::env::temp_dir().join(format!("lilypad-inputs-{}", std::process::id()));
+			std::fs::create_dir_all(&dir)?;
+			for f in many {
+				let name =
+					f.file_name().with_context(|| format!("{} has no file name", f.display()))?;
+				std::fs::write(dir.join(name), read(f)?)?;
+			}
+			let archive = lilypad_client::archive::canonical_archive(&dir, 1 << 30);
+			let _ = std::fs::remove_dir_all(&dir);
+			archive.map(Some)
+		}
+	}
+}
+
+/// Prints progress: a spinner on a terminal, plain lines otherwise, nothing with `--json`.
+pub struct Progress {
+	bar: Option<indicatif::ProgressBar>,
+	quiet: bool,
+}
+
+impl Progress {
+	pub fn new(quiet: bool) -> Self {
+		let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
+			let bar = indicatif::ProgressBar::new_spinner();
+			bar.enable_steady_tick(Duration::from_millis(120));
+			bar
+		});
+		Self { bar, quiet }
+	}
+
+	/// A step that happened.
+	pub fn step(&self, line: String) {
+		match &self.bar {
+			Some(bar) => bar.println(line),
+			None if !self.quiet => eprintln!("{line}"),
+			None => {}
+		}
+	}
+
+	/// What is being waited for.
+	pub fn waiting(&self, what: String) {
+		if let Some(bar) = &self.bar {
+			bar.set_message(what);
+		}
+	}
+
+	pub fn done(&self) {
+		if let Some(bar) = &self.bar {
+			bar.finish_and_clear();
+		}
+	}
+}
+
+/// The stage names the node reports, as a person reads them.
+fn stage_line(stage: &str, at: u64, job: &Value) -> String {
+	let a = &job["assignment"];
+	match stage {
+		"submitted" => format!("submitted in block #{at}"),
+		"matched" => format!(
+			"matched in block #{at} to provider {} at {}",
+			a["provider"].as_str().unwrap_or("?"),
+			lily(a["price"].as_str().and_then(|p| p.parse().ok()).unwrap_or(0))
+		),
+		"resultSubmitted" => {
+			let r = &job["result"];
+			format!(
+				"result in block #{at}: {} in {} ms; challenge window until #{}",
+				exit_text(&r["exit"]),
+				r["usage"]["wallMs"],
+				job["due"]
+			)
+		}
+		"inMediation" => {
+			format!("sampled in block #{at}: a mediator re-runs it to check the result")
+		}
+		"completed" => format!("completed in block #{at}: paid {}", lily(charge_total(job))),
+		"expired" => format!("expired in block #{at}: no provider took it"),
+		"cancelled" => format!("cancelled in block #{at}"),
+		"slashPending" | "slashed" => {
+			format!("in block #{at} the provider was found at fault ({stage})")
+		}
+		other => format!("{other} in block #{at}"),
+	}
+}
+
+fn exit_text(exit: &Value) -> String {
+	match exit["kind"].as_str() {
+		Some("success") => "exit 0".into(),
+		Some("failed") => format!("failed with exit code {}", exit["code"]),
+		Some("timedOut") => "ran out of time".into(),
+		Some("outOfMemory") => "ran out of memory".into(),
+		_ => "unknown exit".into(),
+	}
+}
+
+fn charge_total(job: &Value) -> u128 {
+	job["charge"]["total"].as_str().and_then(|t| t.parse().ok()).unwrap_or(0)
+}
+
+/// The block a job entered `stage`, from its history.
+fn entered(job: &Value, stage: &str) -> Option<u64> {
+	job["history"].as_array()?.iter().find(|h| h["stage"] == stage).and_then(|h| h["at"].as_u64())
+}
+
+/// Stages after which `run` has nothing left to wait for: the creator has been paid out or
+/// refunded.
+fn settled(stage: &str) -> bool {
+	matches!(
+		stage,
+		"completed" | "cancelled" | "expired" | "slashed" | "slashPending" | "slashCancelled"
+	)
+}
+
+/// Runs the job; returns the `--json` object.
+pub async fn run(
+	node: &Node,
+	signer: &Signer,
+	args: RunArgs,
+	json_out: bool,
+) -> anyhow::Result<Value> {
+	let started = Instant::now();
+	let progress = Progress::new(json_out);
+	let (module_ref, record) = find_version(node, &args.module).await?;
+	let spec = format!("{}@{}", String::from_utf8_lossy(&module_ref.name), module_ref.version);
+	let schema = schema(&record);
+	let pairs = parse_inputs(&spec, &schema, &args.inputs)?;
+	let blob = input_blob(&args.input_files)?;
+	let target = args
+		.target
+		.as_deref()
+		.map(|t| {
+			AccountId32::from_str(t)
+				.map_err(|_| fail(Kind::BadInput, format!("--target {t:?} is not an SS58 account")))
+		})
+		.transpose()?;
+
+	// Price: at least the floor; by default what the cheapest provider asks.
+	let estimate: Value = node
+		.call::<Option<Value>>("lilypad_estimate", rpc_params![spec.clone()])
+		.await?
+		.context("no estimate for a published version")?;
+	let number = |v: &Value| v.as_str().and_then(|s| s.parse::<u128>().ok()).unwrap_or(0);
+	let floor = number(&estimate["floor"]);
+	let max_price = match &args.max_price {
+		Some(p) => parse_lily(p).map_err(|e| fail(Kind::BadInput, format!("--max-price: {e}")))?,
+		None => number(&estimate["cheapest"]["price"]).max(floor),
+	};
+	if max_price < floor {
+		return Err(fail(
+			Kind::Funds,
+			format!(
+				"--max-price {} is below {spec}'s price floor of {}: nothing was submitted",
+				lily(max_price),
+				lily(floor)
+			),
+		));
+	}
+	if estimate["offers"].as_u64() == Some(0) {
+		progress.step(format!("warning: no active provider offers {spec} now; the job expires unless one does within {} blocks", args.match_within));
+	}
+
+	// Balance: the charge at the max price (price, solver fee, royalties, protocol fee) and the
+	// job deposit are held while the job runs.
+	let (quoted_price, quoted_total) =
+		(number(&estimate["charge"]["price"]), number(&estimate["charge"]["total"]));
+	let charge = if quoted_price == 0 {
+		max_price
+	} else {
+		(quoted_total * max_price).div_ceil(quoted_price)
+	};
+	let at = node.api.at_current_block().await?;
+	let deposit = at.constants().entry(lilypad::constants().jobs().job_deposit())?;
+	let spendable = node.spendable(&signer.account).await?;
+	if spendable < charge + deposit {
+		return Err(fail(
+			Kind::Funds,
+			format!(
+				"insufficient balance: a job on {spec} at up to {} holds {} plus a {} deposit, and {} can spend {}: nothing was submitted",
+				lily(max_price),
+				lily(charge),
+				lily(deposit),
+				signer.account,
+				lily(spendable)
+			),
+		));
+	}
+	let (free_before, _) = node.balance(&signer.account).await?;
+
+	let mut tx_fees = 0u128;
+	if !node.has_role(&signer.account, lilypad_primitives::identity::Role::JobCreator).await? {
+		progress.waiting("registering this account as a job creator".into());
+		let included = node
+			.submit(
+				&lilypad::transactions().identity().register_role(
+					lilypad::runtime_types::lilypad_primitives::identity::Role::JobCreator,
+				),
+				&signer.key,
+				"register_role",
+			)
+			.await?;
+		tx_fees += included.fee;
+		progress.step(format!("registered {} as a job creator", signer.account));
+	}
+
+	// The blob goes to the stores of the providers that could run the job, before any of them
+	// is matched to it.
+	let blob_digest = match &blob {
+		Some(bytes) => Some(upload_blob(node, &module_ref, target.as_ref(), bytes).await?),
+		None => None,
+	};
+
+	let inputs = JobInputs {
+		params: pairs
+			.into_iter()
+			.map(|(k, v)| {
+				let name = String::from_utf8_lossy(&k).into_owned();
+				Ok((
+					k.try_into().map_err(|_| {
+						fail(Kind::BadInput, format!("input name {name} is too long"))
+					})?,
+					v.try_into().map_err(|_| {
+						fail(
+							Kind::BadInput,
+							format!("input {name} is too long to pass inline: use --input-file"),
+						)
+					})?,
+				))
+			})
+			.collect::<anyhow::Result<Vec<_>>>()?
+			.try_into()
+			.map_err(|_| fail(Kind::BadInput, "too many inputs"))?,
+		blob: blob_digest,
+	};
+	let deadline = node.best_number().await? + args.match_within;
+	progress.waiting(format!("submitting a job on {spec}"));
+	let options = lilypad::runtime_types::lilypad_primitives::jobs::JobOptions {
+		target,
+		credentials: lilypad::runtime_types::bounded_collections::bounded_vec::BoundedVec(vec![]),
+		verification: None,
+	};
+	let call = lilypad::transactions().jobs().submit_job(
+		Static(module_ref.clone()),
+		Static(inputs),
+		max_price,
+		deadline,
+		options,
+	);
+	let included = node.submit(&call, &signer.key, "submit_job").await.map_err(|e| {
+		let (kind, _) = crate::error::kind_of(&e);
+		let text = e.to_string();
+		if text.contains("InsufficientBalance") {
+			fail(Kind::Funds, format!("{text}: nothing is held"))
+		} else if text.contains("PriceBelowFloor") {
+			fail(Kind::Funds, format!("{text}: nothing is held"))
+		} else {
+			fail(kind, text)
+		}
+	})?;
+	tx_fees += included.fee;
+	let submitted = included
+		.events
+		.find_first::<lilypad::jobs::events::JobSubmitted>().transpose()?
+		.context("no JobSubmitted event")?;
+	let id = submitted.job;
+	progress.step(format!("job {id}: {spec}, holding up to {}", lily(submitted.held)));
+	if args.no_wait {
+		progress.done();
+		let job: Value =
+			node.call::<Option<Value>>("lilypad_job", rpc_params![id]).await?.context("the job")?;
+		return Ok(json!({
+			"job_id": id,
+			"state": job["stage"],
+			"submitted_block": entered(&job, "submitted"),
+			"held": submitted.held.to_string(),
+			"tx_fees": tx_fees.to_string(),
+			"elapsed_ms": started.elapsed().as_millis() as u64,
+		}));
+	}
+
+	// Follow the job, block by finalized block, until the creator is paid out or refunded.
+	let mut seen = 0usize;
+	let mut last_hash = None;
+	let mut downloaded: Option<outputs::Outputs> = None;
+	// When the outputs were in hand, verified: what a user waits for before the settlement.
+	let mut result_ms = None;
+	let job = loop {
+		let (hash, number) = node.finalized().await?;
+		if last_hash == Some(hash) {
+			tokio::time::sleep(Duration::from_millis(250)).await;
+			continue;
+		}
+		last_hash = Some(hash);
+		let job: Value = node
+			.call::<Option<Value>>("lilypad_job", rpc_params![id, hash])
+			.await?
+			.context("the job vanished")?;
+		let history = job["history"].as_array().cloned().unwrap_or_default();
+		for h in history.iter().skip(seen) {
+			progress.step(stage_line(
+				h["stage"].as_str().unwrap_or("?"),
+				h["at"].as_u64().unwrap_or(0),
+				&job,
+			));
+		}
+		seen = history.len();
+		let stage = job["stage"].as_str().unwrap_or("?").to_string();
+		if downloaded.is_none() && !job["result"].is_null() {
+			progress.waiting("fetching the outputs".into());
+			let out = outputs::download(node, &job, &args.output).await?;
+			progress.step(format!(
+				"outputs verified against the digests on chain: {}",
+				out.dir.display()
+			));
+			if !json_out {
+				progress.done();
+				std::io::stdout().write_all(&out.stdout)?;
+				std::io::stdout().flush()?;
+			}
+			downloaded = Some(out);
+			result_ms = Some(started.elapsed().as_millis() as u64);
+		}
+		if settled(&stage) {
+			break job;
+		}
+		progress.waiting(format!("job {id} is {stage} (finalized #{number})"));
+	};
+	progress.done();
+	let (free_after, _) = node.balance(&signer.account).await?;
+	let stage = job["stage"].as_str().unwrap_or("?");
+	let exit = job["result"]["exit"].clone();
+	let paid = if stage == "completed" { charge_total(&job) } else { 0 };
+	let summary = json!({
+		"job_id": id,
+		"module": spec,
+		"state": stage,
+		"provider": job["assignment"]["provider"],
+		"exit": exit,
+		"output_digest": job["result"]["outputDigest"],
+		"outputs_dir": downloaded.as_ref().map(|o| o.dir.display().to_string()),
+		"outputs": downloaded.as_ref().map(|o| o.files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>()),
+		"stdout": downloaded.as_ref().map(|o| String::from_utf8_lossy(&o.stdout).into_owned()),
+		"price_paid": paid.to_string(),
+		"tx_fees": tx_fees.to_string(),
+		"balance_change": format!("-{}", free_before.saturating_sub(free_after)),
+		"submitted_block": entered(&job, "submitted"),
+		"matched_block": entered(&job, "matched"),
+		"result_block": entered(&job, "resultSubmitted"),
+		"completed_block": entered(&job, stage),
+		"result_ms": result_ms,
+		"elapsed_ms": started.elapsed().as_millis() as u64,
+	});
+	match (stage, exit["kind"].as_str()) {
+		("completed", Some("success")) => Ok(summary),
+		("completed", _) => {
+			let stderr = downloaded.as_ref().map(|o| String::from_utf8_lossy(&o.stderr).into_owned()).unwrap_or_default();
+			let tail: String = stderr.lines().rev().take(5).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n");
+			Err(fail_with(
+				Kind::JobFailed,
+				format!(
+					"job {id} ran but {}: the provider was paid {} for running it\n{tail}",
+					exit_text(&exit),
+					lily(paid)
+				),
+				summary,
+			))
+		}
+		("expired", _) => Err(fail_with(
+			Kind::JobFailed,
+			format!("job {id} expired: no provider took it within {} blocks; the escrow was refunded in full", args.match_within),
+			summary,
+		)),
+		("cancelled", _) => Err(fail_with(Kind::JobFailed, format!("job {id} was cancelled; the escrow was refunded in full"), summary)),
+		_ => Err(fail_with(
+			Kind::JobFailed,
+			format!("job {id} failed: its provider returned no result in time or a wrong one ({stage}); the escrow was refunded, with compensation from the provider's collateral"),
+			summary,
+		)),
+	}
+}
+
+/// Puts the job's input blob in the content store of every active provider that could run
+/// `module` (or of `target`); returns its digest.
+async fn upload_blob(
+	node: &Node,
+	module: &ModuleRef,
+	target: Option<&AccountId32>,
+	bytes: &[u8],
+) -> anyhow::Result<[u8; 32]> {
+	let digest = *blake3::hash(bytes).as_bytes();
+	let name = String::from_utf8_lossy(&module.name).into_owned();
+	let offers: Vec<Value> = node
+		.call("lilypad_offers", rpc_params![json!({ "module": name, "activeOnly": true })])
+		.await?;
+	let stores: Vec<String> = offers
+		.iter()
+		.filter(|o| target.is_none_or(|t| o["provider"].as_str() == Some(&t.to_string())))
+		.filter_map(|o| o["endpoint"].as_str().map(|e| e.trim_end_matches('/').to_string()))
+		.collect();
+	let stored = put_everywhere(&stores, &digest, bytes).await;
+	if stored == 0 {
+		return Err(fail(
+			Kind::Other,
+			format!("no provider's store took the input file ({} tried)", stores.len()),
+		));
+	}
+	Ok(digest)
+}
+
+/// PUTs a blob in each of `stores`; returns how many took it.
+pub async fn put_everywhere(stores: &[String], digest: &[u8; 32], bytes: &[u8]) -> usize {
+	let client = reqwest::Client::new();
+	let mut stored = 0;
+	for store in stores {
+		let url = format!("{store}/blobs/{}", hex::encode(digest));
+		match client.put(&url).body(bytes.to_vec()).send().await {
+			Ok(r) if r.status().is_success() => stored += 1,
+			Ok(r) => eprintln!("warning: {url}: HTTP {}", r.status()),
+			Err(e) => eprintln!("warning: {url}: {e}"),
+		}
+	}
+	stored
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	fn param(name: &str, kind: ParamType, required: bool) -> InputParam {
+		InputParam {
+			name: name.as_bytes().to_vec().try_into().unwrap(),
+			kind,
+			default: None,
+			required,
+			delivery: Delivery::Env,
+		}
+	}
+
+	#[test]
+	fn inputs_are_checked_against_the_schema_and_errors_name_the_parameter() {
+		let schema = vec![
+			param("Message", ParamType::Text, true),
+			param("rounds", ParamType::Integer, false),
+		];
+		let ok =
+			parse_inputs("m", &schema, &["Message=hi=there".into(), "rounds=3".into()]).unwrap();
+		assert_eq!(ok[0], (b"Message".to_vec(), b"hi=there".to_vec()));
+		for (raw, says) in [
+			(vec!["rounds=3"], "missing input Message"),
+			(vec!["Message=x", "rounds=three"], "input rounds is malformed: \"three\""),
+			(vec!["Message=x", "colour=red"], "no input \"colour\""),
+			(vec!["Message"], "not KEY=VALUE"),
+			(vec!["Message=a", "Message=b"], "given twice"),
+		] {
+			let raw: Vec<String> = raw.into_iter().map(String::from).collect();
+			let err = parse_inputs("m", &schema, &raw).unwrap_err();
+			assert!(err.to_string().contains(says), "{says}: {err}");
+			assert_eq!(crate::error::kind_of(&err).0, Kind::BadInput);
+		}
+	}
+
+	#[test]
+	fn module_specs_split_on_colon_or_at() {
+		assert_eq!(split_module("cowsay"), ("cowsay", None));
+		assert_eq!(split_module("cowsay:0.1.0"), ("cowsay", Some("0.1.0")));
+		assert_eq!(split_module("cowsay@0.1.0"), ("cowsay", Some("0.1.0")));
+	}
+}
