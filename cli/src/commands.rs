@@ -307,15 +307,24 @@ async fn job_cancel(
 		.await?;
 	let refunded = included
 		.events
-		.find_first::<lilypad::jobs::events::JobCancelled>().transpose()?
+		.find_first::<lilypad::jobs::events::JobCancelled>()
+		.transpose()?
 		.map(|e| e.refunded)
 		.unwrap_or(0);
 	if !json_out {
-		println!("job {id} cancelled: {} refunded", lily(refunded));
+		println!(
+			"job {id} cancelled: {} refunded; the {} job deposit comes back when its record is pruned",
+			lily(refunded),
+			lily(planck(&job["deposit"]))
+		);
 	}
-	Ok(
-		json!({ "job_id": id, "state": "cancelled", "refunded": refunded.to_string(), "tx_fees": included.fee.to_string() }),
-	)
+	Ok(json!({
+		"job_id": id,
+		"state": "cancelled",
+		"refunded": refunded.to_string(),
+		"deposit": job["deposit"],
+		"tx_fees": included.fee.to_string(),
+	}))
 }
 
 async fn publish(
@@ -594,8 +603,11 @@ async fn dev_init(
 	let included = node
 		.submit(&lilypad::transactions().sudo().sudo(set), &signer.key, "sudo set_parameter")
 		.await?;
-	let sudid =
-		included.events.find_first::<lilypad::sudo::events::Sudid>().transpose()?.context("no Sudid event")?;
+	let sudid = included
+		.events
+		.find_first::<lilypad::sudo::events::Sudid>()
+		.transpose()?
+		.context("no Sudid event")?;
 	if let Err(e) = sudid.sudo_result {
 		return Err(fail(
 			Kind::Refused,

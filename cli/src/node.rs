@@ -150,7 +150,8 @@ impl Node {
 			.await
 			.map_err(|e| fail(Kind::Refused, format!("{what}: the chain refused it: {e}")))?;
 		let fee = events
-			.find_first::<lilypad::transaction_payment::events::TransactionFeePaid>().transpose()?
+			.find_first::<lilypad::transaction_payment::events::TransactionFeePaid>()
+			.transpose()?
 			.map(|f| f.actual_fee + f.tip)
 			.unwrap_or(0);
 		Ok(Included { events, fee })

@@ -88,7 +88,7 @@ pub async fn download(node: &Node, job: &Value, dir: &Path) -> anyhow::Result<Ou
 		blob(&client, &store, &stdout_d),
 		blob(&client, &store, &stderr_d),
 	)?;
-	let dir = dir.join(id.to_string());
+	let dir = std::path::absolute(dir)?.join(id.to_string());
 	let out = dir.join("outputs");
 	if out.exists() {
 		std::fs::remove_dir_all(&out).with_context(|| format!("clear {}", out.display()))?;

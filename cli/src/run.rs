@@ -485,7 +485,8 @@ pub async fn run(
 	tx_fees += included.fee;
 	let submitted = included
 		.events
-		.find_first::<lilypad::jobs::events::JobSubmitted>().transpose()?
+		.find_first::<lilypad::jobs::events::JobSubmitted>()
+		.transpose()?
 		.context("no JobSubmitted event")?;
 	let id = submitted.job;
 	progress.step(format!("job {id}: {spec}, holding up to {}", lily(submitted.held)));
@@ -498,6 +499,7 @@ pub async fn run(
 			"state": job["stage"],
 			"submitted_block": entered(&job, "submitted"),
 			"held": submitted.held.to_string(),
+			"deposit": job["deposit"],
 			"tx_fees": tx_fees.to_string(),
 			"elapsed_ms": started.elapsed().as_millis() as u64,
 		}));
@@ -550,9 +552,17 @@ pub async fn run(
 		}
 		progress.waiting(format!("job {id} is {stage} (finalized #{number})"));
 	};
+	let stage = job["stage"].as_str().unwrap_or("?");
+	let deposit_note = format!(
+		"the {} job deposit comes back when the job's record is pruned at block #{}",
+		lily(job["deposit"].as_str().and_then(|d| d.parse().ok()).unwrap_or(0)),
+		job["due"]
+	);
+	if stage == "completed" {
+		progress.step(deposit_note.clone());
+	}
 	progress.done();
 	let (free_after, _) = node.balance(&signer.account).await?;
-	let stage = job["stage"].as_str().unwrap_or("?");
 	let exit = job["result"]["exit"].clone();
 	let paid = if stage == "completed" { charge_total(&job) } else { 0 };
 	let summary = json!({
@@ -566,6 +576,9 @@ pub async fn run(
 		"outputs": downloaded.as_ref().map(|o| o.files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>()),
 		"stdout": downloaded.as_ref().map(|o| String::from_utf8_lossy(&o.stdout).into_owned()),
 		"price_paid": paid.to_string(),
+		// Held until the job's record is pruned, then returned.
+		"deposit": job["deposit"],
+		"deposit_returned_at": job["due"],
 		"tx_fees": tx_fees.to_string(),
 		"balance_change": format!("-{}", free_before.saturating_sub(free_after)),
 		"submitted_block": entered(&job, "submitted"),
@@ -583,7 +596,7 @@ pub async fn run(
 			Err(fail_with(
 				Kind::JobFailed,
 				format!(
-					"job {id} ran but {}: the provider was paid {} for running it\n{tail}",
+					"job {id} ran but {}: the provider was paid {} for running it; {deposit_note}\n{tail}",
 					exit_text(&exit),
 					lily(paid)
 				),
@@ -592,13 +605,13 @@ pub async fn run(
 		}
 		("expired", _) => Err(fail_with(
 			Kind::JobFailed,
-			format!("job {id} expired: no provider took it within {} blocks; the escrow was refunded in full", args.match_within),
+			format!("job {id} expired: no provider took it within {} blocks; the escrow was refunded in full and {deposit_note}", args.match_within),
 			summary,
 		)),
-		("cancelled", _) => Err(fail_with(Kind::JobFailed, format!("job {id} was cancelled; the escrow was refunded in full"), summary)),
+		("cancelled", _) => Err(fail_with(Kind::JobFailed, format!("job {id} was cancelled; the escrow was refunded in full and {deposit_note}"), summary)),
 		_ => Err(fail_with(
 			Kind::JobFailed,
-			format!("job {id} failed: its provider returned no result in time or a wrong one ({stage}); the escrow was refunded, with compensation from the provider's collateral"),
+			format!("job {id} failed: its provider returned no result in time or a wrong one ({stage}); the escrow was refunded, with compensation from the provider's collateral, and {deposit_note}"),
 			summary,
 		)),
 	}

@@ -50,22 +50,23 @@ async fn dev_chain(node: &Node) -> anyhow::Result<bool> {
 
 /// The signer for `key` (see the module's docs).
 pub async fn resolve(node: &Node, key: Option<&str>, quiet: bool) -> anyhow::Result<Signer> {
-	let key = match key {
-		Some(k) => k.to_string(),
-		None if key_path("default").exists() => "default".into(),
-		None => {
-			if !dev_chain(node).await? {
-				return Err(fail(
+	let key =
+		match key {
+			Some(k) => k.to_string(),
+			None if key_path("default").exists() => "default".into(),
+			None => {
+				if !dev_chain(node).await? {
+					return Err(fail(
 					Kind::BadInput,
 					"no key: pass --key (or set LILYPAD_KEY), or create one with `lilypad account new`",
 				));
+				}
+				if !quiet {
+					eprintln!("note: no key given (--key, LILYPAD_KEY); signing as //Alice on this dev chain");
+				}
+				"//Alice".into()
 			}
-			if !quiet {
-				eprintln!("note: no key given (--key, LILYPAD_KEY); signing as //Alice on this dev chain");
-			}
-			"//Alice".into()
-		},
-	};
+		};
 	if is_uri(&key) {
 		if lilypad_client::keys::is_dev_uri(&key) && !dev_chain(node).await? {
 			return Err(fail(

@@ -3,13 +3,14 @@
 //! `lilypad-module.toml` directories, and jobs run by Charlie through the `lilypad` binary.
 //!
 //! 1. A WASM job and a Docker job complete; their outputs are downloaded and match the digests
-//!    on chain; Charlie's balance falls by exactly the price paid and the transaction fees,
-//!    and nothing stays held. The other commands (job, module, account, provider) report the
+//!    on chain; Charlie's balance falls by exactly the price paid, the transaction fees and
+//!    the job deposit, which alone stays held. The other commands (job, module, account, provider) report the
 //!    same facts.
 //! 2. Every mistake gets its message and exit code, with Charlie's balance untouched: unknown
 //!    module and version, missing and malformed input, a price below the floor, a balance too
 //!    small, an unreachable node. A job that expires is refunded in full; one that fails or
-//!    runs out of time says why and what was paid; nothing stays held.
+//!    runs out of time says why and what was paid. Only the job deposits stay held (until
+//!    the records are pruned, a day later).
 use std::{path::Path, time::Duration};
 
 use lilypad_e2e::{
@@ -26,6 +27,8 @@ const ASK: &str = "10000000000";
 const CHARLIE: &str = "5FLSigC9HGRKVhB9FiEo4Y3koPsNmBmLJbpXg2mp1hXcS59Y";
 const DAVE: &str = "5DAAnrj7VHTznn2AWBemMuyBwZWs6FNFjdyVXUeYum3PTXFy";
 const FERDIE: &str = "5CiPPseXPECbkjWCa6MnjNokrgYjMqmKndv2rSnekmSK2DjL";
+/// The runtime's job deposit (0.01 LILY), held from submission until the record is pruned.
+const JOB_DEPOSIT: u128 = 10_000_000_000;
 
 struct Setup {
 	_node: Node,
@@ -93,12 +96,23 @@ fn check_completed(s: &Setup, run: &Value, before: (u128, u128), says: &str) {
 	assert_eq!(status["assignment"]["price"], ASK);
 	assert_eq!(status["charge"]["total"], run["price_paid"]);
 	assert_eq!(status["result"]["outputDigest"], run["output_digest"]);
+	assert_spent(s, before, planck(&run["price_paid"]), planck(&run["tx_fees"]), &run["deposit"]);
+}
+
+/// Charlie's balance moved from `before` by exactly `charge` and `fees` spent and the job
+/// deposits held (returned when the jobs' records are pruned); nothing else is held.
+fn assert_spent(s: &Setup, before: (u128, u128), charge: u128, fees: u128, deposits: &Value) {
+	let deposits = match deposits {
+		Value::Array(d) => d.iter().map(planck).sum(),
+		one => planck(one),
+	};
+	assert_eq!(deposits % JOB_DEPOSIT, 0, "whole job deposits: {deposits}");
 	let (free, held) = s.cli.balance(CHARLIE);
-	assert_eq!(held, before.1, "nothing stays held");
+	assert_eq!(held - before.1, deposits, "only the job deposits are held");
 	assert_eq!(
 		before.0 - free,
-		planck(&run["price_paid"]) + planck(&run["tx_fees"]),
-		"Charlie paid exactly the job's charge and the fees: {run}"
+		charge + fees + deposits,
+		"Charlie paid exactly the charge and the fees"
 	);
 }
 
@@ -172,7 +186,7 @@ async fn wasm_and_docker_jobs_run_through_the_cli() {
 }
 
 #[tokio::test]
-async fn every_error_is_clear_and_holds_nothing() {
+async fn every_error_is_clear_and_moves_only_what_it_reports() {
 	let numeric = example_module("numeric");
 	let s = setup(
 		"cli-errors",
@@ -240,9 +254,7 @@ async fn every_error_is_clear_and_holds_nothing() {
 		out.error()
 	);
 	let details = &out.json["error"]["details"];
-	let (free, held) = s.cli.balance(CHARLIE);
-	assert_eq!(held, before.1);
-	assert_eq!(before.0 - free, planck(&details["tx_fees"]), "{details}");
+	assert_spent(&s, before, 0, planck(&details["tx_fees"]), &details["deposit"]);
 
 	// A job not yet taken is cancelled and refunded; a settled one cannot be.
 	let before = s.cli.balance(CHARLIE);
@@ -251,9 +263,13 @@ async fn every_error_is_clear_and_holds_nothing() {
 	let id = open["job_id"].to_string();
 	let cancelled = s.cli.ok(charlie, &["job", "cancel", &id]);
 	assert_eq!(cancelled["refunded"], open["held"]);
-	let (free, held) = s.cli.balance(CHARLIE);
-	assert_eq!(held, before.1);
-	assert_eq!(before.0 - free, planck(&open["tx_fees"]) + planck(&cancelled["tx_fees"]));
+	assert_spent(
+		&s,
+		before,
+		0,
+		planck(&open["tx_fees"]) + planck(&cancelled["tx_fees"]),
+		&cancelled["deposit"],
+	);
 	let out = s.cli.json(charlie, &["job", "cancel", &id]);
 	assert_eq!(out.code, 3, "{out:?}");
 	assert!(out.error().contains("only a job nobody has taken yet"), "{}", out.error());
@@ -265,14 +281,25 @@ async fn every_error_is_clear_and_holds_nothing() {
 	assert_eq!(out.code, 6, "{out:?}");
 	assert!(out.error().contains("failed with exit code 2"), "{}", out.error());
 	assert!(out.error().contains("--rounds must be a non-negative integer"), "{}", out.error());
-	let details = &out.json["error"]["details"];
-	let (free, held) = s.cli.balance(CHARLIE);
-	assert_eq!(held, before.1);
-	assert_eq!(before.0 - free, planck(&details["price_paid"]) + planck(&details["tx_fees"]));
+	let failed = out.json["error"]["details"].clone();
+	assert_spent(
+		&s,
+		before,
+		planck(&failed["price_paid"]),
+		planck(&failed["tx_fees"]),
+		&failed["deposit"],
+	);
 
 	// One that runs past its 1 s limit.
 	let out = s.cli.json(charlie, &["run", "slow", "-i", "rounds=100000000000"]);
 	assert_eq!(out.code, 6, "{out:?}");
 	assert!(out.error().contains("ran out of time"), "{}", out.error());
-	assert_eq!(s.cli.balance(CHARLIE).1, before.1, "nothing stays held");
+	let slow = &out.json["error"]["details"];
+	assert_spent(
+		&s,
+		before,
+		planck(&failed["price_paid"]) + planck(&slow["price_paid"]),
+		planck(&failed["tx_fees"]) + planck(&slow["tx_fees"]),
+		&serde_json::json!([failed["deposit"], slow["deposit"]]),
+	);
 }
