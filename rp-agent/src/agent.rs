@@ -356,9 +356,16 @@ impl Agent {
 				manifest
 			}
 			Some(Entry::Running { .. }) | None => {
-				let Some(record) = self.chain.job(job).await? else {
-					bail!("job {job} not on chain")
+				let record = loop {
+					match self.chain.job(job).await {
+						Ok(record) => break record,
+						Err(e) => {
+							warn!("reading the job failed, retrying: {e:#}");
+							tokio::time::sleep(RETRY).await;
+						}
+					}
 				};
+				let Some(record) = record else { bail!("job {job} not on chain") };
 				if !awaits_result_from(&record, &self.chain.account) {
 					self.journal.put(
 						job,
@@ -416,9 +423,22 @@ impl Agent {
 	async fn deliver(&self, job: JobId, manifest: ResultManifest) -> anyhow::Result<()> {
 		loop {
 			// The nonce first, then the job: a result included by the nonce's block shows in
-			// the job's.
-			let finalized_nonce = self.chain.finalized_nonce().await?;
-			let Some(record) = self.chain.job(job).await? else { bail!("job {job} not on chain") };
+			// the job's. A node too busy to answer is asked again, not a reason to give up.
+			let read = async {
+				Ok::<_, anyhow::Error>((
+					self.chain.finalized_nonce().await?,
+					self.chain.job(job).await?,
+				))
+			};
+			let (finalized_nonce, record) = match read.await {
+				Ok(read) => read,
+				Err(e) => {
+					warn!("reading the chain failed, retrying: {e:#}");
+					tokio::time::sleep(RETRY).await;
+					continue;
+				}
+			};
+			let Some(record) = record else { bail!("job {job} not on chain") };
 			if !awaits_result_from(&record, &self.chain.account) {
 				let entry = if record.result.as_ref().is_some_and(|r| r.0 == manifest) {
 					info!("result on chain");

@@ -35,8 +35,9 @@ pub struct Chain {
 	pub key: Keypair,
 	pub account: AccountId32,
 	pub genesis: [u8; 32],
-	/// Held while a transaction is signed and handed to the pool.
-	sending: Mutex<()>,
+	/// Held while a transaction is signed and handed to the pool; holds the nonce after the
+	/// last one this agent used, if it is still known to be good.
+	sending: Mutex<Option<u64>>,
 }
 
 /// How a transaction ended.
@@ -71,7 +72,7 @@ impl Chain {
 			Client::from_rpc_client(rpc.clone()).await.context("read the chain's metadata")?;
 		let genesis = api.genesis_hash().0;
 		let account = key.public_key().into();
-		Ok(Self { api, rpc, key, account, genesis, sending: Mutex::new(()) })
+		Ok(Self { api, rpc, key, account, genesis, sending: Mutex::new(None) })
 	}
 
 	fn legacy(&self) -> LegacyRpcMethods<subxt::config::RpcConfigFor<SubstrateConfig>> {
@@ -181,26 +182,44 @@ impl Chain {
 		.await
 	}
 
-	/// Signs `call` with the account's next nonce (as the node's pool counts it), lets
-	/// `before_send` record the signed bytes and the nonce, sends them and waits until they
-	/// are finalized. Sends are serialised until each is in the pool, so no two of this
-	/// agent's transactions take one nonce.
+	/// Signs `call` with the account's next nonce (as the node's pool counts it, or past the
+	/// last one this agent sent), lets `before_send` record the signed bytes and the nonce,
+	/// sends them and waits until they are finalized. Sends are serialised, so no two of this
+	/// agent's transactions take one nonce; a transaction that never lands hands its nonce
+	/// back to the pool's count.
 	pub async fn send<Call: subxt::transactions::Payload>(
 		&self,
 		call: &Call,
 		before_send: impl FnOnce(&[u8], u64) -> anyhow::Result<()>,
 	) -> anyhow::Result<Outcome> {
 		let progress = {
-			let _one_at_a_time = self.sending.lock().await;
-			let nonce = self.legacy().system_account_next_index(&self.account).await?;
+			let mut next = self.sending.lock().await;
+			// The pool may not count a transaction sent a moment ago yet (submission returns
+			// before the pool imports it), so the agent also counts its own.
+			let pool = self.legacy().system_account_next_index(&self.account).await?;
+			let nonce = next.map_or(pool, |n| n.max(pool));
 			let params =
 				DefaultExtrinsicParamsBuilder::<SubstrateConfig>::new().nonce(nonce).build();
 			let mut txs = self.api.tx().await?;
 			let signed = txs.create_signed(call, &self.key, params).await?;
 			before_send(signed.encoded(), nonce)?;
-			signed.submit_and_watch().await?
+			match signed.submit_and_watch().await {
+				Ok(progress) => {
+					*next = Some(nonce + 1);
+					progress
+				}
+				Err(e) => {
+					// Start again from the pool's count: this nonce may be free after all.
+					*next = None;
+					return Err(e.into());
+				}
+			}
 		};
-		Self::finish(progress).await
+		let outcome = Self::finish(progress).await;
+		if outcome.is_err() {
+			*self.sending.lock().await = None;
+		}
+		outcome
 	}
 
 	/// Sends bytes signed earlier, as they are, and waits until they are finalized. Sending

@@ -2,14 +2,14 @@
 //! end-to-end latency of `lilypad run`.
 //!
 //! For each agent count, a fresh `lilypad-node --dev --solver` (made ready with `lilypad dev
-//! init`: a 2-block challenge window) and agents of capacity 8. Three job creators (Bob,
+//! init`: a 2-block challenge window) and agents of capacity 128. Three job creators (Bob,
 //! Charlie, Ferdie) submit `JOBS` trivial WASM jobs (`cowsay`) in batches of 100, all at once;
 //! the bench counts `JobCompleted` events per finalized block until every job has settled and
 //! reports settled jobs per minute, the busiest block, and the CPU and peak memory of the node
 //! and each agent. With one agent it also times `RUNS` sequential `lilypad run --json` of the
 //! WASM and the Docker cowsay: to verified outputs and to settlement, in seconds and blocks.
 //!
-//! `scripts/bench-load.sh [jobs=1200] [runs=15]`
+//! `scripts/bench-load.sh [jobs=1200] [runs=15] [agent counts, default 1 2]`
 use std::{
 	collections::BTreeMap,
 	time::{Duration, Instant},
@@ -28,6 +28,9 @@ use subxt_signer::sr25519::{dev, Keypair};
 
 const ASK: &str = "10000000000";
 const BATCH: usize = 100;
+/// Jobs each agent runs at once. A slot stays taken from the match until the result is on
+/// chain (about four blocks), so a provider settles at most `CAPACITY / 4` jobs a block.
+const CAPACITY: u32 = 128;
 
 /// Peak resident memory (VmHWM) of `pid`, in MiB.
 fn peak_mib(pid: u32) -> f64 {
@@ -115,12 +118,12 @@ async fn network(name: &str, agents: usize) -> Network {
 			&node.ws_url(),
 			key,
 			&dir.path().join(&key[2..]),
-			&["--capacity", "8", "--price", ASK],
+			&["--capacity", &CAPACITY.to_string(), "--price", ASK],
 		);
 		agent.wait_for_log(&["collateral bonded"], Duration::from_secs(120)).await;
 		started.push(agent);
 	}
-	// Trivial modules that fit an 8-slot offer on two cores: a tenth of a core each.
+	// Trivial modules that fit a 128-slot offer on two cores: 15 millicores each.
 	for (module, kind, bytes) in [
 		("cowsay", "wasm", example_module("cowsay")),
 		("cowsay-docker", "docker", docker_image("cowsay").tarball),
@@ -131,7 +134,7 @@ async fn network(name: &str, agents: usize) -> Network {
 		let manifest = std::fs::read_to_string(mdir.join("lilypad-module.toml")).unwrap();
 		std::fs::write(
 			mdir.join("lilypad-module.toml"),
-			manifest.replace("cpu_millicores = 500", "cpu_millicores = 100"),
+			manifest.replace("cpu_millicores = 500", "cpu_millicores = 15"),
 		)
 		.unwrap();
 		cli.ok(Some("//Alice"), &["module", "publish", mdir.to_str().unwrap()]);
@@ -171,7 +174,8 @@ async fn throughput(net: &Network, jobs: usize) {
 	let total = per * 3;
 	let mut done = 0usize;
 	let mut per_block: BTreeMap<u64, (usize, Duration)> = BTreeMap::new();
-	let mut last_seen = 0u64;
+	// Count from the block finalized now: older blocks' state may be pruned already.
+	let mut last_seen = lilypad_e2e::finalized_number(&rpc).await.unwrap().unwrap();
 	while done < total {
 		let head = tokio::time::timeout(Duration::from_secs(60), finalized.next())
 			.await
@@ -243,10 +247,11 @@ async fn main() {
 	let jobs: usize = std::env::args().nth(1).map(|a| a.parse().expect("jobs")).unwrap_or(1200);
 	let runs: usize = std::env::args().nth(2).map(|a| a.parse().expect("runs")).unwrap_or(15);
 	lilypad_e2e::node_binary();
-	for agents in [1, 2] {
-		println!("== {agents} agent(s), capacity 8 each");
+	let counts: Vec<usize> = std::env::args().skip(3).map(|a| a.parse().expect("agents")).collect();
+	for agents in if counts.is_empty() { vec![1, 2] } else { counts } {
+		println!("== {agents} agent(s), capacity {CAPACITY} each");
 		let net = network(&format!("load{agents}"), agents).await;
-		if agents == 1 {
+		if agents == 1 && runs > 0 {
 			println!("- latency of `lilypad run --json`, one at a time, idle network");
 			latency(&net, "cowsay", runs);
 			latency(&net, "cowsay-docker", runs);
