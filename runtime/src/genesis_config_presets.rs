@@ -1,13 +1,15 @@
-//! Genesis states the node can start from: `development` (one validator, Alice, with a sudo key)
-//! and `local_testnet` (Alice, Bob, Charlie and Dave validating, no sudo).
+//! Genesis states the node can start from: `development` (one validator, Alice, with a sudo key,
+//! referenda that pass in minutes) and `local_testnet` (Alice, Bob, Charlie and Dave
+//! validating, no sudo, referenda at a live network's pace).
 //!
 //! Every preset allocates exactly [`TOTAL_SUPPLY`]: 30% to the rewards pool, the endowed
 //! accounts an equal share of half the supply, and the treasury the rest (20% plus the rounding
 //! remainder). `pallet_supply` refuses a genesis that does not add up.
 use crate::{
 	configs::{RewardsPoolAccount, TreasuryAccount},
-	AccountId, BalancesConfig, RuntimeGenesisConfig, SessionConfig, SessionKeys, SudoConfig,
-	BABE_GENESIS_EPOCH_CONFIG, TOTAL_SUPPLY,
+	governance::origins::Pace,
+	AccountId, BalancesConfig, OriginsConfig, RuntimeGenesisConfig, SessionConfig, SessionKeys,
+	SudoConfig, BABE_GENESIS_EPOCH_CONFIG, TOTAL_SUPPLY,
 };
 use alloc::{vec, vec::Vec};
 use lilypad_primitives::Balance;
@@ -52,6 +54,7 @@ pub fn genesis(
 	validators: Vec<Validator>,
 	endowed: Vec<AccountId>,
 	sudo: Option<AccountId>,
+	pace: Pace,
 ) -> serde_json::Value {
 	let config = RuntimeGenesisConfig {
 		balances: BalancesConfig { balances: allocations(&endowed), ..Default::default() },
@@ -71,6 +74,7 @@ pub fn genesis(
 			..Default::default()
 		},
 		sudo: SudoConfig { key: sudo },
+		origins: OriginsConfig { dev_pace: pace == Pace::Dev, ..Default::default() },
 		..Default::default()
 	};
 	serde_json::to_value(config).expect("a genesis config serialises to JSON; qed")
@@ -92,6 +96,7 @@ pub fn development() -> serde_json::Value {
 		vec![dev_validator(Sr25519Keyring::Alice, Ed25519Keyring::Alice)],
 		dev_accounts(),
 		Some(Sr25519Keyring::Alice.to_account_id()),
+		Pace::Dev,
 	)
 }
 
@@ -106,6 +111,7 @@ pub fn local_testnet() -> serde_json::Value {
 		],
 		dev_accounts(),
 		None,
+		Pace::Live,
 	)
 }
 

@@ -29,12 +29,15 @@ polkadot_sdk::frame_benchmarking::define_benchmarks!(
 pub mod apis;
 pub mod configs;
 pub mod genesis_config_presets;
+pub mod governance;
 
 use alloc::{borrow::Cow, vec::Vec};
 use polkadot_sdk::{
 	frame_support::{self, PalletId},
-	frame_system, pallet_babe, pallet_balances, pallet_grandpa, pallet_parameters, pallet_session,
-	pallet_sudo, pallet_timestamp, pallet_transaction_payment, pallet_utility, sp_consensus_babe,
+	frame_system, pallet_babe, pallet_balances, pallet_conviction_voting, pallet_grandpa,
+	pallet_parameters, pallet_preimage, pallet_referenda, pallet_scheduler, pallet_session,
+	pallet_sudo, pallet_timestamp, pallet_transaction_payment, pallet_treasury, pallet_utility,
+	sp_consensus_babe,
 	sp_runtime::{generic, impl_opaque_keys, traits::BlakeTwo256},
 	sp_version::{self, RuntimeVersion},
 };
@@ -72,7 +75,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	impl_name: Cow::Borrowed("lilypad"),
 	authoring_version: 1,
 	// Bump on every change to the runtime's logic; governance upgrades check it.
-	spec_version: 106,
+	spec_version: 107,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 1,
@@ -192,4 +195,19 @@ mod runtime {
 	// Reputation and epoch rewards.
 	#[runtime::pallet_index(15)]
 	pub type Rewards = pallet_rewards;
+
+	// Governance (see `governance`): proposals, enactment, referenda, votes, grants, and the
+	// tracks' origins.
+	#[runtime::pallet_index(16)]
+	pub type Preimage = pallet_preimage;
+	#[runtime::pallet_index(17)]
+	pub type Scheduler = pallet_scheduler;
+	#[runtime::pallet_index(18)]
+	pub type Referenda = pallet_referenda;
+	#[runtime::pallet_index(19)]
+	pub type ConvictionVoting = pallet_conviction_voting;
+	#[runtime::pallet_index(20)]
+	pub type Treasury = pallet_treasury;
+	#[runtime::pallet_index(21)]
+	pub type Origins = governance::origins;
 }

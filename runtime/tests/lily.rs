@@ -5,74 +5,24 @@
 //! Blocks are built with `Executive` from the `development` preset, with a BABE pre-digest and
 //! the timestamp inherent, and transactions are signed extrinsics that pay real fees.
 use codec::Encode;
+mod common;
+use common::*;
 use lilypad_runtime::{
 	configs::{RewardsPoolAccount, TreasuryAccount},
-	genesis_config_presets, AccountId, Balance, Balances, Executive, Header, Runtime, RuntimeCall,
-	RuntimeEvent, RuntimeGenesisConfig, RuntimeOrigin, SignedPayload, Supply, System, TxExtension,
-	UncheckedExtrinsic, LILY, MILLI_LILY, SLOT_DURATION_MS, TOTAL_SUPPLY,
+	genesis_config_presets, AccountId, Balance, Balances, Executive, Runtime, RuntimeCall,
+	RuntimeEvent, RuntimeOrigin, SignedPayload, Supply, System, TxExtension, UncheckedExtrinsic,
+	LILY, MILLI_LILY, SLOT_DURATION_MS, TOTAL_SUPPLY,
 };
 use polkadot_sdk::{
 	frame_support::{assert_err, assert_ok, traits::fungible::Inspect},
-	frame_system, pallet_babe, pallet_balances, pallet_sudo, pallet_timestamp,
-	pallet_transaction_payment, pallet_utility,
-	sp_consensus_babe::{
-		digests::{PreDigest, SecondaryPlainPreDigest},
-		BABE_ENGINE_ID,
-	},
-	sp_io::TestExternalities,
+	frame_system, pallet_babe, pallet_balances, pallet_sudo, pallet_transaction_payment,
+	pallet_utility,
 	sp_keyring::Sr25519Keyring,
 	sp_runtime::{
-		generic::{Digest, DigestItem, Era},
-		traits::{Dispatchable, Header as _},
-		BuildStorage, DispatchError, MultiAddress, MultiSignature, TryRuntimeError,
+		generic::Era, traits::Dispatchable, DispatchError, MultiAddress, MultiSignature,
+		TryRuntimeError,
 	},
 };
-
-/// Externalities holding the genesis of `preset`.
-fn genesis(preset: serde_json::Value) -> TestExternalities {
-	let config: RuntimeGenesisConfig =
-		serde_json::from_value(preset).expect("preset is a full genesis config");
-	config.build_storage().expect("genesis builds").into()
-}
-
-fn dev_chain() -> TestExternalities {
-	genesis(genesis_config_presets::development())
-}
-
-/// Starts block `n` the way a BABE author would: a pre-digest for slot `n`, then the timestamp.
-fn start_block(n: u32, parent: polkadot_sdk::sp_core::H256) {
-	let slot = 1_000 + n as u64;
-	let pre = PreDigest::SecondaryPlain(SecondaryPlainPreDigest {
-		authority_index: 0,
-		slot: slot.into(),
-	});
-	let digest = Digest { logs: vec![DigestItem::PreRuntime(BABE_ENGINE_ID, pre.encode())] };
-	let header = Header::new(n, Default::default(), Default::default(), parent, digest);
-	Executive::initialize_block(&header);
-	let now = slot * SLOT_DURATION_MS;
-	let inherent =
-		UncheckedExtrinsic::new_bare(RuntimeCall::Timestamp(pallet_timestamp::Call::set { now }));
-	assert_ok!(Executive::apply_extrinsic(inherent).expect("timestamp applies"));
-}
-
-/// Finishes the block and checks the supply invariants, as every test block does.
-fn finish_block() -> Header {
-	let header = Executive::finalize_block();
-	Supply::do_try_state().expect("supply invariants hold after every block");
-	header
-}
-
-/// Runs `f` inside a fresh block after `parent`; returns the block's header.
-fn in_block<R>(parent: &mut Header, f: impl FnOnce() -> R) -> R {
-	start_block(parent.number + 1, parent.hash());
-	let out = f();
-	*parent = finish_block();
-	out
-}
-
-fn genesis_header() -> Header {
-	Header::new(0, Default::default(), Default::default(), Default::default(), Default::default())
-}
 
 /// A signed extrinsic from `who` carrying `call` and paying `tip`.
 fn signed(who: Sr25519Keyring, call: RuntimeCall, tip: Balance) -> UncheckedExtrinsic {

@@ -63,7 +63,7 @@
 //!   loses its locked penalty to the treasury and another is
 //!   drawn, up to [`lilypad_primitives::mediation::MAX_MEDIATION_ATTEMPTS`] mediators; with
 //!   none left (or none eligible) the result stands and a challenger's fee goes back.
-//! - [`Config::MediationOrigin`] (Root, later governance) may still decide a mediation
+//! - [`Config::MediationOrigin`] (a `slash_appeals` referendum in the runtime) may still decide a mediation
 //!   directly with [`Pallet::resolve_mediation`].
 //!
 //! ## Low Level / Implementation Details

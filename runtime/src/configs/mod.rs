@@ -7,7 +7,7 @@ use polkadot_sdk::{
 		parameter_types,
 		traits::{
 			tokens::imbalance::ResolveTo, ConstU128, ConstU32, ConstU64, ConstU8, Contains,
-			VariantCountOf,
+			EitherOf, VariantCountOf,
 		},
 		weights::{
 			constants::{ParityDbWeight, WEIGHT_REF_TIME_PER_SECOND},
@@ -238,7 +238,7 @@ impl pallet_registry::Config for Runtime {
 }
 
 /// Every tunable of the protocol, in one place: read by the pallets through `Get`, changed by
-/// `Parameters::set_parameter` from [`ParametersAdmin`] (Root now, referenda later). Bounds the
+/// `Parameters::set_parameter` from [`ParametersAdmin`] (a `parameters` referendum). Bounds the
 /// store cannot express are applied where each value is read (`lilypad_primitives::params`).
 #[dynamic_params(RuntimeParameters, pallet_parameters::Parameters::<Runtime>)]
 pub mod dynamic_params {
@@ -345,8 +345,15 @@ impl Default for RuntimeParameters {
 	}
 }
 
-/// Who may change protocol parameters: Root (sudo on the dev chain) until governance lands.
-pub type ParametersAdmin = AsEnsureOriginWithArg<frame_system::EnsureRoot<AccountId>>;
+/// Who may change protocol parameters: a `parameters` referendum, or Root (a `root`
+/// referendum; sudo on the dev chain).
+pub type ParametersAdmin = AsEnsureOriginWithArg<
+	EitherOf<frame_system::EnsureRoot<AccountId>, crate::governance::origins::ParameterAdmin>,
+>;
+
+/// Who may cancel a pending slash or decide a mediation: a `slash_appeals` referendum, or Root.
+pub type SlashAppealOrigin =
+	EitherOf<frame_system::EnsureRoot<AccountId>, crate::governance::origins::SlashAppeals>;
 
 impl pallet_parameters::Config for Runtime {
 	type RuntimeEvent = RuntimeEvent;
@@ -391,14 +398,15 @@ impl pallet_jobs::Config for Runtime {
 	type Identity = Identity;
 	/// Result keys are sr25519 keys; their accounts are the chain's ordinary accounts.
 	type ResultSigner = polkadot_sdk::sp_runtime::MultiSigner;
-	/// Root (sudo on dev) may override a mediator until governance lands.
-	type MediationOrigin = frame_system::EnsureRoot<AccountId>;
+	/// A `slash_appeals` referendum (or Root) may override a mediator.
+	type MediationOrigin = SlashAppealOrigin;
 	/// The parent block's VRF output, known since the parent block: fresh every block
 	/// (every slot has a VRF, primary or secondary).
 	type Randomness = pallet_babe::ParentBlockRandomness<Runtime>;
 	type DeterministicSamplingRate = dynamic_params::protocol::DefaultSamplingRate;
 	type MediatorPenalty = dynamic_params::protocol::MediatorPenalty;
-	type SlashCancelOrigin = frame_system::EnsureRoot<AccountId>;
+	/// A `slash_appeals` referendum (or Root) may cancel a slash within its appeal window.
+	type SlashCancelOrigin = SlashAppealOrigin;
 	type Treasury = TreasuryAccount;
 	type RewardsPool = RewardsPoolAccount;
 	type SolverFee = dynamic_params::protocol::SolverFee;
