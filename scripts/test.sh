@@ -26,6 +26,11 @@ cargo fmt --all -- --check
 echo "== build lilypad-node, lilypad-rp and the tests"
 cargo build --workspace --bins --tests
 
+# The runtime-upgrade test starts a chain on the previous release's runtime: build it here, in
+# its own target directory, outside the test's timeout (a no-op once built).
+echo "== the previous release's runtime"
+bash scripts/previous-runtime.sh
+
 # One test at a time: end-to-end tests start nodes, and two cores are all there is.
 echo "== cargo test"
 cargo test --workspace -- --test-threads=1

@@ -75,7 +75,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	impl_name: Cow::Borrowed("lilypad"),
 	authoring_version: 1,
 	// Bump on every change to the runtime's logic; governance upgrades check it.
-	spec_version: 107,
+	spec_version: 108,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 1,
@@ -127,6 +127,13 @@ pub type UncheckedExtrinsic =
 /// The payload a signer signs.
 pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 
+/// Storage migrations this release runs on upgrade, once each (they check the pallets'
+/// storage versions). Spec 108: job and module deposits re-priced (see `configs`).
+pub type Migrations = (
+	pallet_jobs::migrations::v1::MigrateToV1<Runtime>,
+	pallet_registry::migrations::v1::MigrateToV1<Runtime>,
+);
+
 /// Dispatches calls to the pallets and runs their hooks.
 pub type Executive = frame_executive::Executive<
 	Runtime,
@@ -134,6 +141,7 @@ pub type Executive = frame_executive::Executive<
 	frame_system::ChainContext<Runtime>,
 	Runtime,
 	AllPalletsWithSystem,
+	Migrations,
 >;
 
 use polkadot_sdk::frame_executive;

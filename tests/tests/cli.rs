@@ -27,8 +27,8 @@ const ASK: &str = "10000000000";
 const CHARLIE: &str = "5FLSigC9HGRKVhB9FiEo4Y3koPsNmBmLJbpXg2mp1hXcS59Y";
 const DAVE: &str = "5DAAnrj7VHTznn2AWBemMuyBwZWs6FNFjdyVXUeYum3PTXFy";
 const FERDIE: &str = "5CiPPseXPECbkjWCa6MnjNokrgYjMqmKndv2rSnekmSK2DjL";
-/// The runtime's job deposit (0.01 LILY), held from submission until the record is pruned.
-const JOB_DEPOSIT: u128 = 10_000_000_000;
+/// The runtime's job deposit (0.005 LILY), held from submission until the record is pruned.
+const JOB_DEPOSIT: u128 = lilypad_runtime::configs::JobDeposit::get();
 
 struct Setup {
 	_node: Node,

@@ -42,7 +42,8 @@ const START_TIMEOUT: Duration = Duration::from_secs(240);
 const LILY: u128 = 1_000 * MILLI;
 const ASK: u128 = 10 * MILLI;
 const MAX_PRICE: u128 = 20 * MILLI;
-const DEPOSIT: u128 = 10 * MILLI;
+/// The runtime's job deposit, held until the record is pruned.
+const DEPOSIT: u128 = lilypad_runtime::configs::JobDeposit::get();
 const CHALLENGE_WINDOW: u32 = 3;
 /// Long enough for a result sent after the match is final; short enough to wait out.
 const EXECUTION_GRACE: u32 = 20;

@@ -95,6 +95,7 @@ pub use weights::WeightInfo;
 
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
+pub mod migrations;
 #[cfg(test)]
 mod mock;
 pub mod solver;
@@ -158,7 +159,11 @@ pub mod pallet {
 	pub type BatchOf<T> =
 		BoundedVec<(JobId, <T as frame_system::Config>::AccountId), <T as Config>::MaxBatch>;
 
+	/// Version 1 re-priced job deposits ([`crate::migrations::v1`]).
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+
 	#[pallet::pallet]
+	#[pallet::storage_version(STORAGE_VERSION)]
 	pub struct Pallet<T>(_);
 
 	#[pallet::config]
@@ -436,6 +441,10 @@ pub mod pallet {
 		SlashCancelled { job: JobId, provider: T::AccountId },
 		/// `job` was removed from storage and its creator got `deposit` back.
 		JobPruned { job: JobId, deposit: BalanceOf<T> },
+		/// A runtime upgrade re-priced the deposits of the `jobs` in storage, returning
+		/// `released` to their creators; they hold `escrow` in all. `checked`: the jobs and
+		/// their escrow are as before and the deposits fell by exactly `released`.
+		DepositsRepriced { jobs: u32, escrow: BalanceOf<T>, released: BalanceOf<T>, checked: bool },
 	}
 
 	#[pallet::error]

@@ -166,7 +166,8 @@ parameter_types! {
 	pub static AppealWindow: u32 = 10;
 	pub static InvalidMatchPenalty: Balance = 7;
 	pub static ChallengeFee: Balance = 11;
-	pub const JobDeposit: Balance = JOB_DEPOSIT;
+	/// Migration tests change it with `set`.
+	pub static JobStorageDeposit: Balance = JOB_DEPOSIT;
 	pub const Retention: u64 = RETENTION;
 	pub const MediationTimeout: u64 = MEDIATION_TIMEOUT;
 	pub const MaxInlineInput: u32 = 64;
@@ -226,7 +227,7 @@ impl pallet_jobs::Config for Test {
 	type AppealWindow = AppealWindow;
 	type InvalidMatchPenalty = InvalidMatchPenalty;
 	type ChallengeFee = ChallengeFee;
-	type JobDeposit = JobDeposit;
+	type JobDeposit = JobStorageDeposit;
 	type Retention = Retention;
 	type MediationTimeout = MediationTimeout;
 	type MaxInlineInput = MaxInlineInput;

@@ -1841,3 +1841,74 @@ mod solver_worker {
 		});
 	}
 }
+
+#[test]
+fn the_v1_migration_reprices_deposits_and_keeps_every_job() {
+	use frame_support::traits::{GetStorageVersion, OnRuntimeUpgrade, StorageVersion};
+	test(|| {
+		let waiting = submit();
+		let matched = submit_with(CREATOR2, MAX_PRICE, Default::default()).unwrap();
+		propose(&[(matched, PROVIDER)]);
+		assert_eq!(Ophir::on_chain_storage_version(), 1, "a new chain starts at version 1");
+		// A chain from before version 1, whose jobs paid a dearer deposit than the price now.
+		StorageVersion::new(0).put::<Ophir>();
+		JobStorageDeposit::set(2);
+		let before = [waiting, matched].map(|j| Jobs::<Test>::get(j).unwrap());
+		let escrow: Balance = before.iter().map(|j| j.escrow).sum();
+		let (free1, free2) = (free(CREATOR), free(CREATOR2));
+		let issuance = Balances::total_issuance();
+
+		crate::migrations::v1::MigrateToV1::<Test>::on_runtime_upgrade();
+
+		assert_eq!(Ophir::on_chain_storage_version(), 1);
+		for (id, old) in [waiting, matched].into_iter().zip(&before) {
+			let new = Jobs::<Test>::get(id).unwrap();
+			assert_eq!(new.deposit, 2);
+			assert_eq!(JobOf::<Test> { deposit: old.deposit, ..new }, *old, "nothing else changed");
+		}
+		assert_eq!(free(CREATOR), free1 + JOB_DEPOSIT - 2);
+		assert_eq!(free(CREATOR2), free2 + JOB_DEPOSIT - 2);
+		assert_eq!(on_hold(HoldReason::JobDeposit, CREATOR), 2);
+		assert_eq!(on_hold(HoldReason::JobEscrow, CREATOR), before[0].escrow, "escrow stays");
+		assert_eq!(Balances::total_issuance(), issuance);
+		System::assert_last_event(
+			Event::DepositsRepriced {
+				jobs: 2,
+				escrow,
+				released: 2 * (JOB_DEPOSIT - 2),
+				checked: true,
+			}
+			.into(),
+		);
+
+		// It runs once: at version 1 a second upgrade leaves the jobs alone.
+		JobStorageDeposit::set(1);
+		crate::migrations::v1::MigrateToV1::<Test>::on_runtime_upgrade();
+		assert_eq!(Jobs::<Test>::get(waiting).unwrap().deposit, 2);
+		assert_eq!(free(CREATOR), free1 + JOB_DEPOSIT - 2);
+		JobStorageDeposit::set(JOB_DEPOSIT);
+
+		// The re-priced deposit is what pruning returns: the holds still match the records.
+		Ophir::do_try_state().expect("holds agree with the migrated records");
+	});
+}
+
+#[test]
+fn the_v1_migration_leaves_deposits_at_or_below_the_price() {
+	use frame_support::traits::{OnRuntimeUpgrade, StorageVersion};
+	test(|| {
+		let job = submit();
+		StorageVersion::new(0).put::<Ophir>();
+		// The price rose: deposits already held are not topped up.
+		JobStorageDeposit::set(JOB_DEPOSIT + 3);
+		let free0 = free(CREATOR);
+		crate::migrations::v1::MigrateToV1::<Test>::on_runtime_upgrade();
+		assert_eq!(Jobs::<Test>::get(job).unwrap().deposit, JOB_DEPOSIT);
+		assert_eq!(free(CREATOR), free0);
+		System::assert_last_event(
+			Event::DepositsRepriced { jobs: 1, escrow: HELD_AT_MAX, released: 0, checked: true }
+				.into(),
+		);
+		JobStorageDeposit::set(JOB_DEPOSIT);
+	});
+}

@@ -43,6 +43,7 @@ pub use weights::WeightInfo;
 
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
+pub mod migrations;
 #[cfg(test)]
 mod mock;
 #[cfg(test)]
@@ -100,7 +101,11 @@ pub mod pallet {
 		pub versions: BoundedVec<SemVer, T::MaxVersions>,
 	}
 
+	/// Version 1 re-priced module deposits ([`crate::migrations::v1`]).
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+
 	#[pallet::pallet]
+	#[pallet::storage_version(STORAGE_VERSION)]
 	pub struct Pallet<T>(_);
 
 	#[pallet::config]
@@ -198,6 +203,10 @@ pub mod pallet {
 		OwnershipTransferred { module: ModuleName, from: T::AccountId, to: T::AccountId },
 		/// `module` and all its versions were removed and `deposit` released to `owner`.
 		ModuleRetired { module: ModuleName, owner: T::AccountId, deposit: BalanceOf<T> },
+		/// A runtime upgrade re-priced the deposits of the `modules` in storage (with
+		/// `versions` versions in all), returning `released` to their owners. `checked`: the
+		/// modules and versions are as before and the deposits fell by exactly `released`.
+		DepositsRepriced { modules: u32, versions: u32, released: BalanceOf<T>, checked: bool },
 	}
 
 	#[pallet::error]

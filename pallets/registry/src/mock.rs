@@ -80,7 +80,8 @@ pub const MAX_DEPTH: u32 = 2;
 
 parameter_types! {
 	pub const ModuleDeposit: Balance = MODULE_DEPOSIT;
-	pub const VersionDeposit: Balance = VERSION_DEPOSIT;
+	/// Migration tests change it with `set`.
+	pub static VersionStorageDeposit: Balance = VERSION_DEPOSIT;
 	pub const MaxVersions: u32 = MAX_VERSIONS;
 	pub const MaxLineageDepth: u32 = MAX_DEPTH;
 	pub const MaxRoyalty: Perbill = Perbill::from_percent(20);
@@ -96,7 +97,7 @@ impl pallet_registry::Config for Test {
 	type Identity = Halo;
 	type ManifestSigner = MultiSigner;
 	type ModuleDeposit = ModuleDeposit;
-	type VersionDeposit = VersionDeposit;
+	type VersionDeposit = VersionStorageDeposit;
 	type MaxVersions = MaxVersions;
 	type MaxLineageDepth = MaxLineageDepth;
 	type MaxRoyalty = MaxRoyalty;

@@ -777,3 +777,47 @@ fn unsigned_calls_are_refused() {
 		);
 	});
 }
+
+#[test]
+fn the_v1_migration_reprices_module_deposits_and_keeps_every_version() {
+	use frame_support::traits::{GetStorageVersion, OnRuntimeUpgrade, StorageVersion};
+	test(|| {
+		provider_with_module(1, "echo");
+		assert_ok!(publish(1, manifest("echo", v(1, 0, 0))));
+		assert_ok!(publish(1, manifest("echo", v(1, 1, 0))));
+		provider_with_module(2, "other");
+		let deposit = MODULE_DEPOSIT + 2 * VERSION_DEPOSIT;
+		assert_eq!(held(1), deposit);
+		// A chain from before version 1, whose versions paid a dearer deposit.
+		StorageVersion::new(0).put::<Registry>();
+		VersionStorageDeposit::set(4);
+		let (before1, before2) =
+			(Modules::<Test>::get(name("echo")).unwrap(), Modules::<Test>::get(name("other")));
+		let free1 = Balances::free_balance(account(1));
+
+		crate::migrations::v1::MigrateToV1::<Test>::on_runtime_upgrade();
+
+		assert_eq!(Registry::on_chain_storage_version(), 1);
+		let after1 = Modules::<Test>::get(name("echo")).unwrap();
+		assert_eq!(after1.deposit, MODULE_DEPOSIT + 2 * 4);
+		assert_eq!((&after1.owner, &after1.versions), (&before1.owner, &before1.versions));
+		assert_eq!(Modules::<Test>::get(name("other")), before2, "no versions: no change");
+		assert_eq!(held(1), MODULE_DEPOSIT + 2 * 4);
+		assert_eq!(Balances::free_balance(account(1)), free1 + 2 * (VERSION_DEPOSIT - 4));
+		System::assert_last_event(
+			Event::DepositsRepriced {
+				modules: 2,
+				versions: 2,
+				released: 2 * (VERSION_DEPOSIT - 4),
+				checked: true,
+			}
+			.into(),
+		);
+
+		// Once only.
+		VersionStorageDeposit::set(1);
+		crate::migrations::v1::MigrateToV1::<Test>::on_runtime_upgrade();
+		assert_eq!(held(1), MODULE_DEPOSIT + 2 * 4);
+		VersionStorageDeposit::set(VERSION_DEPOSIT);
+	});
+}

@@ -211,8 +211,9 @@ impl pallet_halo::Config for Runtime {
 parameter_types! {
 	/// A module's record is small; the deposit mostly keeps names from being squatted.
 	pub const ModuleDeposit: Balance = LILY;
-	/// A version's record is up to ~5 KiB (the largest input schema): 0.1 LILY holds it.
-	pub const VersionDeposit: Balance = 100 * MILLI_LILY;
+	/// A version's record is up to ~5 KiB (the largest input schema): 0.05 LILY holds it.
+	/// Spec 108 halved it from 0.1 LILY; the registry's v1 migration returned the difference.
+	pub const VersionDeposit: Balance = 50 * MILLI_LILY;
 	/// The ceiling of the governed royalty cap: all royalties along a lineage never take more
 	/// than a fifth of a job's price, whatever governance decides.
 	pub const MaxRoyalty: Perbill = Perbill::from_percent(20);
@@ -380,8 +381,10 @@ impl pallet_providers::Config for Runtime {
 }
 
 parameter_types! {
-	/// A job record is up to ~7 KiB (inline inputs, result manifest): 0.01 LILY holds it.
-	pub const JobDeposit: Balance = 10 * MILLI_LILY;
+	/// A job record is up to ~5 KiB (4 KiB of inline inputs, the result manifest) and lives a
+	/// day after it settles: 0.005 LILY holds it. Spec 108 halved it from 0.01 LILY; the jobs
+	/// pallet's v1 migration returned the difference on the jobs then in storage.
+	pub const JobDeposit: Balance = 5 * MILLI_LILY;
 	/// A finished job stays readable for a day (clients poll it), then its deposit returns.
 	pub const JobRetention: BlockNumber = lilypad_primitives::DAYS;
 	/// A drawn mediator has the job's own time to run it plus an hour to answer; then another
