@@ -5,5 +5,6 @@
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$ROOT"
-cargo build -q --workspace --bins --tests
+# Built from the build tree, as scripts/test.sh builds (scripts/env.sh).
+(sync_build_tree && cargo build -q --workspace --bins --tests)
 "$CARGO_TARGET_DIR/debug/agent-overhead"

@@ -9,5 +9,6 @@ cd "$ROOT"
 bash scripts/setup-toolchain.sh >/dev/null
 # The workspace build, as in scripts/test.sh: building one package alone resolves features
 # differently and recompiles much of the client.
-cargo build --workspace --bins
+# Built from the build tree, as scripts/test.sh builds (scripts/env.sh).
+(sync_build_tree && cargo build -q --workspace --bins --tests)
 exec "$CARGO_TARGET_DIR/debug/devchain-bench" "${1:-300}"

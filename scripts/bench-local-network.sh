@@ -7,5 +7,6 @@ set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$ROOT"
 bash scripts/setup-toolchain.sh >/dev/null
-cargo build --workspace --bins
+# Built from the build tree, as scripts/test.sh builds (scripts/env.sh).
+(sync_build_tree && cargo build -q --workspace --bins --tests)
 exec "$CARGO_TARGET_DIR/debug/local-network-bench" "${1:-30}"

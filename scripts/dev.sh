@@ -84,8 +84,9 @@ wait_for() {
 }
 
 bash scripts/setup-toolchain.sh
-# The same build as scripts/test.sh, so the two share one set of artifacts.
-cargo build --workspace --bins --tests
+# The same build as scripts/test.sh, from the same build tree, so the two share one set of
+# artifacts.
+(sync_build_tree && cargo build --workspace --bins --tests)
 LILYPAD_MODULES_OUT="$ROOT/modules/dist" bash scripts/build-modules.sh >/dev/null
 docker_up=false
 if docker version >/dev/null 2>&1; then

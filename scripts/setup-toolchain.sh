@@ -19,7 +19,7 @@ STAMP="$SYSROOT_LIB/lilypad-sysroot.stamp"
 TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/lilypad/target}"
 
 PACKAGES=(rustc-web cargo-web rust-web-src lld-22 protobuf-compiler clang libclang-dev
-	rustfmt-web rust-web-clippy wasi-libc)
+	rustfmt-web rust-web-clippy wasi-libc rsync)
 
 log() { echo "[setup-toolchain] $*"; }
 
@@ -93,5 +93,13 @@ else
 	as_root cp /usr/lib/wasm32-wasi/*.o /usr/lib/wasm32-wasi/*.a \
 		"$SYSROOT_LIB/wasm32-wasip1/lib/self-contained/"
 	echo "$want" | as_root tee "$WASI_STAMP" >/dev/null
+fi
+# The test runner (scripts/test.sh): preinstalled on these machines, built from crates.io
+# where it is missing.
+if command -v cargo-nextest >/dev/null 2>&1; then
+	log "cargo-nextest present ($(cargo-nextest --version 2>/dev/null | head -n1))"
+else
+	log "installing cargo-nextest from crates.io"
+	(cd / && cargo install --locked cargo-nextest)
 fi
 log "done"

@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
 # Sets up the toolchain and runs every test: formatting, pallet and runtime unit tests, the
-# metadata check and the end-to-end tests against a real `lilypad-node --dev`.
+# metadata check and the end-to-end tests against real `lilypad-node` processes.
+#
+# Everything is built once, here, before any test starts: nextest runs each test in a process
+# of its own, several at once (.config/nextest.toml), and is handed the paths of what was built
+# in LILYPAD_* variables (tests/src/lib.rs).
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$ROOT"
+started=$SECONDS
+step() { echo "== $* (at $((SECONDS - started)) s)"; }
 
 bash scripts/setup-toolchain.sh
 # A second run must find everything in place and change nothing.
@@ -17,20 +23,27 @@ fi
 # The Docker executor's tests and the Docker jobs run against the real engine.
 bash scripts/ensure-docker.sh
 
-echo "== cargo fmt --check"
+step "cargo fmt --check"
 cargo fmt --all -- --check
 
-# The end-to-end tests start this binary (they rebuild it if stale); building it first keeps
-# the compile out of their timeouts. `--tests`: the same features as `cargo test` below, so
-# nothing is built twice.
-echo "== build lilypad-node, lilypad-rp and the tests"
+# The runtime-upgrade test starts a chain on the previous release's runtime, built from this
+# clone's history in its own target directory (a no-op once built).
+step "the previous release's runtime"
+LILYPAD_PREVIOUS_RUNTIME=$(bash scripts/previous-runtime.sh)
+export LILYPAD_PREVIOUS_RUNTIME
+
+# From here on, in the build tree: only what changed since the last run is rebuilt.
+sync_build_tree
+step "build the workspace in $LILYPAD_BUILD_TREE"
+# `--tests`: the same features as the test build, so nothing is built twice.
 cargo build --workspace --bins --tests
+export LILYPAD_BIN_DIR="$CARGO_TARGET_DIR/debug"
 
-# The runtime-upgrade test starts a chain on the previous release's runtime: build it here, in
-# its own target directory, outside the test's timeout (a no-op once built).
-echo "== the previous release's runtime"
-bash scripts/previous-runtime.sh
+step "the example modules (WASM) and their Docker images"
+LILYPAD_MODULES_DIR=$(bash scripts/build-modules.sh)
+LILYPAD_IMAGES_DIR=$(bash scripts/build-images.sh)
+export LILYPAD_MODULES_DIR LILYPAD_IMAGES_DIR
 
-# One test at a time: end-to-end tests start nodes, and two cores are all there is.
-echo "== cargo test"
-cargo test --workspace -- --test-threads=1
+# The runner's summary is the last thing printed: CI reads it.
+step "cargo nextest run"
+cargo nextest run --workspace --no-fail-fast

@@ -59,6 +59,11 @@ pub struct Agent {
 	/// Keyed by the SCALE encoding of the `ModuleRef`.
 	versions: Mutex<std::collections::HashMap<Vec<u8>, Arc<VersionManifest<u128>>>>,
 	work_dir: PathBuf,
+	/// Starts the names of this agent's containers. Job ids repeat across chains (every dev
+	/// chain starts at job 0) and one Docker engine may serve several agents, so the names
+	/// carry the agent's own data directory: another agent's container is never removed as a
+	/// leftover of ours.
+	container_prefix: String,
 }
 
 /// Runs the agent until the process is stopped.
@@ -104,6 +109,7 @@ pub async fn run(cfg: Config) -> anyhow::Result<()> {
 	let agent = Arc::new(Agent {
 		slots: Semaphore::new(cfg.capacity as usize),
 		work_dir: cfg.data_dir.join("work"),
+		container_prefix: container_prefix(&cfg.data_dir),
 		cfg,
 		chain,
 		store,
@@ -642,7 +648,7 @@ impl Agent {
 						env,
 						inputs: &in_dir,
 						outputs: &out_dir,
-						name: format!("lilypad-{}-{job}", purpose.label()),
+						name: format!("{}-{}-{job}", self.container_prefix, purpose.label()),
 						limits: DockerLimits {
 							memory_bytes: (ram_mib as u64) << 20,
 							cpu_millicores: record.resources.cpu_millicores.max(100),
@@ -731,6 +737,14 @@ enum Purpose {
 	Mediation,
 }
 
+/// `lilypad-<8 hex digits>`: the blake3 of the agent's data directory (made absolute), the same
+/// after a restart, so that a job interrupted by a kill finds its leftover container.
+fn container_prefix(data_dir: &std::path::Path) -> String {
+	let dir = std::path::absolute(data_dir).unwrap_or_else(|_| data_dir.to_path_buf());
+	let digest = blake3::hash(dir.as_os_str().as_encoded_bytes());
+	format!("lilypad-{}", &digest.to_hex()[..8])
+}
+
 impl Purpose {
 	/// Names its work directory and container.
 	fn label(self) -> &'static str {
@@ -799,4 +813,19 @@ pub fn deliver_inputs(
 		std::fs::write(in_dir.join("blob"), blob)?;
 	}
 	Ok((args, env))
+}
+
+#[cfg(test)]
+mod tests {
+	use super::container_prefix;
+
+	#[test]
+	fn container_names_are_the_agents_own_and_survive_a_restart() {
+		let a = container_prefix(std::path::Path::new("/var/lib/lilypad-rp/a"));
+		assert_eq!(a, container_prefix(std::path::Path::new("/var/lib/lilypad-rp/a")));
+		assert_ne!(a, container_prefix(std::path::Path::new("/var/lib/lilypad-rp/b")));
+		// Docker's rule for names: [a-zA-Z0-9][a-zA-Z0-9_.-]*
+		assert!(a.starts_with("lilypad-") && a.len() == "lilypad-".len() + 8);
+		assert!(a.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
+	}
 }

@@ -7,11 +7,11 @@ use std::{
 
 use serde_json::Value;
 
-use crate::node_binary;
+use crate::bin_dir;
 
-/// The `lilypad` binary, built with the node (see [`node_binary`]).
+/// The `lilypad` binary (see [`bin_dir`]).
 pub fn cli_binary() -> PathBuf {
-	node_binary().with_file_name("lilypad")
+	bin_dir().join("lilypad")
 }
 
 /// `lilypad` pointed at one node, with a keystore and a working directory of its own.

@@ -2,8 +2,12 @@
 //!
 //! Starts real `lilypad-node` processes on free ports and talks to them over JSON-RPC.
 //!
-//! The node binary is built (or found up to date) with `cargo build --workspace --bins --tests` and located
-//! through `cargo metadata`, so a test never runs a stale binary from another target directory.
+//! `scripts/test.sh` builds everything once before the tests start and hands the paths over in
+//! environment variables (`LILYPAD_BIN_DIR`, `LILYPAD_MODULES_DIR`, `LILYPAD_IMAGES_DIR`,
+//! `LILYPAD_PREVIOUS_RUNTIME`): nextest runs each test in a process of its own, which would
+//! otherwise build them again. Without them (a test run by hand) a test builds what it needs,
+//! under a lock, in the target directory `cargo metadata` names, so it never runs a stale
+//! binary from another one.
 //! Every child process is killed when its handle drops, and the kernel kills it if the test
 //! process dies first (`PR_SET_PDEATHSIG`), so no node outlives its test.
 
@@ -62,20 +66,38 @@ pub(crate) fn cargo() -> Command {
 	cmd
 }
 
-/// Builds `lilypad-node` (a no-op when it is up to date) and returns the binary's path, found
-/// through `cargo metadata`'s target directory. Built once per test process.
-pub fn node_binary() -> PathBuf {
-	static BINARY: OnceLock<PathBuf> = OnceLock::new();
-	BINARY
+/// The path in environment variable `var`, where `scripts/test.sh` hands over what it built
+/// before the tests started (one build for every test process), or, when a developer runs a
+/// test by hand without it, what `build` makes. A path handed over must exist.
+pub fn built(var: &str, build: impl FnOnce() -> PathBuf) -> PathBuf {
+	match std::env::var_os(var) {
+		Some(path) => {
+			let path = PathBuf::from(path);
+			assert!(path.exists(), "{var}={} does not exist", path.display());
+			path
+		}
+		None => build(),
+	}
+}
+
+/// Runs `f` holding an exclusive lock on a file in the target directory, so that test
+/// processes running at once (nextest runs one per test) never build into the same place
+/// together nor read what another is rewriting.
+pub fn exclusively<T>(f: impl FnOnce() -> T) -> T {
+	let target = target_dir();
+	std::fs::create_dir_all(&target).expect("create the target directory");
+	let lock = std::fs::File::create(target.join("lilypad-e2e-build.lock")).expect("lock file");
+	lock.lock().expect("lock the build");
+	let out = f();
+	let _ = lock.unlock();
+	out
+}
+
+/// The workspace's target directory, from `cargo metadata`.
+pub fn target_dir() -> PathBuf {
+	static TARGET: OnceLock<PathBuf> = OnceLock::new();
+	TARGET
 		.get_or_init(|| {
-			let status = cargo()
-				// The same command as scripts/test.sh: `-p lilypad-node`, or leaving out
-				// `--tests`, would resolve features differently from the `cargo test` that runs
-				// this, and relink the node (minutes) on every switch.
-				.args(["build", "--workspace", "--bins", "--tests"])
-				.status()
-				.expect("cargo runs");
-			assert!(status.success(), "building lilypad-node failed");
 			let out = cargo()
 				.args(["metadata", "--format-version", "1", "--no-deps"])
 				.output()
@@ -83,27 +105,74 @@ pub fn node_binary() -> PathBuf {
 			assert!(out.status.success(), "cargo metadata failed");
 			let meta: serde_json::Value =
 				serde_json::from_slice(&out.stdout).expect("cargo metadata prints JSON");
-			let target = meta["target_directory"].as_str().expect("metadata has target_directory");
-			let bin = Path::new(target).join("debug").join("lilypad-node");
-			assert!(bin.exists(), "{} missing after build", bin.display());
-			bin
+			meta["target_directory"].as_str().expect("metadata has target_directory").into()
 		})
 		.clone()
 }
 
-/// A TCP port nobody listens on right now, and never handed out before by this process.
+/// The directory holding `lilypad-node`, `lilypad-rp` and `lilypad`: `$LILYPAD_BIN_DIR`, or
+/// built (a no-op when up to date) with the same command as `scripts/test.sh`, once per
+/// process.
+pub fn bin_dir() -> PathBuf {
+	static DIR: OnceLock<PathBuf> = OnceLock::new();
+	DIR.get_or_init(|| {
+		built("LILYPAD_BIN_DIR", || {
+			exclusively(|| {
+				let status = cargo()
+					// `-p lilypad-node`, or leaving out `--tests`, would resolve features
+					// differently from the test build, and relink the node (minutes) on every
+					// switch.
+					.args(["build", "--workspace", "--bins", "--tests"])
+					.status()
+					.expect("cargo runs");
+				assert!(status.success(), "building lilypad-node failed");
+			});
+			target_dir().join("debug")
+		})
+	})
+	.clone()
+}
+
+/// The `lilypad-node` binary (see [`bin_dir`]).
+pub fn node_binary() -> PathBuf {
+	let bin = bin_dir().join("lilypad-node");
+	assert!(bin.exists(), "{} missing", bin.display());
+	bin
+}
+
+/// A TCP port nobody listens on right now, never handed out before by this process, and
+/// never handed to another test running at the same time.
 ///
-/// The kernel may hand the same ephemeral port to two `bind(0)` calls once the first listener is
-/// closed, and two nodes told the same p2p port fail to start ("the same bootnode is registered
-/// with two different peer ids"), so ports already given out are skipped.
+/// nextest numbers the tests running at once (`NEXTEST_TEST_GLOBAL_SLOT`, from 0); each slot
+/// draws from a block of its own below the kernel's ephemeral range (32768 and up, where
+/// `bind(0)` and outgoing connections take theirs), so parallel tests never collide. Two nodes
+/// told the same p2p port fail to start ("the same bootnode is registered with two different
+/// peer ids"). Outside nextest (one process, `cargo test`), the kernel picks.
 pub fn free_port() -> u16 {
+	const FIRST: u32 = 10_000;
+	const PER_SLOT: u32 = 200;
 	static GIVEN: Mutex<BTreeSet<u16>> = Mutex::new(BTreeSet::new());
+	static NEXT: AtomicU32 = AtomicU32::new(0);
 	let mut given = GIVEN.lock().unwrap_or_else(|e| e.into_inner());
+	let slot = std::env::var("NEXTEST_TEST_GLOBAL_SLOT").ok().and_then(|s| s.parse::<u32>().ok());
 	loop {
-		let port = TcpListener::bind("127.0.0.1:0")
-			.and_then(|l| l.local_addr())
-			.expect("bind port 0")
-			.port();
+		let port = match slot {
+			Some(slot) => {
+				let n = NEXT.fetch_add(1, Ordering::Relaxed);
+				assert!(n < PER_SLOT, "test slot {slot} used all its {PER_SLOT} ports");
+				let port = FIRST + slot * PER_SLOT + n;
+				assert!(port < 32_768, "test slot {slot} is past the ports set aside for tests");
+				// Skip a port some other program holds.
+				match TcpListener::bind(("127.0.0.1", port as u16)) {
+					Ok(_) => port as u16,
+					Err(_) => continue,
+				}
+			}
+			None => TcpListener::bind("127.0.0.1:0")
+				.and_then(|l| l.local_addr())
+				.expect("bind port 0")
+				.port(),
+		};
 		if given.insert(port) {
 			return port;
 		}

@@ -17,29 +17,45 @@ use lilypad_primitives::{
 use polkadot_sdk::sp_runtime::Perbill;
 use subxt::{rpcs::RpcClient, utils::Static, OnlineClient, SubstrateConfig};
 
-use crate::{cargo, echo::lilypad, log_tail, node_binary, spawn_logged};
+use crate::{bin_dir, echo::lilypad, exclusively, log_tail, spawn_logged};
 
-/// The `lilypad-rp` binary, built with the node (see [`node_binary`]).
+/// The `lilypad-rp` binary (see [`bin_dir`]).
 pub fn agent_binary() -> PathBuf {
-	node_binary().with_file_name("lilypad-rp")
+	bin_dir().join("lilypad-rp")
 }
 
 /// The example module `name` (`cowsay`, `numeric`) from `modules/`, built for `wasm32-wasip1`
-/// once per test process (as `scripts/build-modules.sh` does).
+/// by `scripts/build-modules.sh`: in `$LILYPAD_MODULES_DIR`, or built once per test process.
 pub fn example_module(name: &str) -> Vec<u8> {
 	static BUILT: OnceLock<PathBuf> = OnceLock::new();
 	let dir = BUILT.get_or_init(|| {
-		let target = node_binary().parent().and_then(Path::parent).expect("target dir").join("wasip1");
-		let status = cargo()
-			.current_dir(crate::workspace_root().join("modules"))
-			.args(["build", "-q", "--release", "--target", "wasm32-wasip1", "--target-dir"])
-			.arg(&target)
-			.status()
-			.expect("cargo runs");
-		assert!(status.success(), "building the example modules failed (scripts/setup-toolchain.sh installs wasm32-wasip1)");
-		target.join("wasm32-wasip1/release")
+		crate::built("LILYPAD_MODULES_DIR", || {
+			let out = crate::target_dir().join("modules");
+			exclusively(|| run_script("build-modules.sh", "LILYPAD_MODULES_OUT", &out));
+			out
+		})
 	});
-	std::fs::read(dir.join(format!("{name}.wasm"))).unwrap_or_else(|e| panic!("{name}.wasm: {e}"))
+	read_built("LILYPAD_MODULES_DIR", &dir.join(format!("{name}.wasm")))
+}
+
+/// The file at `path`, built by a script and handed over in `var` or built by this process;
+/// in the second case read under the build lock, as another test process may be rebuilding it.
+fn read_built(var: &str, path: &Path) -> Vec<u8> {
+	let read = || std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+	match std::env::var_os(var) {
+		Some(_) => read(),
+		None => exclusively(read),
+	}
+}
+
+/// Runs `scripts/<script>` with its output directory in `out_var`; panics if it fails.
+fn run_script(script: &str, out_var: &str, out: &Path) {
+	let status = Command::new("bash")
+		.arg(crate::workspace_root().join("scripts").join(script))
+		.env(out_var, out)
+		.status()
+		.expect("bash runs");
+	assert!(status.success(), "scripts/{script} failed (scripts/setup-toolchain.sh installs what it needs; the images need a Docker engine)");
 }
 
 /// An example module's Docker image, as `scripts/build-images.sh` saved it.
@@ -54,22 +70,19 @@ pub struct Image {
 }
 
 /// The Docker image of example module `name` (`cowsay`, `numeric`, or the test-only `hostile`),
-/// built by `scripts/build-images.sh` once per test process.
+/// built by `scripts/build-images.sh`: in `$LILYPAD_IMAGES_DIR`, or built once per test process.
 pub fn docker_image(name: &str) -> Image {
 	static BUILT: OnceLock<PathBuf> = OnceLock::new();
 	let dir = BUILT.get_or_init(|| {
-		let out = node_binary().parent().and_then(Path::parent).expect("target dir").join("images");
-		let status = Command::new("bash")
-			.arg(crate::workspace_root().join("scripts/build-images.sh"))
-			.env("LILYPAD_IMAGES_OUT", &out)
-			.status()
-			.expect("bash runs");
-		assert!(status.success(), "scripts/build-images.sh failed (is the Docker engine up?)");
-		out
+		crate::built("LILYPAD_IMAGES_DIR", || {
+			let out = crate::target_dir().join("images");
+			exclusively(|| run_script("build-images.sh", "LILYPAD_IMAGES_OUT", &out));
+			out
+		})
 	});
-	let tarball = std::fs::read(dir.join(format!("{name}.tar")))
-		.unwrap_or_else(|e| panic!("{name}.tar: {e}"));
-	let id = std::fs::read_to_string(dir.join(format!("{name}.id"))).expect("image id");
+	let tarball = read_built("LILYPAD_IMAGES_DIR", &dir.join(format!("{name}.tar")));
+	let id = read_built("LILYPAD_IMAGES_DIR", &dir.join(format!("{name}.id")));
+	let id = String::from_utf8(id).expect("image id is UTF-8");
 	let config = hex::decode(id.trim().trim_start_matches("sha256:")).expect("hex image id");
 	Image {
 		archive: *blake3::hash(&tarball).as_bytes(),

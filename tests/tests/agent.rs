@@ -271,7 +271,6 @@ async fn a_killed_agent_finishes_its_job_after_a_restart_and_never_submits_twice
 	let long =
 		s.submit_jobs(vec![("numeric", inputs("rounds", &(2 * LONG_ROUNDS).to_string()))]).await[0];
 	agent.wait_for_log(&[&format!("job{{id={long}}}: running")], Duration::from_secs(60)).await;
-	tokio::time::sleep(Duration::from_millis(500)).await;
 	agent.kill();
 	let before = agent.log_text();
 	assert!(!before.contains(&format!("job{{id={long}}}: ran ")), "killed too late:\n{before}");

@@ -37,17 +37,20 @@ const START_TIMEOUT: Duration = Duration::from_secs(240);
 const JOBS: usize = 3;
 const MAX_PRICE: u128 = 5 * echo::MILLI;
 
-/// Builds (or finds) the previous release's runtime blob.
+/// The previous release's runtime blob: `$LILYPAD_PREVIOUS_RUNTIME`, or built (or found) by
+/// `scripts/previous-runtime.sh`.
 fn previous_runtime() -> Vec<u8> {
-	let script = lilypad_e2e::workspace_root().join("scripts/previous-runtime.sh");
-	let out = Command::new("bash").arg(&script).output().expect("run previous-runtime.sh");
-	assert!(
-		out.status.success(),
-		"{} failed:\n{}",
-		script.display(),
-		String::from_utf8_lossy(&out.stderr)
-	);
-	let path = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+	let path = lilypad_e2e::built("LILYPAD_PREVIOUS_RUNTIME", || {
+		let script = lilypad_e2e::workspace_root().join("scripts/previous-runtime.sh");
+		let out = Command::new("bash").arg(&script).output().expect("run previous-runtime.sh");
+		assert!(
+			out.status.success(),
+			"{} failed:\n{}",
+			script.display(),
+			String::from_utf8_lossy(&out.stderr)
+		);
+		PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
+	});
 	std::fs::read(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
 }
 
