@@ -27,15 +27,36 @@ pub fn agent_binary() -> PathBuf {
 /// The example module `name` (`cowsay`, `numeric`) from `modules/`, built for `wasm32-wasip1`
 /// by `scripts/build-modules.sh`: in `$LILYPAD_MODULES_DIR`, or built once per test process.
 pub fn example_module(name: &str) -> Vec<u8> {
-	static BUILT: OnceLock<PathBuf> = OnceLock::new();
-	let dir = BUILT.get_or_init(|| {
-		crate::built("LILYPAD_MODULES_DIR", || {
-			let out = crate::target_dir().join("modules");
-			exclusively(|| run_script("build-modules.sh", "LILYPAD_MODULES_OUT", &out));
+	static DIR: OnceLock<PathBuf> = OnceLock::new();
+	let (var, out_var) = ("LILYPAD_MODULES_DIR", "LILYPAD_MODULES_OUT");
+	let dir = built_by_script(&DIR, var, "build-modules.sh", out_var, "modules");
+	read_built(var, &dir.join(format!("{name}.wasm")))
+}
+
+/// The directory `scripts/<script>` builds into: handed over in `var`, or `<target>/<name>`
+/// made by running the script (its output directory in `out_var`) once per process, under the
+/// build lock.
+fn built_by_script(
+	dir: &'static OnceLock<PathBuf>,
+	var: &str,
+	script: &str,
+	out_var: &str,
+	name: &str,
+) -> &'static PathBuf {
+	dir.get_or_init(|| {
+		crate::built(var, || {
+			let out = crate::target_dir().join(name);
+			exclusively(|| {
+				let status = Command::new("bash")
+					.arg(crate::workspace_root().join("scripts").join(script))
+					.env(out_var, &out)
+					.status()
+					.expect("bash runs");
+				assert!(status.success(), "scripts/{script} failed (scripts/setup-toolchain.sh installs what it needs; the images need a Docker engine)");
+			});
 			out
 		})
-	});
-	read_built("LILYPAD_MODULES_DIR", &dir.join(format!("{name}.wasm")))
+	})
 }
 
 /// The file at `path`, built by a script and handed over in `var` or built by this process;
@@ -46,16 +67,6 @@ fn read_built(var: &str, path: &Path) -> Vec<u8> {
 		Some(_) => read(),
 		None => exclusively(read),
 	}
-}
-
-/// Runs `scripts/<script>` with its output directory in `out_var`; panics if it fails.
-fn run_script(script: &str, out_var: &str, out: &Path) {
-	let status = Command::new("bash")
-		.arg(crate::workspace_root().join("scripts").join(script))
-		.env(out_var, out)
-		.status()
-		.expect("bash runs");
-	assert!(status.success(), "scripts/{script} failed (scripts/setup-toolchain.sh installs what it needs; the images need a Docker engine)");
 }
 
 /// An example module's Docker image, as `scripts/build-images.sh` saved it.
@@ -72,16 +83,11 @@ pub struct Image {
 /// The Docker image of example module `name` (`cowsay`, `numeric`, or the test-only `hostile`),
 /// built by `scripts/build-images.sh`: in `$LILYPAD_IMAGES_DIR`, or built once per test process.
 pub fn docker_image(name: &str) -> Image {
-	static BUILT: OnceLock<PathBuf> = OnceLock::new();
-	let dir = BUILT.get_or_init(|| {
-		crate::built("LILYPAD_IMAGES_DIR", || {
-			let out = crate::target_dir().join("images");
-			exclusively(|| run_script("build-images.sh", "LILYPAD_IMAGES_OUT", &out));
-			out
-		})
-	});
-	let tarball = read_built("LILYPAD_IMAGES_DIR", &dir.join(format!("{name}.tar")));
-	let id = read_built("LILYPAD_IMAGES_DIR", &dir.join(format!("{name}.id")));
+	static DIR: OnceLock<PathBuf> = OnceLock::new();
+	let (var, out_var) = ("LILYPAD_IMAGES_DIR", "LILYPAD_IMAGES_OUT");
+	let dir = built_by_script(&DIR, var, "build-images.sh", out_var, "images");
+	let tarball = read_built(var, &dir.join(format!("{name}.tar")));
+	let id = read_built(var, &dir.join(format!("{name}.id")));
 	let id = String::from_utf8(id).expect("image id is UTF-8");
 	let config = hex::decode(id.trim().trim_start_matches("sha256:")).expect("hex image id");
 	Image {
