@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Sets up the toolchain and runs every test: formatting, pallet and runtime unit tests, the
-# metadata check and the end-to-end tests against real `lilypad-node` processes.
+# Sets up the toolchain and runs every check and test: formatting, clippy, the runtime upgrade
+# under try-runtime, pallet and runtime unit tests, the metadata check and the end-to-end tests
+# against real `lilypad-node` processes.
 #
 # Everything is built once, here, before any test starts: nextest runs each test in a process
 # of its own, several at once (.config/nextest.toml), and is handed the paths of what was built
@@ -38,6 +39,13 @@ step "build the workspace in $LILYPAD_BUILD_TREE"
 # `--tests`: the same features as the test build, so nothing is built twice.
 cargo build --workspace --bins --tests
 export LILYPAD_BIN_DIR="$CARGO_TARGET_DIR/debug"
+
+# Every target of every crate, tests included; a lint is allowed only where a comment says why.
+step "cargo clippy"
+cargo clippy --workspace --all-targets -- -D warnings
+
+step "the runtime upgrade under try-runtime (scripts/try-runtime.sh)"
+bash "$ROOT/scripts/try-runtime.sh"
 
 step "the example modules (WASM) and their Docker images"
 LILYPAD_MODULES_DIR=$(bash scripts/build-modules.sh)

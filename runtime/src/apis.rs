@@ -344,4 +344,28 @@ impl_runtime_apis! {
 			Ok(batches)
 		}
 	}
+
+	/// What try-runtime tools call: the upgrade's migrations with their checks, and blocks
+	/// re-executed with every pallet's `try_state` (docs/migrations.md).
+	#[cfg(feature = "try-runtime")]
+	impl polkadot_sdk::frame_try_runtime::TryRuntime<Block> for Runtime {
+		fn on_runtime_upgrade(
+			checks: polkadot_sdk::frame_try_runtime::UpgradeCheckSelect,
+		) -> (Weight, Weight) {
+			// A failing check must stop the tool, with the check's message.
+			let weight = Executive::try_runtime_upgrade(checks)
+				.unwrap_or_else(|e| panic!("the runtime upgrade's checks failed: {e:?}"));
+			(weight, crate::configs::RuntimeBlockWeights::get().max_block)
+		}
+
+		fn execute_block(
+			block: <Block as BlockT>::LazyBlock,
+			state_root_check: bool,
+			signature_check: bool,
+			select: polkadot_sdk::frame_try_runtime::TryStateSelect,
+		) -> Weight {
+			Executive::try_execute_block(block, state_root_check, signature_check, select)
+				.unwrap_or_else(|e| panic!("the block failed its checks: {e:?}"))
+		}
+	}
 }

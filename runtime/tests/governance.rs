@@ -8,16 +8,8 @@
 //! - A `treasurer` referendum pays a grant out of the treasury; the supply does not change.
 mod common;
 use codec::Encode;
-use common::*;
-use lilypad_primitives::{
-	identity::Role,
-	jobs::{JobInputs, Stage},
-	providers::{BondKind, ModuleFilter, Offer, OfferResources},
-	registry::{
-		Artifact, Delivery, InputParam, ModuleRef, ParamType, Resources, SemVer,
-		VerificationPolicy, VersionManifest,
-	},
-};
+use common::{market::*, *};
+use lilypad_primitives::{jobs::Stage, providers::BondKind};
 use lilypad_runtime::{
 	configs::{dynamic_params::protocol, RuntimeParameters, TreasuryAccount},
 	genesis_config_presets,
@@ -25,9 +17,8 @@ use lilypad_runtime::{
 		origins::{Origin, MAX_GRANT},
 		VotableSupply,
 	},
-	AccountId, Balance, Balances, ConvictionVoting, Header, Identity, Jobs, OriginCaller, Preimage,
-	Providers, Referenda, Registry, Runtime, RuntimeCall, RuntimeEvent, RuntimeOrigin, System,
-	Treasury, LILY, TOTAL_SUPPLY,
+	Balance, Balances, ConvictionVoting, Header, OriginCaller, Preimage, Providers, Referenda,
+	Runtime, RuntimeCall, RuntimeEvent, System, Treasury, LILY, TOTAL_SUPPLY,
 };
 use polkadot_sdk::{
 	frame_support::{
@@ -36,26 +27,18 @@ use polkadot_sdk::{
 	},
 	pallet_conviction_voting, pallet_parameters, pallet_referenda, pallet_scheduler,
 	pallet_treasury,
-	sp_core::{Hasher, Pair},
+	sp_core::Hasher,
 	sp_io::hashing::blake2_256,
 	sp_keyring::Sr25519Keyring::{self, *},
 	sp_runtime::{
 		traits::{BlakeTwo256, Dispatchable},
-		DispatchError, Perbill,
+		DispatchError,
 	},
 };
 
 /// What a voter puts behind its vote: nine tenths of its balance.
 fn stake(voter: Sr25519Keyring) -> Balance {
 	Balances::free_balance(who(voter)) / 10 * 9
-}
-
-fn who(k: Sr25519Keyring) -> AccountId {
-	k.to_account_id()
-}
-
-fn signed(k: Sr25519Keyring) -> RuntimeOrigin {
-	RuntimeOrigin::signed(who(k))
 }
 
 /// Alice notes `call`, submits it on the track of `origin` and places the decision deposit;
@@ -237,105 +220,15 @@ fn a_treasurer_referendum_pays_a_grant_out_of_the_treasury() {
 	});
 }
 
-const ASK: Balance = LILY;
-const PROVIDER_BOND: Balance = 1_000 * LILY;
 /// The blocks a slash waits for an appeal in these tests.
 const APPEAL_WINDOW: u32 = 20;
-
-fn name(s: &str) -> lilypad_primitives::registry::ModuleName {
-	s.as_bytes().to_vec().try_into().unwrap()
-}
 
 /// A job by Charlie that Dave, its provider, never ran: its collateral is under a pending
 /// slash (execution timeout) with [`APPEAL_WINDOW`] blocks to appeal. Returns the job's id.
 fn timed_out_job(head: &mut Header) -> u64 {
-	in_block(head, || {
-		// Short windows, set by Root (sudo on the dev chain).
-		for p in [
-			protocol::Parameters::ExecutionGrace(protocol::ExecutionGrace, Some(2)),
-			protocol::Parameters::AppealWindow(protocol::AppealWindow, Some(APPEAL_WINDOW)),
-		] {
-			assert_ok!(RuntimeCall::Parameters(pallet_parameters::Call::set_parameter {
-				key_value: RuntimeParameters::Protocol(p),
-			})
-			.dispatch(RuntimeOrigin::root()));
-		}
-		// Eve publishes a module.
-		assert_ok!(Identity::register_role(signed(Eve), Role::ModuleProvider));
-		assert_ok!(Registry::publish_module(signed(Eve), name("echo")));
-		let manifest = VersionManifest {
-			module: name("echo"),
-			version: SemVer::new(1, 0, 0),
-			artifact: Artifact::Wasm { digest: [7; 32], size: 1_234 },
-			inputs: vec![InputParam {
-				name: b"Message".to_vec().try_into().unwrap(),
-				kind: ParamType::Text,
-				default: None,
-				required: true,
-				delivery: Delivery::Env,
-			}]
-			.try_into()
-			.unwrap(),
-			resources: Resources { cpu_millicores: 500, ram_mib: 64, ..Default::default() },
-			timeout_secs: 4,
-			price_floor: ASK,
-			royalty: Perbill::zero(),
-			verification: VerificationPolicy::None,
-			parent: None,
-		};
-		let signature = Eve.pair().sign(&Registry::signing_payload(&manifest));
-		assert_ok!(Registry::publish_version(signed(Eve), manifest, Eve.public(), signature));
-		// Dave offers compute, Bob solves, Charlie asks.
-		assert_ok!(Identity::register_role(signed(Dave), Role::ResourceProvider));
-		assert_ok!(Providers::register_provider(
-			signed(Dave),
-			Offer {
-				resources: OfferResources {
-					cpu_millicores: 4_000,
-					ram_mib: 8_192,
-					gpus: Default::default(),
-					disk_mib: 10_000,
-				},
-				modules: ModuleFilter::All,
-				default_price: ASK,
-				prices: Default::default(),
-				capacity: 2,
-				credentials: Default::default(),
-				endpoint: b"http://dave.example".to_vec().try_into().unwrap(),
-			}
-		));
-		assert_ok!(Providers::bond(signed(Dave), BondKind::Provider, PROVIDER_BOND));
-		assert_ok!(Identity::register_role(signed(Bob), Role::Solver));
-		assert_ok!(Providers::bond(signed(Bob), BondKind::Solver, 1_000 * LILY));
-		assert_ok!(Identity::register_role(signed(Charlie), Role::JobCreator));
-	});
-	let job = pallet_jobs::NextJobId::<Runtime>::get();
-	in_block(head, || {
-		let inputs = JobInputs {
-			params: vec![(
-				b"Message".to_vec().try_into().unwrap(),
-				b"hi".to_vec().try_into().unwrap(),
-			)]
-			.try_into()
-			.unwrap(),
-			blob: None,
-		};
-		let module = ModuleRef { name: name("echo"), version: SemVer::new(1, 0, 0) };
-		let deadline = System::block_number() + 10;
-		assert_ok!(Jobs::submit_job(
-			signed(Charlie),
-			module,
-			inputs,
-			2 * ASK,
-			deadline,
-			Default::default()
-		));
-	});
-	in_block(head, || {
-		let batch = vec![(job, who(Dave))].try_into().unwrap();
-		assert_ok!(Jobs::propose_match(signed(Bob), batch));
-	});
-	assert_eq!(pallet_jobs::Jobs::<Runtime>::get(job).unwrap().stage, Stage::Matched);
+	open_market(head, APPEAL_WINDOW, 2, false);
+	let job = in_block(head, || submit(System::block_number() + 10));
+	in_block(head, || match_to_dave(&[job]));
 	run_until(
 		head,
 		20,

@@ -1,18 +1,22 @@
 //! Blocks built as a node would build them, shared by the runtime's integration tests.
+// Every test crate compiles these helpers and uses only some of them.
 #![allow(dead_code)]
+pub mod market;
 use codec::Encode;
 use lilypad_runtime::{
-	genesis_config_presets, Executive, Header, RuntimeCall, RuntimeGenesisConfig, Supply,
+	genesis_config_presets, Executive, Header, Runtime, RuntimeCall, RuntimeGenesisConfig, Supply,
 	UncheckedExtrinsic, SLOT_DURATION_MS,
 };
 use polkadot_sdk::{
 	frame_support::assert_ok,
-	pallet_timestamp,
+	pallet_babe, pallet_timestamp,
 	sp_consensus_babe::{
-		digests::{PreDigest, SecondaryPlainPreDigest},
-		BABE_ENGINE_ID,
+		digests::{PreDigest, SecondaryVRFPreDigest},
+		make_vrf_sign_data, BABE_ENGINE_ID,
 	},
+	sp_core::crypto::VrfSecret,
 	sp_io::TestExternalities,
+	sp_keyring::Sr25519Keyring,
 	sp_runtime::{
 		generic::{Digest, DigestItem},
 		traits::Header as _,
@@ -31,12 +35,20 @@ pub fn dev_chain() -> TestExternalities {
 	genesis(genesis_config_presets::development())
 }
 
-/// Starts block `n` the way a BABE author would: a pre-digest for slot `n`, then the timestamp.
+/// Starts block `n` the way Alice, the dev chain's BABE authority, would: a secondary VRF
+/// pre-digest for slot `n` (the chain allows primary and secondary VRF slots, so every block
+/// carries a VRF output, the randomness the jobs pallet draws from), then the timestamp.
 pub fn start_block(n: u32, parent: polkadot_sdk::sp_core::H256) {
 	let slot = 1_000 + n as u64;
-	let pre = PreDigest::SecondaryPlain(SecondaryPlainPreDigest {
+	let sign_data = make_vrf_sign_data(
+		&pallet_babe::Randomness::<Runtime>::get(),
+		slot.into(),
+		pallet_babe::EpochIndex::<Runtime>::get(),
+	);
+	let pre = PreDigest::SecondaryVRF(SecondaryVRFPreDigest {
 		authority_index: 0,
 		slot: slot.into(),
+		vrf_signature: Sr25519Keyring::Alice.pair().vrf_sign(&sign_data),
 	});
 	let digest = Digest { logs: vec![DigestItem::PreRuntime(BABE_ENGINE_ID, pre.encode())] };
 	let header = Header::new(n, Default::default(), Default::default(), parent, digest);

@@ -1,0 +1,287 @@
+//! The runtime upgrade from the previous release, checked by try-runtime on a live market.
+//!
+//! Built only with the `try-runtime` feature, in a target directory of its own
+//! (`scripts/try-runtime.sh`): there the migrations' `pre_upgrade`/`post_upgrade` and every
+//! pallet's `try_state` exist.
+//!
+//! A dev chain runs a market through the runtime's calls until it holds a job in every stage,
+//! a published module, provider, solver and mediator bonds and a pending slash. The state is
+//! then put back the way the previous release (`runtime/previous-release`) keeps it: storage
+//! versions and deposits as that release wrote them. `Executive::try_runtime_upgrade` runs every
+//! migration with its pre- and post-checks, then every pallet's `try_state`; the chain then goes
+//! on producing blocks, settling the jobs it holds, with `try_state` after each.
+//!
+//! A `VersionedMigration` does nothing on a state already at its target version, so the test
+//! must start from the old version with old-layout data. When a release changes storage,
+//! [`previous_release`] is rewritten to produce what the new previous release stores
+//! (docs/migrations.md).
+#![cfg(feature = "try-runtime")]
+mod common;
+use common::{market::*, *};
+use lilypad_primitives::jobs::{JobId, Stage};
+use lilypad_runtime::{
+	configs::{JobDeposit, ModuleDeposit, VersionDeposit},
+	AllPalletsWithSystem, Balance, Balances, Executive, Header, Jobs, Runtime, RuntimeEvent,
+	RuntimeOrigin, System,
+};
+use polkadot_sdk::{
+	frame_support::{
+		assert_ok,
+		traits::{
+			fungible::MutateHold,
+			GetStorageVersion, TryState, TryStateSelect, UpgradeCheckSelect,
+		},
+	},
+	sp_keyring::Sr25519Keyring::*,
+	sp_runtime::TryRuntimeError,
+};
+
+/// Blocks a slash waits for an appeal here.
+const APPEAL_WINDOW: u32 = 8;
+
+/// Every stage a job can be in.
+const STAGES: [Stage; 10] = [
+	Stage::Submitted,
+	Stage::Matched,
+	Stage::ResultSubmitted,
+	Stage::InMediation,
+	Stage::SlashPending,
+	Stage::Completed,
+	Stage::Cancelled,
+	Stage::Expired,
+	Stage::Slashed,
+	Stage::SlashCancelled,
+];
+
+/// Runs blocks until `job` is in `stage` (at most `max` blocks), checking every pallet's
+/// invariants after each.
+fn run_until_stage(head: &mut Header, job: JobId, wanted: Stage, max: u32) {
+	for _ in 0..max {
+		if stage(job) == wanted {
+			return;
+		}
+		in_block(head, || ());
+		check_every_pallet();
+	}
+	assert_eq!(stage(job), wanted, "job {job} within {max} blocks");
+}
+
+fn check_every_pallet() {
+	let now = System::block_number();
+	if let Err(e) = AllPalletsWithSystem::try_state(now, TryStateSelect::All) {
+		panic!("try_state at block {now}: {e:?}");
+	}
+}
+
+/// The jobs left in each stage by [`live_market`].
+struct Market {
+	jobs: Vec<(Stage, JobId)>,
+}
+
+impl Market {
+	fn job(&self, wanted: Stage) -> JobId {
+		self.jobs.iter().find(|(s, _)| *s == wanted).expect("a job in every stage").1
+	}
+}
+
+/// Runs a market until it holds a job in every stage; returns them.
+fn live_market(head: &mut Header) -> Market {
+	open_market(head, APPEAL_WINDOW, 8, true);
+
+	// Jobs that settle before the upgrade.
+	let [slashed, appealed, completed, expired, cancelled] = in_block(head, || {
+		[submit_open(), submit_open(), submit_open(), submit(System::block_number() + 1), submit_open()]
+	});
+	in_block(head, || {
+		match_to_dave(&[slashed, appealed, completed]);
+		assert_ok!(Jobs::cancel_job(signed(Charlie), cancelled));
+	});
+	in_block(head, || submit_result(completed));
+	// Dave never returns the other two: both go to a pending slash; one is appealed.
+	run_until_stage(head, appealed, Stage::SlashPending, 10);
+	assert_eq!(stage(slashed), Stage::SlashPending);
+	in_block(head, || {
+		assert_ok!(Jobs::cancel_slash(RuntimeOrigin::root(), appealed));
+	});
+	run_until_stage(head, slashed, Stage::Slashed, APPEAL_WINDOW + 2);
+	run_until_stage(head, completed, Stage::Completed, CHALLENGE_WINDOW + 2);
+
+	// Jobs live at the upgrade.
+	let [pending, mediated, with_result, matched, submitted] =
+		in_block(head, || [(); 5].map(|_| submit_open()));
+	in_block(head, || match_to_dave(&[pending, mediated, with_result]));
+	in_block(head, || {
+		submit_result(mediated);
+		submit_result(with_result);
+	});
+	in_block(head, || {
+		assert_ok!(Jobs::challenge(signed(Charlie), mediated));
+	});
+	// The next block draws a mediator: Alice, the only one, from the block's VRF output.
+	in_block(head, || ());
+	let mediation = pallet_jobs::Jobs::<Runtime>::get(mediated).unwrap().mediation.unwrap();
+	assert_eq!(mediation.mediator, Some(who(Alice)), "Alice was drawn");
+	run_until_stage(head, pending, Stage::SlashPending, 10);
+	in_block(head, || match_to_dave(&[matched]));
+
+	let jobs = vec![
+		(Stage::Submitted, submitted),
+		(Stage::Matched, matched),
+		(Stage::ResultSubmitted, with_result),
+		(Stage::InMediation, mediated),
+		(Stage::SlashPending, pending),
+		(Stage::Completed, completed),
+		(Stage::Cancelled, cancelled),
+		(Stage::Expired, expired),
+		(Stage::Slashed, slashed),
+		(Stage::SlashCancelled, appealed),
+	];
+	for (wanted, job) in &jobs {
+		assert_eq!(stage(*job), *wanted, "job {job}");
+	}
+	assert_eq!(jobs.len(), STAGES.len());
+	Market { jobs }
+}
+
+/// The state as the previous release (`runtime/previous-release`, spec 107) keeps it. That
+/// release has the same storage layout, at storage version 0 in the jobs pallet and the
+/// registry, and dearer deposits: 10 mLILY a job and 100 mLILY a module version.
+mod previous_release {
+	use super::*;
+	use lilypad_runtime::{RuntimeHoldReason, MILLI_LILY, VERSION};
+	use polkadot_sdk::{frame_support::traits::StorageVersion, frame_system};
+
+	pub const SPEC_VERSION: u32 = 107;
+	pub const JOB_DEPOSIT: Balance = 10 * MILLI_LILY;
+	pub const VERSION_DEPOSIT: Balance = 100 * MILLI_LILY;
+
+	/// Rewrites the current state into the previous release's; returns how much more it holds
+	/// in job deposits and in module deposits.
+	pub fn restore() -> (Balance, Balance) {
+		StorageVersion::new(0).put::<pallet_jobs::Pallet<Runtime>>();
+		StorageVersion::new(0).put::<pallet_registry::Pallet<Runtime>>();
+		// The chain last ran the previous release: the next block runs the migrations again
+		// (they must then do nothing).
+		let mut version = VERSION;
+		version.spec_version = SPEC_VERSION;
+		frame_system::LastRuntimeUpgrade::<Runtime>::put(
+			frame_system::LastRuntimeUpgradeInfo::from(version),
+		);
+
+		let mut jobs_extra = 0;
+		for (id, mut job) in pallet_jobs::Jobs::<Runtime>::iter() {
+			let extra = JOB_DEPOSIT - job.deposit;
+			let reason = RuntimeHoldReason::Jobs(pallet_jobs::HoldReason::JobDeposit);
+			assert_ok!(Balances::hold(&reason, &job.creator, extra));
+			job.deposit = JOB_DEPOSIT;
+			pallet_jobs::Jobs::<Runtime>::insert(id, job);
+			jobs_extra += extra;
+		}
+		let mut modules_extra = 0;
+		for (name, mut module) in pallet_registry::Modules::<Runtime>::iter() {
+			let price = ModuleDeposit::get() + VERSION_DEPOSIT * module.versions.len() as Balance;
+			let extra = price - module.deposit;
+			let reason = RuntimeHoldReason::Registry(pallet_registry::HoldReason::ModuleDeposit);
+			assert_ok!(Balances::hold(&reason, &module.owner, extra));
+			module.deposit = price;
+			pallet_registry::Modules::<Runtime>::insert(name, module);
+			modules_extra += extra;
+		}
+		(jobs_extra, modules_extra)
+	}
+}
+
+/// The deposits the migrations released, from their events, if each checked itself.
+fn repriced() -> (Option<Balance>, Option<Balance>) {
+	let mut out = (None, None);
+	for event in System::events().into_iter().map(|r| r.event) {
+		match event {
+			RuntimeEvent::Jobs(pallet_jobs::Event::DepositsRepriced {
+				released, checked, ..
+			}) => {
+				assert!(checked, "the jobs migration's own check failed");
+				out.0 = Some(released);
+			}
+			RuntimeEvent::Registry(pallet_registry::Event::DepositsRepriced {
+				released,
+				checked,
+				..
+			}) => {
+				assert!(checked, "the registry migration's own check failed");
+				out.1 = Some(released);
+			}
+			_ => {}
+		}
+	}
+	out
+}
+
+#[test]
+fn the_upgrade_migrates_a_live_market_and_every_check_passes() {
+	dev_chain().execute_with(|| {
+		let mut head = genesis_header();
+		run_blocks(&mut head, 1);
+		let market = live_market(&mut head);
+		let jobs: Vec<_> = pallet_jobs::Jobs::<Runtime>::iter().collect();
+		let modules: Vec<_> = pallet_registry::Modules::<Runtime>::iter().collect();
+		let versions: Vec<_> = pallet_registry::Versions::<Runtime>::iter().collect();
+		let free = |k: polkadot_sdk::sp_keyring::Sr25519Keyring| Balances::free_balance(who(k));
+		let (charlie, eve) = (free(Charlie), free(Eve));
+		let issuance = Balances::total_issuance();
+
+		let (jobs_extra, modules_extra) = previous_release::restore();
+		assert!(jobs_extra > 0 && modules_extra > 0);
+		assert_eq!(free(Charlie), charlie - jobs_extra);
+		assert_eq!(free(Eve), eve - modules_extra);
+
+		let weight = Executive::try_runtime_upgrade(UpgradeCheckSelect::All)
+			.unwrap_or_else(|e| panic!("the upgrade's checks failed: {e:?}"));
+		assert!(weight.ref_time() > 0);
+		assert_eq!(repriced(), (Some(jobs_extra), Some(modules_extra)));
+		for pallet in [
+			pallet_jobs::Pallet::<Runtime>::on_chain_storage_version(),
+			pallet_registry::Pallet::<Runtime>::on_chain_storage_version(),
+		] {
+			assert_eq!(pallet, 1);
+		}
+		// Every job, module and version is as the market left it; the deposits are back.
+		assert_eq!(pallet_jobs::Jobs::<Runtime>::iter().collect::<Vec<_>>(), jobs);
+		assert_eq!(pallet_registry::Modules::<Runtime>::iter().collect::<Vec<_>>(), modules);
+		assert_eq!(pallet_registry::Versions::<Runtime>::iter().collect::<Vec<_>>(), versions);
+		assert!(jobs.iter().all(|(_, j)| j.deposit == JobDeposit::get()));
+		assert!(modules.iter().all(|(_, m)| m.deposit
+			== ModuleDeposit::get() + VersionDeposit::get() * m.versions.len() as Balance));
+		assert_eq!((free(Charlie), free(Eve)), (charlie, eve));
+		assert_eq!(Balances::total_issuance(), issuance);
+
+		// The first block of the new release runs the migrations again: they do nothing.
+		in_block(&mut head, || ());
+		assert_eq!(repriced(), (None, None));
+		assert_eq!(pallet_jobs::Pallet::<Runtime>::on_chain_storage_version(), 1);
+		assert!(pallet_jobs::Jobs::<Runtime>::iter_values().all(|j| j.deposit == JobDeposit::get()));
+		check_every_pallet();
+
+		// The jobs the upgrade found live settle as they would have.
+		run_until_stage(&mut head, market.job(Stage::ResultSubmitted), Stage::Completed, 20);
+		run_until_stage(&mut head, market.job(Stage::SlashPending), Stage::Slashed, 20);
+		run_until_stage(&mut head, market.job(Stage::Matched), Stage::SlashPending, 20);
+		assert_eq!(Balances::total_issuance(), issuance);
+	});
+}
+
+#[test]
+fn a_state_that_breaks_an_invariant_fails_the_upgrade_checks() {
+	dev_chain().execute_with(|| {
+		let mut head = genesis_header();
+		run_blocks(&mut head, 1);
+		live_market(&mut head);
+		previous_release::restore();
+		// Escrow held from Charlie that no job accounts for.
+		let reason = lilypad_runtime::RuntimeHoldReason::Jobs(pallet_jobs::HoldReason::JobEscrow);
+		assert_ok!(Balances::hold(&reason, &who(Charlie), 1));
+		assert_eq!(
+			Executive::try_runtime_upgrade(UpgradeCheckSelect::All),
+			Err(TryRuntimeError::Other("escrow differs from its hold"))
+		);
+	});
+}
