@@ -538,7 +538,7 @@ async fn transfer(
 			),
 		));
 	}
-	let call = lilypad::transactions().balances().transfer_keep_alive(dest.clone().into(), value);
+	let call = lilypad::transactions().balances().transfer_keep_alive(dest.into(), value);
 	let included = node.submit(&call, &signer.key, "transfer").await?;
 	if !json_out {
 		println!("sent {} to {dest} (fee {})", lily(value), lily(included.fee));

@@ -95,11 +95,8 @@ impl Node {
 	/// `who`'s free and reserved (held) balance, at the last finalized block.
 	pub async fn balance(&self, who: &AccountId32) -> anyhow::Result<(u128, u128)> {
 		let at = self.api.at_current_block().await?;
-		let info = at
-			.storage()
-			.fetch(lilypad::storage().system().account(), (who.clone(),))
-			.await?
-			.decode()?;
+		let info =
+			at.storage().fetch(lilypad::storage().system().account(), (*who,)).await?.decode()?;
 		Ok((info.data.free, info.data.reserved))
 	}
 
@@ -118,8 +115,7 @@ impl Node {
 		role: lilypad_primitives::identity::Role,
 	) -> anyhow::Result<bool> {
 		let at = self.api.at_current_block().await?;
-		let roles =
-			at.storage().fetch(lilypad::storage().identity().roles(), (who.clone(),)).await?;
+		let roles = at.storage().fetch(lilypad::storage().identity().roles(), (*who,)).await?;
 		let roles =
 			<lilypad_primitives::identity::RoleSet as codec::Decode>::decode(&mut roles.bytes())?;
 		Ok(roles.contains(role))
@@ -144,7 +140,7 @@ impl Node {
 		};
 		let signed = txs.create_signed(call, signer, params).await.map_err(refused)?;
 		let progress = signed.submit_and_watch().await.map_err(refused)?;
-		let in_block = progress.wait_for_finalized().await.with_context(|| format!("{what}"))?;
+		let in_block = progress.wait_for_finalized().await.with_context(|| what.to_string())?;
 		let events = in_block
 			.wait_for_success()
 			.await

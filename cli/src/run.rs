@@ -474,9 +474,7 @@ pub async fn run(
 	let included = node.submit(&call, &signer.key, "submit_job").await.map_err(|e| {
 		let (kind, _) = crate::error::kind_of(&e);
 		let text = e.to_string();
-		if text.contains("InsufficientBalance") {
-			fail(Kind::Funds, format!("{text}: nothing is held"))
-		} else if text.contains("PriceBelowFloor") {
+		if text.contains("InsufficientBalance") || text.contains("PriceBelowFloor") {
 			fail(Kind::Funds, format!("{text}: nothing is held"))
 		} else {
 			fail(kind, text)

@@ -368,9 +368,12 @@ mod tests {
 		assert_eq!(check_offer(&offer()), Ok(()));
 	}
 
+	/// A change that breaks one rule of what it changes.
+	type Break<T> = fn(&mut T);
+
 	#[test]
 	fn offer_checks_name_each_broken_rule() {
-		let cases: Vec<(fn(&mut Offer<u128>), OfferError)> = vec![
+		let cases: Vec<(Break<Offer<u128>>, OfferError)> = vec![
 			(|o| o.resources.ram_mib = 0, OfferError::NoResources),
 			(|o| o.resources.gpus[0].vram_mib = 0, OfferError::InvalidGpu),
 			(|o| o.capacity = 0, OfferError::ZeroCapacity),

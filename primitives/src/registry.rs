@@ -494,7 +494,7 @@ where
 		.iter()
 		.map(|share| {
 			let due = (*share * price).min(left);
-			left = left - due;
+			left -= due;
 			due
 		})
 		.collect()

@@ -782,6 +782,9 @@ fn metrics_router(metrics: Arc<Metrics>) -> axum::Router {
 	)
 }
 
+/// A module's command-line arguments, and its environment as (name, value) pairs.
+pub type ArgsAndEnv = (Vec<String>, Vec<(String, String)>);
+
 /// Hands a job's inputs to the module as its version's schema says: environment variables,
 /// `--name=value` arguments in schema order, or files under `/inputs`; the blob, if any, as
 /// `/inputs/blob`. A parameter the job left out takes its default.
@@ -790,7 +793,7 @@ pub fn deliver_inputs(
 	inputs: &JobInputs,
 	blob: Option<&[u8]>,
 	in_dir: &std::path::Path,
-) -> anyhow::Result<(Vec<String>, Vec<(String, String)>)> {
+) -> anyhow::Result<ArgsAndEnv> {
 	let (mut args, mut env) = (Vec::new(), Vec::new());
 	for param in version.inputs.iter() {
 		let given = inputs.params.iter().find(|(n, _)| n == &param.name).map(|(_, v)| v.to_vec());

@@ -94,7 +94,7 @@ impl Chain {
 		let at = self.api.at_current_block().await?;
 		let mut iter = at
 			.storage()
-			.iter(lilypad::storage().jobs().jobs_by_provider(), (self.account.clone(),))
+			.iter(lilypad::storage().jobs().jobs_by_provider(), (self.account,))
 			.await?;
 		let mut ids = Vec::new();
 		while let Some(kv) = iter.next().await {
@@ -134,7 +134,7 @@ impl Chain {
 		let at = self.api.at_current_block().await?;
 		let record = at
 			.storage()
-			.try_fetch(lilypad::storage().providers().offers(), (self.account.clone(),))
+			.try_fetch(lilypad::storage().providers().offers(), (self.account,))
 			.await?;
 		Ok(match record {
 			Some(r) => {
@@ -150,7 +150,7 @@ impl Chain {
 		let at = self.api.at_current_block().await?;
 		let bond = at
 			.storage()
-			.try_fetch(lilypad::storage().providers().bonds(), (self.account.clone(), kind))
+			.try_fetch(lilypad::storage().providers().bonds(), (self.account, kind))
 			.await?;
 		Ok(match bond {
 			Some(b) => b.decode()?.bonded,
@@ -161,10 +161,8 @@ impl Chain {
 	/// Whether this account holds `role`.
 	pub async fn has_role(&self, role: lilypad_primitives::identity::Role) -> anyhow::Result<bool> {
 		let at = self.api.at_current_block().await?;
-		let roles = at
-			.storage()
-			.fetch(lilypad::storage().identity().roles(), (self.account.clone(),))
-			.await?;
+		let roles =
+			at.storage().fetch(lilypad::storage().identity().roles(), (self.account,)).await?;
 		let roles =
 			<lilypad_primitives::identity::RoleSet as codec::Decode>::decode(&mut roles.bytes())?;
 		Ok(roles.contains(role))

@@ -157,6 +157,8 @@ mod tests {
 		capacity: Option<u32>,
 	}
 
+	// `figment::Jail::expect_with` fixes the closure's error type, `figment::Error`.
+	#[allow(clippy::result_large_err)]
 	#[test]
 	fn file_then_environment_then_flags_override_the_defaults() {
 		figment::Jail::expect_with(|jail| {
@@ -174,6 +176,8 @@ mod tests {
 		});
 	}
 
+	// As above.
+	#[allow(clippy::result_large_err)]
 	#[test]
 	fn unknown_fields_and_zero_capacity_are_refused() {
 		figment::Jail::expect_with(|jail| {

@@ -327,7 +327,7 @@ fn support_is_measured_against_the_supply_that_can_vote() {
 		// Half the supply is parked; the rest is exactly what the accounts hold.
 		assert!(parked >= TOTAL_SUPPLY / 2);
 		let accounts: Balance =
-			genesis_config_presets::dev_accounts().iter().map(|a| Balances::total_balance(a)).sum();
+			genesis_config_presets::dev_accounts().iter().map(Balances::total_balance).sum();
 		assert_eq!(VotableSupply::get(), accounts);
 		// Five of them, voting with nine tenths, are over a third of it: above the
 		// `parameters`, `slash_appeals` and `treasurer` tracks' support from the start.

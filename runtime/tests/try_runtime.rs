@@ -28,8 +28,7 @@ use polkadot_sdk::{
 	frame_support::{
 		assert_ok,
 		traits::{
-			fungible::MutateHold,
-			GetStorageVersion, TryState, TryStateSelect, UpgradeCheckSelect,
+			fungible::MutateHold, GetStorageVersion, TryState, TryStateSelect, UpgradeCheckSelect,
 		},
 	},
 	sp_keyring::Sr25519Keyring::*,
@@ -90,7 +89,13 @@ fn live_market(head: &mut Header) -> Market {
 
 	// Jobs that settle before the upgrade.
 	let [slashed, appealed, completed, expired, cancelled] = in_block(head, || {
-		[submit_open(), submit_open(), submit_open(), submit(System::block_number() + 1), submit_open()]
+		[
+			submit_open(),
+			submit_open(),
+			submit_open(),
+			submit(System::block_number() + 1),
+			submit_open(),
+		]
 	});
 	in_block(head, || {
 		match_to_dave(&[slashed, appealed, completed]);

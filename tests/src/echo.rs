@@ -119,7 +119,7 @@ pub async fn free_at(
 		.storage()
 		.entry(lilypad::storage().system().account())
 		.expect("System.Account")
-		.fetch((who.clone(),))
+		.fetch((*who,))
 		.await
 		.expect("fetch account")
 		.decode()

@@ -241,7 +241,7 @@ async fn the_agent_runs_two_jobs_at_once_gets_paid_and_serves_outputs_that_match
 			.map(|e| e.unwrap())
 			.find(|e| e.job == id)
 			.expect("JobCompleted");
-		assert_eq!((paid.provider.clone(), paid.price), (dave.clone(), ASK));
+		assert_eq!((paid.provider, paid.price), (dave, ASK));
 		let fees: u128 = events
 			.find::<lilypad::transaction_payment::events::TransactionFeePaid>()
 			.map(|e| e.unwrap())

@@ -29,7 +29,7 @@ async fn free_balance(
 		.storage()
 		.entry(lilypad::storage().system().account())
 		.expect("System.Account exists")
-		.fetch((who.clone(),))
+		.fetch((*who,))
 		.await
 		.expect("fetch account");
 	entry.decode().expect("decode account").data.free
@@ -68,7 +68,7 @@ async fn dev_chain_finalizes_and_settles_a_signed_transfer() {
 	assert_eq!(total_issuance(&before).await, TOTAL_SUPPLY, "genesis issuance");
 
 	let amount: u128 = 12_345 * 1_000_000_000_000;
-	let tx = lilypad::transactions().balances().transfer_keep_alive(bob.clone().into(), amount);
+	let tx = lilypad::transactions().balances().transfer_keep_alive(bob.into(), amount);
 	let in_block = before
 		.transactions()
 		.sign_and_submit_then_watch_default(&tx, &dev::alice())
@@ -83,10 +83,7 @@ async fn dev_chain_finalizes_and_settles_a_signed_transfer() {
 		.find_first::<lilypad::balances::events::Transfer>()
 		.expect("decode events")
 		.expect("a Transfer event");
-	assert_eq!(
-		(transfer.from.clone(), transfer.to.clone(), transfer.amount),
-		(alice.clone(), bob.clone(), amount)
-	);
+	assert_eq!((transfer.from, transfer.to, transfer.amount), (alice, bob, amount));
 	let fee = events
 		.find_first::<lilypad::transaction_payment::events::TransactionFeePaid>()
 		.expect("decode events")

@@ -74,7 +74,7 @@ async fn balances(api: &Client, who: &AccountId32, at: Option<u64>) -> (u128, u1
 		.storage()
 		.entry(lilypad::storage().system().account())
 		.expect("System.Account")
-		.fetch((who.clone(),))
+		.fetch((*who,))
 		.await
 		.expect("fetch account")
 		.decode()
@@ -138,7 +138,7 @@ async fn submit_job(api: &Client, rpc: &RpcClient, creator: &Keypair) -> (u64, E
 async fn propose(api: &Client, job: u64, provider: &AccountId32) -> Events {
 	let events = submit(
 		api,
-		&lilypad::transactions().jobs().propose_match(BoundedVec(vec![(job, provider.clone())])),
+		&lilypad::transactions().jobs().propose_match(BoundedVec(vec![(job, *provider)])),
 		&dev::dave(),
 	)
 	.await

@@ -303,7 +303,7 @@ async fn a_sampled_mediator_catches_a_forged_result_and_upholds_an_honest_one() 
 		.find_first::<lilypad::jobs::events::MediatorPaid>()
 		.expect("decode")
 		.expect("MediatorPaid");
-	assert_eq!((paid.mediator, paid.amount), (eve_id.clone(), mediator_pay));
+	assert_eq!((paid.mediator, paid.amount), (eve_id, mediator_pay));
 	assert_eq!(job(&rpc, job1).await["stage"], "completed");
 	assert_eq!(free(&api, &eve_id).await, eve1 - fee(&answered) + mediator_pay, "Eve is paid");
 	assert_eq!(free(&api, &bob_id).await, bob1 - bob_paid_fees + ASK, "Bob is paid the ask");

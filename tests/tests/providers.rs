@@ -66,7 +66,7 @@ async fn balances(api: &Client, who: &subxt::utils::AccountId32) -> (u128, u128)
 		.storage()
 		.entry(lilypad::storage().system().account())
 		.expect("System.Account")
-		.fetch((who.clone(),))
+		.fetch((*who,))
 		.await
 		.expect("fetch account")
 		.decode()

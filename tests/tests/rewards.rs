@@ -61,13 +61,13 @@ fn pool_account() -> AccountId32 {
 
 /// `RewardsApi_claimable`.
 async fn claimable(api: &Client, who: &AccountId32) -> u128 {
-	let call = lilypad::runtime_apis().rewards_api().claimable(who.clone());
+	let call = lilypad::runtime_apis().rewards_api().claimable(*who);
 	api.at_current_block().await.expect("block").runtime_apis().call(call).await.expect("claimable")
 }
 
 /// `RewardsApi_standing` as a provider: (score in parts per billion, failures as a float).
 async fn standing(api: &Client, who: &AccountId32) -> (u32, f64) {
-	let call = lilypad::runtime_apis().rewards_api().standing(who.clone(), BondKind::Provider);
+	let call = lilypad::runtime_apis().rewards_api().standing(*who, BondKind::Provider);
 	let s = api
 		.at_current_block()
 		.await
@@ -266,7 +266,7 @@ async fn providers_are_rewarded_in_the_order_of_their_records_and_the_pool_pays_
 	assert!(due[0] > due[1] && due[1] > due[2] && due[2] > 0, "shares follow the records: {due:?}");
 	// Shares round down: at most a unit per provider stays in the pool.
 	let providers: u128 = due[..3].iter().sum();
-	assert!(providers <= PROVIDER_BUDGET && providers >= PROVIDER_BUDGET - 3, "{providers}");
+	assert!((PROVIDER_BUDGET - 3..=PROVIDER_BUDGET).contains(&providers), "{providers}");
 	// Dave is the only solver that earned fees: he takes the solvers' whole budget.
 	assert_eq!(due[3], SOLVER_BUDGET);
 

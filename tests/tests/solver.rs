@@ -226,7 +226,7 @@ async fn two_solver_nodes_match_every_job_once_within_five_blocks() {
 
 	// Both workers' batches landed; every job was matched once; nobody was penalised.
 	let proposals = proposals(&api, first_at, end).await;
-	let solvers: std::collections::BTreeSet<_> = proposals.iter().map(|p| p.0.clone()).collect();
+	let solvers: std::collections::BTreeSet<_> = proposals.iter().map(|p| p.0).collect();
 	assert_eq!(solvers, [id(&alice), id(&ferdie)].into(), "both solvers proposed");
 	let mut matched: Vec<u64> = proposals.iter().flat_map(|p| p.1.clone()).collect();
 	matched.sort();

@@ -85,14 +85,13 @@ pub fn provider(account: Account, price: u128) -> Provider<Account, u128> {
 	}
 }
 
+/// Open jobs and the providers' offers, as a solver round sees them.
+pub type Market = (Vec<OpenJob<Account, u128, u32>>, Vec<Provider<Account, u128>>);
+
 /// A deterministic pseudo-random market: `jobs` jobs over 50 modules, `offers` providers with
 /// mixed hardware (a fifth with GPUs), prices, capacities (1 to 8), filters, credentials and
 /// stakes; a twentieth of providers are away and a fiftieth of jobs name a target.
-pub fn market(
-	jobs: usize,
-	offers: usize,
-	seed: u64,
-) -> (Vec<OpenJob<Account, u128, u32>>, Vec<Provider<Account, u128>>) {
+pub fn market(jobs: usize, offers: usize, seed: u64) -> Market {
 	let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
 	let mut next = move |n: u64| {
 		// xorshift64*: cheap and reproducible.

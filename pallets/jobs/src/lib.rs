@@ -1821,7 +1821,7 @@ pub mod pallet {
 				);
 			}
 			ensure!(
-				OpenJobs::<T>::iter_keys().all(|id| Jobs::<T>::contains_key(id)),
+				OpenJobs::<T>::iter_keys().all(Jobs::<T>::contains_key),
 				"an open job does not exist"
 			);
 			// Every account, so that a hold no job accounts for is caught too.

@@ -1433,7 +1433,7 @@ mod properties {
 	/// A job in `stage`, chosen by `pick`; or `pick` itself now and then, whatever its
 	/// stage, so that calls on jobs in the wrong stage are tried too.
 	fn job_in(stage: Stage, pick: u64) -> u64 {
-		if pick % 10 == 0 {
+		if pick.is_multiple_of(10) {
 			return pick / 10;
 		}
 		let mut ids: Vec<u64> =

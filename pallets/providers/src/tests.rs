@@ -94,11 +94,14 @@ fn an_account_registers_once() {
 	});
 }
 
+/// A change that breaks one rule of what it changes.
+type Break<T> = fn(&mut T);
+
 #[test]
 fn offers_breaking_a_rule_are_refused_with_its_name() {
 	test(|| {
 		assert_ok!(Halo::register_role(signed(1), Role::ResourceProvider));
-		let cases: Vec<(fn(&mut OfferOf<Test>), Error<Test>)> = vec![
+		let cases: Vec<(Break<OfferOf<Test>>, Error<Test>)> = vec![
 			(|o| o.resources.cpu_millicores = 0, Error::NoResources),
 			(|o| o.resources.gpus[0].model = Default::default(), Error::InvalidGpu),
 			(|o| o.capacity = 0, Error::ZeroCapacity),

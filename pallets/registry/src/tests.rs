@@ -309,12 +309,15 @@ fn a_revoked_delegate_can_no_longer_sign() {
 	});
 }
 
+/// A change that breaks one rule of what it changes.
+type Break<T> = fn(&mut T);
+
 #[test]
 fn manifests_breaking_a_rule_are_refused_with_its_name() {
 	test(|| {
 		provider_with_module(ALICE, "cowsay");
 		let base = manifest("cowsay", v(0, 1, 0));
-		let cases: Vec<(fn(&mut ManifestOf<Test>), Error<Test>)> = vec![
+		let cases: Vec<(Break<ManifestOf<Test>>, Error<Test>)> = vec![
 			(
 				|m| {
 					m.inputs =

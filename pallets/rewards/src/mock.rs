@@ -77,7 +77,7 @@ parameter_types! {
 }
 
 thread_local! {
-	static BONDS: RefCell<BTreeMap<(AccountId, BondKind), Balance>> = RefCell::new(BTreeMap::new());
+	static BONDS: RefCell<BTreeMap<(AccountId, BondKind), Balance>> = const { RefCell::new(BTreeMap::new()) };
 }
 
 /// Stands in for the providers pallet's bonds.

@@ -81,7 +81,7 @@ fn a_dropped_credit_breaks_the_issuance_invariant() {
 fn an_account_balance_out_of_step_with_issuance_is_caught() {
 	new_test_ext().execute_with(|| {
 		// Writing an account's data directly (as a buggy pallet could) leaves issuance alone.
-		polkadot_sdk::frame_system::Account::<Test>::mutate(&3, |a| a.data.free += 7);
+		polkadot_sdk::frame_system::Account::<Test>::mutate(3, |a| a.data.free += 7);
 		assert_eq!(
 			Supply::do_try_state(),
 			Err(TryRuntimeError::Other("account balances do not add up to total issuance"))
