@@ -10,7 +10,10 @@ use crate::{
 use jsonrpsee::{core::RpcResult, proc_macros::rpc, types::ErrorObjectOwned};
 use lilypad_primitives::{
 	economics::Charge,
-	jobs::{ExitStatus, Job, JobId, JobsApi, ResultManifest, SlashCause, Stage, MAX_JOBS_PAGE},
+	jobs::{
+		ExitStatus, Job, JobId, JobsApi, PriceEstimate, ResultManifest, SlashCause, Stage,
+		MAX_JOBS_PAGE,
+	},
 	mediation::{MediationCause, Verdict},
 	registry::{ModuleRef, SemVer},
 	AccountId, Balance, BlockNumber, Hash,
@@ -110,18 +113,20 @@ where
 		let at = at.unwrap_or_else(|| self.client.info().best_hash);
 		let estimate =
 			self.client.runtime_api().estimate(at, module_ref(&module)?).map_err(internal)?;
-		Ok(estimate.map(|e| {
-			json!({
-				"floor": e.floor.to_string(),
-				"cheapest": e.cheapest.map(|(p, price)| json!({
-					"provider": p.to_string(),
-					"price": price.to_string(),
-				})),
-				"offers": e.offers,
-				"charge": charge_json(&e.charge),
-			})
-		}))
+		Ok(estimate.as_ref().map(estimate_json))
 	}
+}
+
+pub(crate) fn estimate_json(e: &PriceEstimate<AccountId, Balance>) -> Value {
+	json!({
+		"floor": e.floor.to_string(),
+		"cheapest": e.cheapest.as_ref().map(|(p, price)| json!({
+			"provider": p.to_string(),
+			"price": price.to_string(),
+		})),
+		"offers": e.offers,
+		"charge": charge_json(&e.charge),
+	})
 }
 
 /// The JSON name of a stage, as clients match on it.
@@ -174,7 +179,7 @@ fn result_json(r: &ResultManifest) -> Value {
 	})
 }
 
-fn job_json(id: JobId, j: &Job<AccountId, Balance, BlockNumber>) -> Value {
+pub(crate) fn job_json(id: JobId, j: &Job<AccountId, Balance, BlockNumber>) -> Value {
 	json!({
 		"id": id,
 		"creator": j.creator.to_string(),

@@ -7,6 +7,8 @@
 mod chain_spec;
 mod cli;
 mod command;
+#[cfg(test)]
+mod golden;
 mod jobs_rpc;
 mod providers_rpc;
 mod registry_rpc;

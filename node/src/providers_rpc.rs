@@ -145,7 +145,7 @@ fn bond_json(b: &BondInfo<Balance, BlockNumber>) -> Value {
 	})
 }
 
-fn provider_json(p: &ProviderInfo<AccountId, Balance, BlockNumber>) -> Value {
+pub(crate) fn provider_json(p: &ProviderInfo<AccountId, Balance, BlockNumber>) -> Value {
 	let o = &p.offer;
 	json!({
 		"provider": p.provider.to_string(),

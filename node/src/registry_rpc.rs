@@ -75,7 +75,7 @@ where
 }
 
 /// Balances as decimal strings: a u128 does not fit a JSON number.
-fn module_json(m: &ModuleInfo<AccountId, Balance, BlockNumber>) -> Value {
+pub(crate) fn module_json(m: &ModuleInfo<AccountId, Balance, BlockNumber>) -> Value {
 	json!({
 		"name": text(&m.name),
 		"owner": m.owner.to_string(),

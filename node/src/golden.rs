@@ -1,0 +1,337 @@
+//! The JSON of the `lilypad_*` RPC, pinned: fixtures holding every optional field set and
+//! unset and every variant of every enum, rendered as the RPC renders them and compared with
+//! the files in `node/golden/`. Clients read this JSON; a change to it is a change to the wire
+//! format, made on purpose: `LILYPAD_UPDATE_GOLDEN=1 cargo test -p lilypad-node golden` rewrites
+//! the files, and the diff shows what changed.
+use std::path::PathBuf;
+
+use crate::{
+	jobs_rpc::{estimate_json, job_json},
+	providers_rpc::provider_json,
+	registry_rpc::module_json,
+};
+use lilypad_primitives::{
+	economics::{Charge, FeeRates},
+	jobs::{
+		Assignment, ExitStatus, Job, JobInputs, Mediation, PendingSlash, PriceEstimate,
+		ResultManifest, SlashCause, Stage, Usage,
+	},
+	mediation::{MediationCause, Verdict},
+	providers::{
+		BondInfo, Gpu, ModuleFilter, Offer, OfferResources, ProviderInfo, ProviderStatus, Unlocking,
+	},
+	registry::{
+		Artifact, Delivery, InputParam, ModuleInfo, ModuleRef, ParamType, Resources, SemVer,
+		VerificationPolicy, VersionManifest, VersionRecord,
+	},
+	AccountId, Balance, BlockNumber, LILY, MILLI_LILY,
+};
+use polkadot_sdk::{
+	sp_core::sr25519,
+	sp_runtime::{traits::Get, BoundedVec, Perbill},
+};
+use serde_json::Value;
+
+fn account(n: u8) -> AccountId {
+	AccountId::from([n; 32])
+}
+
+fn bounded<T, S: Get<u32>>(items: Vec<T>) -> BoundedVec<T, S> {
+	items.try_into().ok().expect("within the bound")
+}
+
+fn text<S: Get<u32>>(s: &str) -> BoundedVec<u8, S> {
+	bounded(s.as_bytes().to_vec())
+}
+
+fn module(name: &str, major: u16) -> ModuleRef {
+	ModuleRef { name: text(name), version: SemVer::new(major, 2, 3) }
+}
+
+fn charge(price: Balance) -> Charge<Balance> {
+	Charge { price, solver_fee: price / 20, royalties: price / 10, protocol_fee: price / 50 }
+}
+
+fn resources() -> Resources {
+	Resources { cpu_millicores: 1500, ram_mib: 512, gpus: 1, vram_mib: 8192, disk_mib: 64 }
+}
+
+const STAGES: [Stage; 10] = [
+	Stage::Submitted,
+	Stage::Matched,
+	Stage::ResultSubmitted,
+	Stage::InMediation,
+	Stage::SlashPending,
+	Stage::Completed,
+	Stage::Cancelled,
+	Stage::Expired,
+	Stage::Slashed,
+	Stage::SlashCancelled,
+];
+
+/// Two jobs with every optional part set (one per variant of each enum in them) and one with
+/// none, across every stage.
+fn jobs() -> Vec<(u64, Job<AccountId, Balance, BlockNumber>)> {
+	let bare = Job {
+		creator: account(1),
+		module: module("echo", 1),
+		module_digest: [0xab; 32],
+		resources: Resources::default(),
+		timeout_secs: 60,
+		verification: VerificationPolicy::None,
+		inputs: JobInputs::default(),
+		max_price: 2 * LILY,
+		target: None,
+		credentials: bounded(vec![]),
+		rates: FeeRates { solver: Perbill::from_percent(5), protocol: Perbill::from_percent(2) },
+		charge: charge(LILY),
+		escrow: LILY + LILY / 20,
+		challenge_fee: 0,
+		deposit: MILLI_LILY,
+		match_by: 40,
+		assignment: None,
+		result: None,
+		slash: None,
+		mediation: None,
+		stage: Stage::Submitted,
+		due: None,
+		history: bounded(vec![(Stage::Submitted, 7)]),
+	};
+	let full = |n: u8| {
+		let mut job = bare.clone();
+		job.module = module("stable-diffusion", n.into());
+		job.resources = resources();
+		job.verification = if n == 0 {
+			VerificationPolicy::Deterministic
+		} else {
+			VerificationPolicy::Sampled { p: Perbill::from_parts(250_000_000) }
+		};
+		job.inputs = JobInputs {
+			params: bounded(vec![
+				(text("Prompt"), text("a \"frog\" on a lily pad")),
+				(text("Steps"), text("20")),
+			]),
+			blob: Some([n; 32]),
+		};
+		job.target = Some(account(4));
+		job.credentials = bounded(vec![text("gpu-verified"), text("eu")]);
+		job.challenge_fee = 3 * MILLI_LILY;
+		job.assignment = Some(Assignment {
+			provider: account(4),
+			solver: account(2),
+			price: u128::MAX - n as u128,
+			collateral: 5 * LILY,
+			matched_at: 9,
+			execute_by: 39,
+		});
+		job.result = Some(ResultManifest {
+			job: 11 + n as u64,
+			module_digest: [0xab; 32],
+			input_digest: [1; 32],
+			output_digest: [2; 32],
+			stdout_digest: [3; 32],
+			stderr_digest: [4; 32],
+			exit: [ExitStatus::Failed { code: -3 }, ExitStatus::TimedOut][n as usize],
+			usage: Usage { wall_ms: 1234, cpu_ms: 999, peak_ram_mib: 77, gpu_ms: 5 },
+		});
+		job.slash = Some(PendingSlash {
+			cause: [SlashCause::ExecutionTimeout, SlashCause::BadResult][n as usize],
+			to_creator: 3 * LILY,
+			to_mediator: LILY,
+			to_treasury: LILY / 2,
+			applies_at: 60,
+		});
+		job.mediation = Some(Mediation {
+			cause: [MediationCause::Sampled, MediationCause::Challenged][n as usize],
+			mediator: [None, Some(account(5))][n as usize].clone(),
+			stake_locked: 7 * LILY,
+			answer_by: 55,
+			failed: bounded(vec![account(6), account(7)]),
+			verdict: [Some(Verdict::ResultUpheld), Some(Verdict::ResultWrong)][n as usize],
+		});
+		job.due = Some(70);
+		job.history = bounded(STAGES[..8].iter().zip(10..).map(|(s, at)| (*s, at)).collect());
+		job
+	};
+	let mut jobs = vec![(1, full(0)), (2, full(1))];
+	// Every stage, the other optional parts unset, and every exit status.
+	let exits = [ExitStatus::Success, ExitStatus::OutOfMemory];
+	for (i, stage) in STAGES.iter().enumerate() {
+		let mut job = bare.clone();
+		job.stage = *stage;
+		job.history = bounded(vec![(*stage, 20 + i as u32)]);
+		if i < exits.len() {
+			let mut result = full(0).result.unwrap();
+			result.exit = exits[i];
+			job.result = Some(result);
+		}
+		jobs.push((100 + i as u64, job));
+	}
+	jobs
+}
+
+fn version(
+	manifest: VersionManifest<Balance>,
+	deprecated: bool,
+) -> VersionRecord<AccountId, Balance, BlockNumber> {
+	VersionRecord {
+		price_floor: manifest.price_floor * 2,
+		manifest,
+		publisher: account(8),
+		signature: sr25519::Signature::from_raw([9; 64]),
+		published_at: 12,
+		deprecated,
+		depth: 1,
+		lineage_royalty: Perbill::from_parts(123_456_789),
+		active_jobs: 3,
+		forks: 1,
+	}
+}
+
+/// A module with a Docker version (every parameter type and delivery, a parent) and a WASM one.
+fn modules() -> Vec<ModuleInfo<AccountId, Balance, BlockNumber>> {
+	let param = |name: &str, kind, default: Option<&str>, delivery| InputParam {
+		name: text(name),
+		kind,
+		default: default.map(text),
+		required: default.is_none(),
+		delivery,
+	};
+	let docker = VersionManifest {
+		module: text("cowsay"),
+		version: SemVer::new(1, 0, 0),
+		artifact: Artifact::Docker { archive_digest: [0x11; 32], config_digest: [0x22; 32] },
+		inputs: bounded(vec![
+			param("Message", ParamType::Text, None, Delivery::Env),
+			param("Width", ParamType::Integer, Some("40"), Delivery::Argument),
+			param("Shout", ParamType::Boolean, Some("false"), Delivery::File),
+		]),
+		resources: resources(),
+		timeout_secs: 30,
+		price_floor: 100 * MILLI_LILY,
+		royalty: Perbill::from_percent(3),
+		verification: VerificationPolicy::Sampled { p: Perbill::from_percent(10) },
+		parent: Some(module("echo", 1)),
+	};
+	let wasm = VersionManifest {
+		version: SemVer::new(1, 1, 0),
+		artifact: Artifact::Wasm { digest: [0x33; 32], size: 123_456 },
+		inputs: bounded(vec![]),
+		verification: VerificationPolicy::Deterministic,
+		parent: None,
+		..docker.clone()
+	};
+	vec![ModuleInfo {
+		name: text("cowsay"),
+		owner: account(3),
+		deposit: 10 * LILY,
+		versions: vec![version(docker, false), version(wasm, true)],
+	}]
+}
+
+/// An active provider with GPUs, prices, credentials and a bond unlocking; an away one serving
+/// some modules, without a bond.
+fn providers() -> Vec<ProviderInfo<AccountId, Balance, BlockNumber>> {
+	let offer = Offer {
+		resources: OfferResources {
+			cpu_millicores: 8000,
+			ram_mib: 32768,
+			gpus: bounded(vec![
+				Gpu { model: text("NVIDIA H100 80GB HBM3"), vram_mib: 81559 },
+				Gpu { model: text("NVIDIA L4"), vram_mib: 23034 },
+			]),
+			disk_mib: 100_000,
+		},
+		modules: ModuleFilter::All,
+		default_price: LILY,
+		prices: bounded(vec![(text("cowsay"), 2 * LILY), (text("echo"), LILY / 2)]),
+		capacity: 4,
+		credentials: bounded(vec![text("gpu-verified")]),
+		endpoint: text("http://127.0.0.1:9944/store"),
+	};
+	let active = ProviderInfo {
+		provider: account(4),
+		offer: offer.clone(),
+		status: ProviderStatus::Active,
+		registered_at: 3,
+		last_heartbeat: 30,
+		active_jobs: 2,
+		bond: Some(BondInfo {
+			bonded: 1000 * LILY,
+			in_use: 5 * LILY,
+			unlocking: vec![
+				Unlocking { amount: LILY, unlocks_at: 100 },
+				Unlocking { amount: 2 * LILY, unlocks_at: 200 },
+			],
+		}),
+	};
+	let away = ProviderInfo {
+		provider: account(5),
+		offer: Offer {
+			resources: OfferResources::default(),
+			modules: ModuleFilter::Only(bounded(vec![text("echo"), text("cowsay")])),
+			prices: bounded(vec![]),
+			credentials: bounded(vec![]),
+			..offer
+		},
+		status: ProviderStatus::Away,
+		bond: None,
+		..active.clone()
+	};
+	vec![active, away]
+}
+
+fn estimates() -> Vec<PriceEstimate<AccountId, Balance>> {
+	vec![
+		PriceEstimate {
+			floor: LILY,
+			cheapest: Some((account(4), 2 * LILY)),
+			offers: 3,
+			charge: charge(2 * LILY),
+		},
+		PriceEstimate { floor: LILY, cheapest: None, offers: 0, charge: charge(LILY) },
+	]
+}
+
+/// Compares `rendered` with `node/golden/<name>.json` (or rewrites it).
+fn check(name: &str, rendered: Vec<Value>) {
+	let path =
+		PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("golden").join(format!("{name}.json"));
+	let rendered = Value::Array(rendered);
+	if std::env::var_os("LILYPAD_UPDATE_GOLDEN").is_some() {
+		let mut text = serde_json::to_string_pretty(&rendered).unwrap();
+		text.push('\n');
+		std::fs::write(&path, text).unwrap();
+		return;
+	}
+	let golden: Value = serde_json::from_str(
+		&std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())),
+	)
+	.unwrap();
+	assert!(
+		rendered == golden,
+		"the JSON of {name} differs from {}:\n{}",
+		path.display(),
+		serde_json::to_string_pretty(&rendered).unwrap()
+	);
+}
+
+#[test]
+fn jobs_json_is_the_golden_one() {
+	check("jobs", jobs().iter().map(|(id, job)| job_json(*id, job)).collect());
+}
+
+#[test]
+fn modules_json_is_the_golden_one() {
+	check("modules", modules().iter().map(module_json).collect());
+}
+
+#[test]
+fn providers_json_is_the_golden_one() {
+	check("providers", providers().iter().map(provider_json).collect());
+}
+
+#[test]
+fn estimates_json_is_the_golden_one() {
+	check("estimates", estimates().iter().map(estimate_json).collect());
+}
