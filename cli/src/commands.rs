@@ -394,7 +394,7 @@ async fn publish(
 	} else {
 		stores.iter().map(|s| s.trim_end_matches('/').to_string()).collect()
 	};
-	let digest = *blake3::hash(&pkg.artifact).as_bytes();
+	let digest = lilypad_client::content::digest_of(&pkg.artifact);
 	let uploaded = run::put_everywhere(&stores, &digest, &pkg.artifact).await;
 	if !json_out {
 		if published {

@@ -26,6 +26,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+use lilypad_client::content::digest_of;
 use lilypad_primitives::registry::{
 	check_manifest, Artifact, Delivery, InputParam, ModuleRef, ParamType, Resources, SemVer,
 	VerificationPolicy, VersionManifest,
@@ -110,15 +111,6 @@ pub struct Package {
 	pub artifact: Vec<u8>,
 }
 
-/// Parses `name@major.minor.patch`.
-pub fn parse_module_ref(s: &str) -> Option<ModuleRef> {
-	let (name, version) = s.split_once('@')?;
-	Some(ModuleRef {
-		name: name.as_bytes().to_vec().try_into().ok()?,
-		version: SemVer::parse(version)?,
-	})
-}
-
 /// Reads `dir/lilypad-module.toml` and the artifact it names; every mistake is a
 /// [`Kind::BadInput`] naming the field.
 pub fn load(dir: &Path) -> anyhow::Result<Package> {
@@ -134,13 +126,7 @@ pub fn load(dir: &Path) -> anyhow::Result<Package> {
 			let file = dir.join(wasm);
 			let bytes = std::fs::read(&file)
 				.map_err(|e| bad(format!("artifact {}: {e}", file.display())))?;
-			(
-				Artifact::Wasm {
-					digest: *blake3::hash(&bytes).as_bytes(),
-					size: bytes.len() as u64,
-				},
-				bytes,
-			)
+			(Artifact::Wasm { digest: digest_of(&bytes), size: bytes.len() as u64 }, bytes)
 		}
 		(None, Some(tarball)) => {
 			let file = dir.join(tarball);
@@ -148,13 +134,7 @@ pub fn load(dir: &Path) -> anyhow::Result<Package> {
 				.map_err(|e| bad(format!("artifact {}: {e}", file.display())))?;
 			let config = image_config_digest(&bytes)
 				.map_err(|e| bad(format!("artifact {}: {e:#}", file.display())))?;
-			(
-				Artifact::Docker {
-					archive_digest: *blake3::hash(&bytes).as_bytes(),
-					config_digest: config,
-				},
-				bytes,
-			)
+			(Artifact::Docker { archive_digest: digest_of(&bytes), config_digest: config }, bytes)
 		}
 		_ => return Err(bad("[artifact] names exactly one of `wasm` or `docker`".into())),
 	};
@@ -243,7 +223,7 @@ pub fn load(dir: &Path) -> anyhow::Result<Package> {
 			.parent
 			.as_deref()
 			.map(|p| {
-				parse_module_ref(p).ok_or_else(|| bad(format!("parent {p:?} is not name@version")))
+				ModuleRef::parse(p).ok_or_else(|| bad(format!("parent {p:?} is not name@version")))
 			})
 			.transpose()?,
 	};
@@ -317,15 +297,12 @@ delivery = "argument"
 		assert_eq!(m.price_floor, lilypad_primitives::MILLI_LILY);
 		assert_eq!(m.royalty, Perbill::from_percent(5));
 		assert_eq!(m.verification, VerificationPolicy::Sampled { p: Perbill::from_percent(25) });
-		assert_eq!(m.parent, parse_module_ref("cowsay@0.1.0"));
+		assert_eq!(m.parent, ModuleRef::parse("cowsay@0.1.0"));
 		assert_eq!(m.resources.ram_mib, 64);
 		assert_eq!(m.inputs.len(), 2);
 		assert_eq!(m.inputs[1].kind, ParamType::Integer);
 		assert_eq!(m.inputs[1].delivery, Delivery::Argument);
-		assert_eq!(
-			m.artifact,
-			Artifact::Wasm { digest: *blake3::hash(&p.artifact).as_bytes(), size: 8 }
-		);
+		assert_eq!(m.artifact, Artifact::Wasm { digest: digest_of(&p.artifact), size: 8 });
 	}
 
 	#[test]

@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+use lilypad_client::content::{FetchError, StoreClient};
 use serde_json::Value;
 
 use crate::{
@@ -33,38 +34,21 @@ pub async fn endpoint(node: &Node, provider: &str) -> anyhow::Result<String> {
 /// The 32 bytes of a `0x` hex digest from the node's JSON.
 fn digest(v: &Value) -> anyhow::Result<[u8; 32]> {
 	let s = v.as_str().context("no digest")?;
-	let mut out = [0u8; 32];
-	hex::decode_to_slice(s.trim_start_matches("0x"), &mut out).context("bad digest")?;
-	Ok(out)
+	lilypad_client::content::parse_digest(s).context("bad digest")
 }
 
 /// Fetches blob `want` from `store`, refusing bytes that hash to anything else.
-pub async fn blob(
-	client: &reqwest::Client,
-	store: &str,
-	want: &[u8; 32],
-) -> anyhow::Result<Vec<u8>> {
-	let url = format!("{store}/blobs/{}", hex::encode(want));
-	let unreachable = |e: String| fail(Kind::Verification, format!("cannot fetch {url}: {e}"));
-	let response = client.get(&url).send().await.map_err(|e| unreachable(e.to_string()))?;
-	if !response.status().is_success() {
-		return Err(unreachable(format!("HTTP {}", response.status())));
-	}
-	if response.content_length().is_some_and(|n| n > MAX_BLOB) {
-		return Err(unreachable(format!("larger than {MAX_BLOB} bytes")));
-	}
-	let bytes = response.bytes().await.map_err(|e| unreachable(e.to_string()))?;
-	let got = blake3::hash(&bytes);
-	if got.as_bytes() != want {
-		return Err(fail(
+pub async fn blob(store: &StoreClient, want: &[u8; 32]) -> anyhow::Result<Vec<u8>> {
+	store.get(want, MAX_BLOB).await.map_err(|e| match e {
+		FetchError::WrongDigest { url, got } => fail(
 			Kind::Verification,
 			format!(
 				"{url} served bytes that hash to {}, not the digest on chain: refused",
-				got.to_hex()
+				hex::encode(got)
 			),
-		));
-	}
-	Ok(bytes.to_vec())
+		),
+		other => fail(Kind::Verification, other.to_string()),
+	})
 }
 
 /// Downloads the outputs of `job` (the node's JSON of a job with a result) into
@@ -77,17 +61,14 @@ pub async fn download(node: &Node, job: &Value, dir: &Path) -> anyhow::Result<Ou
 	}
 	let provider = job["assignment"]["provider"].as_str().context("job has no provider")?;
 	let store = endpoint(node, provider).await?;
-	let client = reqwest::Client::new();
+	let store = StoreClient::new(&store);
 	let (out_d, stdout_d, stderr_d) = (
 		digest(&result["outputDigest"])?,
 		digest(&result["stdoutDigest"])?,
 		digest(&result["stderrDigest"])?,
 	);
-	let (archive, stdout, stderr) = tokio::try_join!(
-		blob(&client, &store, &out_d),
-		blob(&client, &store, &stdout_d),
-		blob(&client, &store, &stderr_d),
-	)?;
+	let (archive, stdout, stderr) =
+		tokio::try_join!(blob(&store, &out_d), blob(&store, &stdout_d), blob(&store, &stderr_d),)?;
 	let dir = std::path::absolute(dir)?.join(id.to_string());
 	let out = dir.join("outputs");
 	if out.exists() {
@@ -103,6 +84,7 @@ pub async fn download(node: &Node, job: &Value, dir: &Path) -> anyhow::Result<Ou
 #[cfg(test)]
 mod tests {
 	use super::*;
+	use lilypad_client::content::digest_of;
 	use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 	/// A one-route HTTP server answering every request with `body`; returns its base URL.
@@ -127,11 +109,11 @@ mod tests {
 	#[tokio::test]
 	async fn a_blob_is_kept_only_if_it_hashes_to_the_digest_on_chain() {
 		let store = serve(b"the real outputs").await;
-		let client = reqwest::Client::new();
-		let right = *blake3::hash(b"the real outputs").as_bytes();
-		assert_eq!(blob(&client, &store, &right).await.unwrap(), b"the real outputs");
-		let wrong = *blake3::hash(b"what the chain says").as_bytes();
-		let err = blob(&client, &store, &wrong).await.unwrap_err();
+		let store = StoreClient::new(&store);
+		let right = digest_of(b"the real outputs");
+		assert_eq!(blob(&store, &right).await.unwrap(), b"the real outputs");
+		let wrong = digest_of(b"what the chain says");
+		let err = blob(&store, &wrong).await.unwrap_err();
 		assert_eq!(crate::error::kind_of(&err).0, Kind::Verification);
 		assert!(err.to_string().contains("not the digest on chain"), "{err}");
 	}

@@ -10,7 +10,7 @@ use std::{
 };
 
 use anyhow::Context;
-use lilypad_client::lilypad;
+use lilypad_client::{content::StoreClient, lilypad};
 use lilypad_primitives::{
 	jobs::JobInputs,
 	registry::{check_inputs, Delivery, InputError, InputParam, ModuleRef, ParamType, SemVer},
@@ -623,7 +623,7 @@ async fn upload_blob(
 	target: Option<&AccountId32>,
 	bytes: &[u8],
 ) -> anyhow::Result<[u8; 32]> {
-	let digest = *blake3::hash(bytes).as_bytes();
+	let digest = lilypad_client::content::digest_of(bytes);
 	let name = String::from_utf8_lossy(&module.name).into_owned();
 	let offers: Vec<Value> = node
 		.call("lilypad_offers", rpc_params![json!({ "module": name, "activeOnly": true })])
@@ -645,14 +645,13 @@ async fn upload_blob(
 
 /// PUTs a blob in each of `stores`; returns how many took it.
 pub async fn put_everywhere(stores: &[String], digest: &[u8; 32], bytes: &[u8]) -> usize {
-	let client = reqwest::Client::new();
+	let http = reqwest::Client::new();
 	let mut stored = 0;
 	for store in stores {
-		let url = format!("{store}/blobs/{}", hex::encode(digest));
-		match client.put(&url).body(bytes.to_vec()).send().await {
-			Ok(r) if r.status().is_success() => stored += 1,
-			Ok(r) => eprintln!("warning: {url}: HTTP {}", r.status()),
-			Err(e) => eprintln!("warning: {url}: {e}"),
+		let store = StoreClient::with_http(http.clone(), store);
+		match store.put_as(digest, bytes.to_vec()).await {
+			Ok(()) => stored += 1,
+			Err(e) => eprintln!("warning: {e:#}"),
 		}
 	}
 	stored

@@ -5,6 +5,8 @@
 //! canonical archive of a job's outputs ([`archive`]). Used by `lilypad-rp` (the provider's
 //! agent) and `lilypad` (the CLI).
 pub mod archive;
+pub mod chain;
+pub mod content;
 pub mod keys;
 
 use anyhow::anyhow;

@@ -5,7 +5,7 @@
 //! lets them be tested and benchmarked without a chain, and run the same in the runtime's
 //! WASM and natively.
 //!
-//! - [`matching`]: the solver's round: which open job goes to which provider (design §4).
+//! - [`matching`]: the solver's round: which open job goes to which provider (docs/design.md §4).
 #![cfg_attr(not(feature = "std"), no_std)]
 
 extern crate alloc;

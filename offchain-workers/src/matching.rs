@@ -1,4 +1,4 @@
-//! A solver's round: assigns open jobs to providers' offers (design §4).
+//! A solver's round: assigns open jobs to providers' offers (docs/design.md §4).
 //!
 //! **Constraints.** A pair is proposed only if [`check_match`], the rule the chain applies to
 //! every proposed pair, accepts it against the capacity and collateral still free in this round:

@@ -1,4 +1,4 @@
-//! The money of one job (design §6), as plain arithmetic the jobs pallet, the CLI's price
+//! The money of one job (docs/design.md §6), as plain arithmetic the jobs pallet, the CLI's price
 //! estimate and the tests share: what a job creator pays, how it is split at completion, how
 //! much collateral a match locks, and where a provider's collateral goes when it never returns
 //! a result. Every split returns parts that add up exactly to what is split.

@@ -1,6 +1,6 @@
 //! A job's terms and its result as the chain, the agent and the CLI exchange them: what a job
-//! creator asks for, and the manifest a provider signs for what it ran (design §3). The jobs
-//! pallet stores these; the agent signs [`result_signing_payload`]; anyone can re-check it.
+//! creator asks for, and the manifest a provider signs for what it ran (docs/design.md §3).
+//! The jobs pallet stores these; the agent signs [`result_signing_payload`]; anyone can re-check it.
 use crate::{
 	economics::{Charge, FeeRates},
 	identity::CredentialName,
@@ -123,6 +123,8 @@ pub enum ExitStatus {
 	TypeInfo,
 	Debug,
 )]
+#[cfg_attr(feature = "std", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "std", serde(rename_all = "camelCase"))]
 pub struct Usage {
 	pub wall_ms: u64,
 	pub cpu_ms: u64,
@@ -146,8 +148,8 @@ pub struct ResultManifest {
 	pub usage: Usage,
 }
 
-/// Where a job is in its lifecycle (design §3). The first five are live: the job holds escrow
-/// or collateral. The rest are final: the job holds only its storage deposit until pruned.
+/// Where a job is in its lifecycle (docs/design.md §3). The first five are live: the job holds
+/// escrow or collateral. The rest are final: the job holds only its storage deposit until pruned.
 #[derive(
 	Clone,
 	Copy,
@@ -160,6 +162,8 @@ pub struct ResultManifest {
 	TypeInfo,
 	Debug,
 )]
+#[cfg_attr(feature = "std", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "std", serde(rename_all = "camelCase"))]
 pub enum Stage {
 	/// Waiting for a match until its deadline.
 	Submitted,
@@ -195,6 +199,31 @@ impl Stage {
 				| Stage::SlashCancelled
 		)
 	}
+
+	/// Whether the job's outcome is decided: final, or a slash waiting out its appeal window
+	/// (the creator is refunded unless governance cancels it). What a creator waits for.
+	pub fn is_settled(&self) -> bool {
+		self.is_final() || *self == Stage::SlashPending
+	}
+}
+
+impl<AccountId: PartialEq, Balance, BlockNumber: Copy> Job<AccountId, Balance, BlockNumber> {
+	/// Whether the job waits for `provider`'s result: matched to it, with no result yet.
+	pub fn awaits_result_from(&self, provider: &AccountId) -> bool {
+		self.stage == Stage::Matched
+			&& self.result.is_none()
+			&& self.assignment.as_ref().is_some_and(|a| &a.provider == provider)
+	}
+
+	/// The block by which `mediator` must answer, if the job waits for its re-run: in
+	/// mediation, drawn to it, with no verdict yet.
+	pub fn awaits_mediation_from(&self, mediator: &AccountId) -> Option<BlockNumber> {
+		let m = self.mediation.as_ref()?;
+		(self.stage == Stage::InMediation
+			&& m.mediator.as_ref() == Some(mediator)
+			&& m.verdict.is_none())
+		.then_some(m.answer_by)
+	}
 }
 
 /// Why a provider's collateral for a job is slashed.
@@ -210,6 +239,8 @@ impl Stage {
 	TypeInfo,
 	Debug,
 )]
+#[cfg_attr(feature = "std", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "std", serde(rename_all = "camelCase"))]
 pub enum SlashCause {
 	/// No result before the execution deadline.
 	ExecutionTimeout,
@@ -351,7 +382,7 @@ pub struct ProviderTerms<'a, AccountId, Balance> {
 	pub free_collateral: Balance,
 }
 
-/// Checks one proposed pair against every rule of a match (design §4), in O(1) apart from
+/// Checks one proposed pair against every rule of a match (docs/design.md §4), in O(1) apart from
 /// the offer's short lists; returns the price and the collateral to lock. `floor` is the
 /// module's price floor, `rho` the governed collateral ratio and `has_credential` whether the
 /// provider holds a credential now.
@@ -448,7 +479,7 @@ pub fn result_signing_payload<Hash: Encode>(
 }
 
 /// The verification a job gets: the module's policy, or a stricter one the job asks for.
-/// `None` if the job asks for a looser one (design §3: stricter, never looser).
+/// `None` if the job asks for a looser one (docs/design.md §3: stricter, never looser).
 pub fn effective_verification(
 	module: VerificationPolicy,
 	requested: Option<VerificationPolicy>,

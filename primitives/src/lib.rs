@@ -16,6 +16,8 @@ pub mod providers;
 pub mod registry;
 pub mod reputation;
 pub mod rewards;
+#[cfg(feature = "std")]
+pub mod wire;
 
 use polkadot_sdk::sp_runtime::{
 	traits::{IdentifyAccount, Verify},

@@ -1,5 +1,5 @@
-//! Verification by sampled re-runs (design §5): whether a result is re-checked, who re-checks
-//! it, and what the re-check decides.
+//! Verification by sampled re-runs (docs/design.md §5): whether a result is re-checked, who
+//! re-checks it, and what the re-check decides.
 //!
 //! Everything here is a pure function of a 32-byte seed, so that every node reaches the same
 //! decision from the same on-chain randomness, and tests can replay any draw.
@@ -33,6 +33,8 @@ pub const MAX_MEDIATION_ATTEMPTS: u32 = 3;
 	TypeInfo,
 	Debug,
 )]
+#[cfg_attr(feature = "std", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "std", serde(rename_all = "camelCase"))]
 pub enum Verdict {
 	/// The result stands: the job completes and the mediator is paid.
 	ResultUpheld,
@@ -53,6 +55,8 @@ pub enum Verdict {
 	TypeInfo,
 	Debug,
 )]
+#[cfg_attr(feature = "std", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "std", serde(rename_all = "camelCase"))]
 pub enum MediationCause {
 	/// The randomness drawn after the result sampled it.
 	Sampled,

@@ -3,7 +3,7 @@
 //! express, so each is clamped where it is read, with these functions.
 use polkadot_sdk::sp_runtime::FixedU128;
 
-/// The least collateral ratio `rho` (design §6: `C_active >= rho * P_job`, `rho >= 2.5`):
+/// The least collateral ratio `rho` (docs/design.md §6: `C_active >= rho * P_job`, `rho >= 2.5`):
 /// below it a provider could profit from taking a job's price and walking away.
 pub const MIN_COLLATERAL_RATIO: FixedU128 = FixedU128::from_inner(2_500_000_000_000_000_000);
 

@@ -188,6 +188,8 @@ pub fn check_offer<Balance: Copy>(offer: &Offer<Balance>) -> Result<(), OfferErr
 	TypeInfo,
 	Debug,
 )]
+#[cfg_attr(feature = "std", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "std", serde(rename_all = "camelCase"))]
 pub enum BondKind {
 	/// A resource provider's collateral, locked per job at match.
 	Provider,
@@ -210,6 +212,8 @@ pub enum BondKind {
 	TypeInfo,
 	Debug,
 )]
+#[cfg_attr(feature = "std", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "std", serde(rename_all = "camelCase"))]
 pub enum ProviderStatus {
 	/// Heartbeats arrive in time.
 	Active,

@@ -95,6 +95,30 @@ pub struct ModuleRef {
 	pub version: SemVer,
 }
 
+impl ModuleRef {
+	/// Parses `name@major.minor.patch` (the name within [`MAX_MODULE_NAME_LEN`] bytes).
+	pub fn parse(s: &str) -> Option<Self> {
+		let (name, version) = s.split_once('@')?;
+		Some(Self {
+			name: name.as_bytes().to_vec().try_into().ok()?,
+			version: SemVer::parse(version)?,
+		})
+	}
+}
+
+/// `name@major.minor.patch`; a name that is not UTF-8 shows its bytes replaced as `\u{FFFD}`.
+impl core::fmt::Display for ModuleRef {
+	fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+		for chunk in self.name.utf8_chunks() {
+			f.write_str(chunk.valid())?;
+			if !chunk.invalid().is_empty() {
+				f.write_str("\u{FFFD}")?;
+			}
+		}
+		write!(f, "@{}", self.version)
+	}
+}
+
 /// What a provider runs, pinned by content so that every provider runs the same bytes.
 #[derive(
 	Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Debug,
@@ -140,6 +164,8 @@ impl Artifact {
 	TypeInfo,
 	Debug,
 )]
+#[cfg_attr(feature = "std", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "std", serde(rename_all = "camelCase"))]
 pub enum ParamType {
 	/// Any UTF-8 text.
 	Text,
@@ -162,6 +188,8 @@ pub enum ParamType {
 	TypeInfo,
 	Debug,
 )]
+#[cfg_attr(feature = "std", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "std", serde(rename_all = "camelCase"))]
 pub enum Delivery {
 	/// An environment variable named like the parameter.
 	Env,
@@ -199,6 +227,8 @@ pub struct InputParam {
 	TypeInfo,
 	Debug,
 )]
+#[cfg_attr(feature = "std", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "std", serde(rename_all = "camelCase"))]
 pub struct Resources {
 	/// CPU in thousandths of a core.
 	pub cpu_millicores: u32,
@@ -212,7 +242,7 @@ pub struct Resources {
 	pub disk_mib: u32,
 }
 
-/// How results of a module are checked (design §5).
+/// How results of a module are checked (docs/design.md §5).
 #[derive(
 	Clone,
 	Copy,
@@ -225,13 +255,21 @@ pub struct Resources {
 	TypeInfo,
 	Debug,
 )]
+#[cfg_attr(feature = "std", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "std", serde(tag = "policy", rename_all = "camelCase"))]
 pub enum VerificationPolicy {
 	/// No re-runs: trust plus reputation.
 	None,
 	/// Every sampled re-run must reproduce the output digest exactly.
 	Deterministic,
 	/// With probability `p` a mediator re-runs the job.
-	Sampled { p: Perbill },
+	Sampled {
+		#[cfg_attr(
+			feature = "std",
+			serde(rename = "pPerBillion", with = "crate::wire::per_billion")
+		)]
+		p: Perbill,
+	},
 }
 
 impl VerificationPolicy {

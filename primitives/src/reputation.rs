@@ -1,5 +1,5 @@
-//! Reputation (design §6): the score `(s + 1) / (s + f + 2)` over an actor's successes `s` and
-//! failures `f`, a slash counting as `k` failures, both decayed by `lambda` per reward epoch.
+//! Reputation (docs/design.md §6): the score `(s + 1) / (s + f + 2)` over an actor's successes
+//! `s` and failures `f`, a slash counting as `k` failures, both decayed by `lambda` per reward epoch.
 //!
 //! The score starts at 1/2 for an actor with no history, rises towards 1 with successes and
 //! falls towards 0 with failures; decay lets old behaviour fade, so a record is never final.

@@ -1,5 +1,5 @@
-//! Epoch rewards (design §6): each reward epoch, a class's budget `R_k` (providers, solvers,
-//! mediators: the three [`BondKind`]s) is shared among that class's actors in proportion to
+//! Epoch rewards (docs/design.md §6): each reward epoch, a class's budget `R_k` (providers,
+//! solvers, mediators: the three [`BondKind`]s) is shared among that class's actors in proportion to
 //! their value,
 //!
 //! `R_ik = V_ik / ΣV_k × R_k`, with `V = R̄^a1 × (ΣF)^a2 × C̄^a3`,

@@ -19,7 +19,7 @@ use tracing::{info, warn, Instrument};
 
 use crate::{
 	archive,
-	chain::{awaits_result_from, lilypad, Chain, ChainJob, Outcome},
+	chain::{lilypad, Chain, ChainJob, Outcome},
 	config::Config,
 	docker::{DockerExecutor, DockerLimits, DockerRun, ImageRefused},
 	gpu::DetectedGpu,
@@ -186,7 +186,7 @@ impl Agent {
 			}
 		}
 		if self.cfg.mediate {
-			let staked = chain.my_bond(BondKind::Mediator).await?;
+			let staked = chain.my_bond(lilypad_primitives::providers::BondKind::Mediator).await?;
 			let want = u128::from(self.cfg.mediator_bond);
 			if staked < want {
 				let bond = tx().providers().bond(BondKind::Mediator, want - staked);
@@ -223,7 +223,7 @@ impl Agent {
 				}
 			}
 		}
-		let bonded = chain.my_bond(BondKind::Provider).await?;
+		let bonded = chain.my_bond(lilypad_primitives::providers::BondKind::Provider).await?;
 		let want = u128::from(self.cfg.bond);
 		if bonded < want {
 			chain.call(&tx().providers().bond(BondKind::Provider, want - bonded), "bond").await?;
@@ -242,7 +242,7 @@ impl Agent {
 		for job in self.chain.my_jobs().await? {
 			if self.journal.get(job)?.is_none() {
 				if let Some(j) = self.chain.job(job).await? {
-					if awaits_result_from(&j, &self.chain.account) {
+					if j.awaits_result_from(&self.chain.account) {
 						self.clone().spawn_job(job);
 					}
 				}
@@ -372,7 +372,7 @@ impl Agent {
 					}
 				};
 				let Some(record) = record else { bail!("job {job} not on chain") };
-				if !awaits_result_from(&record, &self.chain.account) {
+				if !record.awaits_result_from(&self.chain.account) {
 					self.journal.put(
 						job,
 						&Entry::Abandoned { reason: "the chain no longer awaits it".into() },
@@ -383,7 +383,7 @@ impl Agent {
 					record.assignment.as_ref().map(|a| a.execute_by).unwrap_or_default();
 				self.journal.put(job, &Entry::Running { execute_by })?;
 				let _slot = self.slots.acquire().await.expect("never closed");
-				info!(module = %String::from_utf8_lossy(&record.module.0.name), "running");
+				info!(module = %String::from_utf8_lossy(&record.module.name), "running");
 				// The agent's own time: fetching, delivering inputs, running, collecting.
 				let started = std::time::Instant::now();
 				let manifest = loop {
@@ -445,8 +445,8 @@ impl Agent {
 				}
 			};
 			let Some(record) = record else { bail!("job {job} not on chain") };
-			if !awaits_result_from(&record, &self.chain.account) {
-				let entry = if record.result.as_ref().is_some_and(|r| r.0 == manifest) {
+			if !record.awaits_result_from(&self.chain.account) {
+				let entry = if record.result.as_ref() == Some(&manifest) {
 					info!("result on chain");
 					Entry::Submitted { manifest }
 				} else {
@@ -513,7 +513,7 @@ impl Agent {
 	/// signed, as this mediator's answer; the chain compares it with the provider's.
 	async fn mediate(&self, job: JobId) -> anyhow::Result<()> {
 		let Some(record) = self.chain.job(job).await? else { bail!("job {job} not on chain") };
-		let answer_by = match awaits_mediation_from(&record, &self.chain.account) {
+		let answer_by = match record.awaits_mediation_from(&self.chain.account) {
 			Some(by) => by,
 			None => return Ok(()),
 		};
@@ -536,7 +536,7 @@ impl Agent {
 		info!(exit = ?rerun.exit, output = %hex::encode(rerun.output_digest), "re-ran");
 		loop {
 			let Some(now) = self.chain.job(job).await? else { bail!("job {job} not on chain") };
-			if awaits_mediation_from(&now, &self.chain.account).is_none() {
+			if now.awaits_mediation_from(&self.chain.account).is_none() {
 				info!("no longer awaited (answered, or past its deadline)");
 				return Ok(());
 			}
@@ -571,7 +571,7 @@ impl Agent {
 		record: &ChainJob,
 		purpose: Purpose,
 	) -> anyhow::Result<ResultManifest> {
-		let version = self.version(&record.module.0).await?;
+		let version = self.version(&record.module).await?;
 		let engine = match version.artifact {
 			Artifact::Wasm { .. } => Engine::Wasm,
 			Artifact::Docker { .. } => Engine::Docker,
@@ -601,7 +601,7 @@ impl Agent {
 		version: &VersionManifest<u128>,
 		purpose: Purpose,
 	) -> anyhow::Result<ResultManifest> {
-		let inputs = record.inputs.0.clone();
+		let inputs = record.inputs.clone();
 		let blob = match inputs.blob {
 			Some(d) => Some(
 				self.store
@@ -753,17 +753,6 @@ impl Purpose {
 			Purpose::Mediation => "mediation",
 		}
 	}
-}
-
-/// The answer deadline of `job`'s mediation if `me` is its drawn mediator and has not
-/// answered.
-pub fn awaits_mediation_from(job: &ChainJob, me: &subxt::utils::AccountId32) -> Option<u32> {
-	use lilypad::runtime_types::lilypad_primitives::jobs::Stage;
-	let m = job.mediation.as_ref()?;
-	(matches!(job.stage, Stage::InMediation)
-		&& m.mediator.as_ref() == Some(me)
-		&& m.verdict.is_none())
-	.then_some(m.answer_by)
 }
 
 /// `GET /metrics`: the agent's metrics in Prometheus' text format.

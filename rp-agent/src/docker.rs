@@ -212,7 +212,7 @@ impl DockerExecutor {
 			return Ok(());
 		}
 		let bytes = tarball().await?;
-		let found = *blake3::hash(&bytes).as_bytes();
+		let found = lilypad_client::content::digest_of(&bytes);
 		if found != *archive {
 			return Err(ImageRefused::ArchiveDigestMismatch { expected: *archive, found }.into());
 		}

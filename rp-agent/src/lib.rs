@@ -1,6 +1,6 @@
 //! # lilypad-rp
 //!
-//! The resource provider's daemon (design §7). It offers this machine's capacity on chain,
+//! The resource provider's daemon (docs/design.md §7). It offers this machine's capacity on chain,
 //! follows finalized blocks, runs every job assigned to it with the [`wasm`] or the [`docker`]
 //! executor (several at once, up to its capacity; GPUs found by [`gpu`]), keeps the outputs in a
 //! content-addressed [`store`] served over HTTP, and submits a signed result manifest for each

@@ -20,19 +20,10 @@ use axum::{
 	routing::get,
 	Router,
 };
+use lilypad_client::content::{StoreClient, BLOBS_ROUTE};
 use lilypad_primitives::registry::Digest;
 
-/// The blake3 digest of `bytes`.
-pub fn digest_of(bytes: &[u8]) -> Digest {
-	*blake3::hash(bytes).as_bytes()
-}
-
-/// Parses a 64-digit hex digest.
-pub fn parse_digest(hex_digest: &str) -> Option<Digest> {
-	let mut out = [0u8; 32];
-	hex::decode_to_slice(hex_digest, &mut out).ok()?;
-	Some(out)
-}
+use lilypad_client::content::{digest_of, parse_digest};
 
 /// A directory of blobs named by digest.
 #[derive(Debug)]
@@ -121,16 +112,16 @@ impl ContentStore {
 		if let Some(bytes) = self.get(digest)? {
 			return Ok(bytes);
 		}
-		let client = reqwest::Client::new();
 		let mut errors = Vec::new();
 		for peer in peers {
-			let url = format!("{}/blobs/{}", peer.trim_end_matches('/'), hex::encode(digest));
-			match download(&client, &url, max_bytes).await {
-				Ok(bytes) => match self.put_verified(digest, &bytes) {
-					Ok(()) => return Ok(bytes),
-					Err(e) => errors.push(format!("{url}: {e}")),
-				},
-				Err(e) => errors.push(format!("{url}: {e}")),
+			// Checked against `digest` while it streams in, then once more as it is kept.
+			let fetched = StoreClient::new(peer).get(digest, max_bytes).await;
+			match fetched
+				.map_err(anyhow::Error::from)
+				.and_then(|bytes| self.put_verified(digest, &bytes).map(|()| bytes))
+			{
+				Ok(bytes) => return Ok(bytes),
+				Err(e) => errors.push(e.to_string()),
 			}
 		}
 		bail!(
@@ -145,25 +136,10 @@ impl ContentStore {
 	pub fn router(self: std::sync::Arc<Self>, max_upload: usize) -> Router {
 		Router::new()
 			.route("/health", get(|| async { "ok" }))
-			.route("/blobs/{digest}", get(serve_blob).put(upload_blob).head(head_blob))
+			.route(BLOBS_ROUTE, get(serve_blob).put(upload_blob).head(head_blob))
 			.layer(DefaultBodyLimit::max(max_upload))
 			.with_state(self)
 	}
-}
-
-async fn download(client: &reqwest::Client, url: &str, max_bytes: u64) -> anyhow::Result<Vec<u8>> {
-	let response = client.get(url).send().await?;
-	if !response.status().is_success() {
-		bail!("HTTP {}", response.status());
-	}
-	if response.content_length().is_some_and(|n| n > max_bytes) {
-		bail!("larger than {max_bytes} bytes");
-	}
-	let bytes = response.bytes().await?;
-	if bytes.len() as u64 > max_bytes {
-		bail!("larger than {max_bytes} bytes");
-	}
-	Ok(bytes.to_vec())
 }
 
 type Shared = std::sync::Arc<ContentStore>;
@@ -232,6 +208,46 @@ mod tests {
 		let err = store.put_verified(&wrong, b"hello").unwrap_err();
 		assert!(err.to_string().contains("digest mismatch"), "{err}");
 		assert!(!store.contains(&wrong));
+	}
+
+	/// Serves `router` on a free local port; returns its base URL.
+	async fn serve(router: Router) -> String {
+		let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+		let url = format!("http://{}", listener.local_addr().unwrap());
+		tokio::spawn(async move { axum::serve(listener, router).await });
+		url
+	}
+
+	#[tokio::test]
+	async fn the_store_client_puts_and_gets_through_the_http_api_checking_every_byte() {
+		use lilypad_client::content::FetchError;
+		let dir = tempfile::tempdir().unwrap();
+		let store = std::sync::Arc::new(ContentStore::open(dir.path()).unwrap());
+		let client = StoreClient::new(&serve(store.clone().router(1 << 20)).await);
+
+		let d = client.put(b"hello".to_vec()).await.unwrap();
+		assert_eq!(d, digest_of(b"hello"));
+		assert!(store.contains(&d) && client.has(&d).await.unwrap());
+		assert_eq!(client.get(&d, 5).await.unwrap(), b"hello");
+		assert!(matches!(client.get(&d, 4).await, Err(FetchError::TooLarge { .. })));
+		assert!(!client.has(&[1; 32]).await.unwrap());
+		assert!(matches!(client.get(&[1; 32], 5).await, Err(FetchError::Unreachable { .. })));
+		// The store refuses bytes under another name.
+		let err = client.put_as(&[2; 32], b"hello".to_vec()).await.unwrap_err();
+		assert!(err.to_string().contains("422"), "{err:#}");
+		assert!(!store.contains(&[2; 32]));
+
+		// A store that serves other bytes under a name is caught.
+		let liar = Router::new().route(BLOBS_ROUTE, get(|| async { "not hello" }));
+		let liar = StoreClient::new(&serve(liar).await);
+		match liar.get(&d, 1 << 20).await {
+			Err(FetchError::WrongDigest { got, .. }) => assert_eq!(got, digest_of(b"not hello")),
+			other => panic!("a lying store's bytes were taken: {other:?}"),
+		}
+		// ... and a fetch from it keeps nothing.
+		let other = ContentStore::open(dir.path().join("other")).unwrap();
+		assert!(other.fetch(&d, &[liar.endpoint().to_string()], 1 << 20).await.is_err());
+		assert!(!other.contains(&d));
 	}
 
 	#[test]

@@ -10,7 +10,7 @@
 //! - **Deterministic.** NaNs are canonicalised, threads and non-deterministic relaxed SIMD are
 //!   off, and the clocks and the randomness the module sees are virtual: seeded from the job,
 //!   never from the host. The same module on the same inputs produces the same outputs on any
-//!   provider, which is what a mediator's re-run checks (design §5).
+//!   provider, which is what a mediator's re-run checks (docs/design.md §5).
 //!
 //! Compiled modules are cached by content digest, in memory and on disk.
 use std::{
@@ -159,7 +159,7 @@ impl WasmExecutor {
 			None => {
 				let bytes = bytes()?;
 				anyhow::ensure!(
-					crate::store::digest_of(&bytes) == *digest,
+					lilypad_client::content::digest_of(&bytes) == *digest,
 					"module bytes do not hash to {}",
 					hex::encode(digest)
 				);

@@ -7,6 +7,7 @@ use std::{
 	time::{Duration, Instant},
 };
 
+use lilypad_client::content::digest_of;
 use lilypad_primitives::{
 	jobs::JobInputs,
 	registry::{
@@ -90,11 +91,7 @@ pub fn docker_image(name: &str) -> Image {
 	let id = read_built(var, &dir.join(format!("{name}.id")));
 	let id = String::from_utf8(id).expect("image id is UTF-8");
 	let config = hex::decode(id.trim().trim_start_matches("sha256:")).expect("hex image id");
-	Image {
-		archive: *blake3::hash(&tarball).as_bytes(),
-		config: config.try_into().expect("a sha256"),
-		tarball,
-	}
+	Image { archive: digest_of(&tarball), config: config.try_into().expect("a sha256"), tarball }
 }
 
 /// A running `lilypad-rp`, killed on drop.
@@ -231,7 +228,7 @@ pub fn version(
 
 /// The artifact of a WASM module.
 pub fn wasm_artifact(wasm: &[u8]) -> Artifact {
-	Artifact::Wasm { digest: *blake3::hash(wasm).as_bytes(), size: wasm.len() as u64 }
+	Artifact::Wasm { digest: digest_of(wasm), size: wasm.len() as u64 }
 }
 
 /// The artifact of a Docker module.

@@ -11,6 +11,8 @@
 //!    digests), runs it in a hardened container, gets paid, and its metrics say so.
 use std::time::Duration;
 
+use lilypad_client::content::{blob_url, digest_of, parse_digest};
+
 use lilypad_e2e::{
 	echo::{free_at, job, lilypad, publish, sudo_set, wait_for_job, MILLI},
 	legacy,
@@ -117,12 +119,12 @@ impl Setup {
 		agent.wait_for_log(&["collateral bonded"], Duration::from_secs(120)).await;
 		let http = reqwest::Client::new();
 		for wasm in [&self.cowsay, &self.numeric] {
-			let url = format!("{}/blobs/{}", agent.url, blake3::hash(wasm).to_hex());
+			let url = blob_url(&agent.url, &digest_of(wasm));
 			let put = http.put(&url).body(wasm.clone()).send().await.expect("PUT module");
 			assert_eq!(put.status().as_u16(), 201, "{url}");
 		}
 		// A blob under the wrong name is refused.
-		let wrong = format!("{}/blobs/{}", agent.url, blake3::hash(b"not this").to_hex());
+		let wrong = blob_url(&agent.url, &digest_of(b"not this"));
 		let put = http.put(&wrong).body(b"something else".to_vec()).send().await.unwrap();
 		assert_eq!(put.status().as_u16(), 422);
 		assert_eq!(http.get(&wrong).send().await.unwrap().status().as_u16(), 404);
@@ -209,7 +211,7 @@ async fn the_agent_runs_two_jobs_at_once_gets_paid_and_serves_outputs_that_match
 		// The outputs, stdout included, come from the agent's store and match the chain.
 		let get = |d: String| {
 			let http = http.clone();
-			let url = format!("{}/blobs/{d}", agent.url);
+			let url = blob_url(&agent.url, &parse_digest(&d).unwrap());
 			async move {
 				let r = http.get(&url).send().await.expect("GET blob");
 				assert_eq!(r.status().as_u16(), 200, "{url}");
@@ -321,7 +323,7 @@ async fn a_docker_job_runs_in_a_hardened_container_gets_paid_and_shows_in_the_me
 	let docker = lilypad_rp::docker::DockerExecutor::connect().await.expect("a Docker engine");
 	docker.remove_image(&image.config).await.unwrap();
 	let http = reqwest::Client::new();
-	let url = format!("{}/blobs/{}", agent.url, hex::encode(image.archive));
+	let url = blob_url(&agent.url, &image.archive);
 	let put = http.put(&url).body(image.tarball.clone()).send().await.expect("PUT image");
 	assert_eq!(put.status().as_u16(), 201);
 
@@ -336,7 +338,7 @@ async fn a_docker_job_runs_in_a_hardened_container_gets_paid_and_shows_in_the_me
 	assert_eq!(result["exit"]["kind"], "success", "{j}");
 	assert_eq!(hex32(&result["moduleDigest"]), hex::encode(image.archive));
 	let get = |d: String| {
-		let (http, url) = (http.clone(), format!("{}/blobs/{d}", agent.url));
+		let (http, url) = (http.clone(), blob_url(&agent.url, &parse_digest(&d).unwrap()));
 		async move { http.get(&url).send().await.unwrap().bytes().await.unwrap().to_vec() }
 	};
 	let archive = get(hex32(&result["outputDigest"])).await;

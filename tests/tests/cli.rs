@@ -13,6 +13,8 @@
 //!    the records are pruned, a day later).
 use std::{path::Path, time::Duration};
 
+use lilypad_client::content::blob_url;
+
 use lilypad_e2e::{
 	cli::{module_dir, planck, Cli},
 	free_port,
@@ -160,7 +162,7 @@ async fn wasm_and_docker_jobs_run_through_the_cli() {
 	let jobs = s.cli.ok(charlie, &["job", "list"]);
 	let last = jobs["jobs"].as_array().unwrap().last().unwrap().clone();
 	assert_eq!(last["inputBlob"], format!("0x{}", blob.to_hex()), "{last}");
-	let stored = reqwest::get(format!("{}/blobs/{}", s._agent.url, blob.to_hex())).await.unwrap();
+	let stored = reqwest::get(blob_url(&s._agent.url, blob.as_bytes())).await.unwrap();
 	assert_eq!(stored.bytes().await.unwrap().as_ref(), b"an input blob");
 
 	// The other commands tell the same story.

@@ -8,12 +8,12 @@ use std::{
 	time::Duration,
 };
 
+use lilypad_client::content::digest_of;
 use lilypad_e2e::rp::{docker_image, Image};
 use lilypad_primitives::jobs::ExitStatus;
 use lilypad_rp::{
 	archive::canonical_archive,
 	docker::{DockerExecutor, DockerLimits, DockerRun, ImageRefused, JOB_LABEL},
-	store::digest_of,
 	wasm::RunOutcome,
 };
 

@@ -48,7 +48,7 @@ const CHALLENGE_WINDOW: u32 = 3;
 /// Long enough for a result sent after the match is final; short enough to wait out.
 const EXECUTION_GRACE: u32 = 20;
 const APPEAL_WINDOW: u32 = 4;
-/// The runtime's default fee rates (design §6), which the charge is computed with.
+/// The runtime's default fee rates (docs/design.md §6), which the charge is computed with.
 const RATES: FeeRates =
 	FeeRates { solver: Perbill::from_percent(2), protocol: Perbill::from_percent(3) };
 const ROYALTY: Perbill = Perbill::from_percent(10);

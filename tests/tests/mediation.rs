@@ -17,6 +17,8 @@
 //! result; it upholds his honest one.
 use std::time::Duration;
 
+use lilypad_client::content::{blob_url, digest_of};
+
 use lilypad_e2e::{
 	echo::{
 		fee, free, inputs, job, lilypad, manifest, module, offer, publish, retype, sudo_set,
@@ -313,7 +315,7 @@ async fn a_sampled_mediator_catches_a_forged_result_and_upholds_an_honest_one() 
 /// What an honest provider's run of `cowsay` on `message` produces: the output archive's
 /// digest, from the agent's own WASM executor.
 fn true_cowsay_output(wasm: &[u8], message: &str) -> [u8; 32] {
-	use lilypad_rp::{archive::canonical_archive, store::digest_of, wasm::*};
+	use lilypad_rp::{archive::canonical_archive, wasm::*};
 	let exec = WasmExecutor::new(None).unwrap();
 	let dir = tempfile::tempdir().unwrap();
 	let (inputs, outputs) = (dir.path().join("in"), dir.path().join("out"));
@@ -350,7 +352,7 @@ async fn the_agent_in_mediator_mode_catches_a_forged_result() {
 	// `echo` is the real cowsay module here: the same input (`Message`, an environment
 	// variable), and an artifact the mediator can fetch and run.
 	let cowsay = lilypad_e2e::rp::example_module("cowsay");
-	let cowsay_digest = *blake3::hash(&cowsay).as_bytes();
+	let cowsay_digest = digest_of(&cowsay);
 	let mut deterministic = manifest(TIMEOUT_SECS, Perbill::zero());
 	deterministic.verification = VerificationPolicy::Deterministic;
 	deterministic.artifact = lilypad_primitives::registry::Artifact::Wasm {
@@ -371,7 +373,7 @@ async fn the_agent_in_mediator_mode_catches_a_forged_result() {
 	);
 	// The mediator has the module in its store (as it would from a peer or the publisher).
 	let put = reqwest::Client::new()
-		.put(format!("{}/blobs/{}", agent.url, hex::encode(cowsay_digest)))
+		.put(blob_url(&agent.url, &cowsay_digest))
 		.body(cowsay.clone())
 		.send()
 		.await

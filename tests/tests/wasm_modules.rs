@@ -3,11 +3,11 @@
 //! re-run relies on.
 use std::time::Duration;
 
+use lilypad_client::content::digest_of;
 use lilypad_e2e::rp::example_module;
 use lilypad_primitives::jobs::ExitStatus;
 use lilypad_rp::{
 	archive::canonical_archive,
-	store::digest_of,
 	wasm::{RunOutcome, WasmExecutor, WasmLimits, WasmRun},
 };
 

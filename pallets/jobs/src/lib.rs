@@ -8,7 +8,7 @@
 //!
 //! ## Overview
 //!
-//! Every job is funded up front and settled on chain (design §3, §6):
+//! Every job is funded up front and settled on chain (docs/design.md §3, §6):
 //!
 //! 1. **Submit.** A job creator names a module version, its inputs, a maximum price and a
 //!    match deadline. The module's resources, timeout and verification policy become the

@@ -1,4 +1,4 @@
-//! The solver: an offchain worker that matches open jobs to offers (design §4).
+//! The solver: an offchain worker that matches open jobs to offers (docs/design.md §4).
 //!
 //! On every block a node imports, [`run`] checks the node's keystore for a solver key
 //! ([`KEY_TYPE`]). A node without one does nothing, so solving is opt-in. With one whose

@@ -12,6 +12,8 @@
 //! Run with `scripts/bench-agent.sh`.
 use std::{process::Command, time::Duration, time::Instant};
 
+use lilypad_client::content::{blob_url, digest_of};
+
 use lilypad_e2e::{
 	echo::{lilypad, publish, wait_for_job, MILLI},
 	legacy,
@@ -125,7 +127,7 @@ async fn peak_with_jobs(
 /// cowsay run 20 times in-process on one compiled module; microseconds each.
 fn direct_wasm_runs(cowsay: &[u8]) -> Vec<f64> {
 	let exec = lilypad_rp::wasm::WasmExecutor::new(None).unwrap();
-	let module = exec.module(blake3::hash(cowsay).as_bytes(), || Ok(cowsay.to_vec())).unwrap();
+	let module = exec.module(&digest_of(cowsay), || Ok(cowsay.to_vec())).unwrap();
 	let mut direct_wasm = Vec::new();
 	for _ in 0..20 {
 		let dir = tempfile::tempdir().unwrap();
@@ -235,12 +237,12 @@ async fn main() {
 	agent.wait_for_log(&["collateral bonded"], Duration::from_secs(120)).await;
 	let http = reqwest::Client::new();
 	for (digest, bytes) in [
-		(*blake3::hash(&cowsay).as_bytes(), cowsay.clone()),
-		(*blake3::hash(&numeric).as_bytes(), numeric.clone()),
+		(digest_of(&cowsay), cowsay.clone()),
+		(digest_of(&numeric), numeric.clone()),
 		(cowsay_image.archive, cowsay_image.tarball.clone()),
 		(numeric_image.archive, numeric_image.tarball.clone()),
 	] {
-		let url = format!("{}/blobs/{}", agent.url, hex::encode(digest));
+		let url = blob_url(&agent.url, &digest);
 		http.put(&url).body(bytes).send().await.unwrap().error_for_status().unwrap();
 	}
 	tokio::time::sleep(Duration::from_secs(3)).await;

@@ -7,10 +7,10 @@
 //! Run with `scripts/bench-wasm.sh`.
 use std::time::{Duration, Instant};
 
+use lilypad_client::content::digest_of;
 use lilypad_e2e::{rp::example_module, summary};
 use lilypad_rp::{
 	archive::canonical_archive,
-	store::digest_of,
 	wasm::{Module, WasmExecutor, WasmLimits, WasmRun},
 };
 

@@ -1,0 +1,165 @@
+//! Content addressing: every module artifact, job input and job output is named by the blake3
+//! digest of its bytes, and a provider's content store serves it at `<endpoint>/blobs/<hex>`.
+//! This is the one place of the digest, the URL scheme, and the client that fetches and
+//! stores blobs, checking what it fetches against the name it asked for.
+use anyhow::{bail, Context};
+use futures::StreamExt;
+use lilypad_primitives::registry::Digest;
+
+/// The content store's route for one blob (axum's syntax), relative to its endpoint.
+pub const BLOBS_ROUTE: &str = "/blobs/{digest}";
+
+/// The blake3 digest of `bytes`: the name of a blob.
+pub fn digest_of(bytes: &[u8]) -> Digest {
+	*blake3::hash(bytes).as_bytes()
+}
+
+/// Parses a digest as 64 hex digits, with or without `0x`.
+pub fn parse_digest(hex_digest: &str) -> Option<Digest> {
+	let mut out = [0u8; 32];
+	hex::decode_to_slice(hex_digest.strip_prefix("0x").unwrap_or(hex_digest), &mut out).ok()?;
+	Some(out)
+}
+
+/// The URL of blob `digest` in the store at `endpoint` (a base URL; a trailing `/` is fine).
+pub fn blob_url(endpoint: &str, digest: &Digest) -> String {
+	format!("{}/blobs/{}", endpoint.trim_end_matches('/'), hex::encode(digest))
+}
+
+/// Why a blob could not be fetched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FetchError {
+	/// No answer, or an answer other than the blob.
+	Unreachable { url: String, why: String },
+	/// More bytes than the caller allows.
+	TooLarge { url: String, max_bytes: u64 },
+	/// Bytes that hash to `got`, not to the digest asked for.
+	WrongDigest { url: String, got: Digest },
+}
+
+impl core::fmt::Display for FetchError {
+	fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+		match self {
+			Self::Unreachable { url, why } => write!(f, "cannot fetch {url}: {why}"),
+			Self::TooLarge { url, max_bytes } => {
+				write!(f, "cannot fetch {url}: larger than {max_bytes} bytes")
+			}
+			Self::WrongDigest { url, got } => write!(
+				f,
+				"{url} served bytes that hash to {}, not the digest asked for: refused",
+				hex::encode(got)
+			),
+		}
+	}
+}
+
+impl std::error::Error for FetchError {}
+
+/// A client of one content store.
+#[derive(Clone, Debug)]
+pub struct StoreClient {
+	http: reqwest::Client,
+	endpoint: String,
+}
+
+impl StoreClient {
+	/// A client of the store at `endpoint` (`http(s)://host:port`, as an offer names it).
+	pub fn new(endpoint: &str) -> Self {
+		Self::with_http(reqwest::Client::new(), endpoint)
+	}
+
+	/// The same, sharing `http`'s connections.
+	pub fn with_http(http: reqwest::Client, endpoint: &str) -> Self {
+		Self { http, endpoint: endpoint.trim_end_matches('/').to_string() }
+	}
+
+	pub fn endpoint(&self) -> &str {
+		&self.endpoint
+	}
+
+	/// Blob `digest`, at most `max_bytes` long, hashed while it streams in: a store that
+	/// sends more than the cap or bytes of another digest is refused without keeping them.
+	pub async fn get(&self, digest: &Digest, max_bytes: u64) -> Result<Vec<u8>, FetchError> {
+		let url = blob_url(&self.endpoint, digest);
+		let unreachable = |why: String| FetchError::Unreachable { url: url.clone(), why };
+		let response = self.http.get(&url).send().await.map_err(|e| unreachable(e.to_string()))?;
+		if !response.status().is_success() {
+			return Err(unreachable(format!("HTTP {}", response.status())));
+		}
+		let too_large = || FetchError::TooLarge { url: url.clone(), max_bytes };
+		if response.content_length().is_some_and(|n| n > max_bytes) {
+			return Err(too_large());
+		}
+		let mut hasher = blake3::Hasher::new();
+		let mut bytes = Vec::new();
+		let mut body = response.bytes_stream();
+		while let Some(chunk) = body.next().await {
+			let chunk = chunk.map_err(|e| unreachable(e.to_string()))?;
+			if (bytes.len() + chunk.len()) as u64 > max_bytes {
+				return Err(too_large());
+			}
+			hasher.update(&chunk);
+			bytes.extend_from_slice(&chunk);
+		}
+		let got = *hasher.finalize().as_bytes();
+		if &got != digest {
+			return Err(FetchError::WrongDigest { url, got });
+		}
+		Ok(bytes)
+	}
+
+	/// Stores `bytes`; returns their digest. The store re-hashes them and refuses a mismatch.
+	pub async fn put(&self, bytes: Vec<u8>) -> anyhow::Result<Digest> {
+		let digest = digest_of(&bytes);
+		self.put_as(&digest, bytes).await?;
+		Ok(digest)
+	}
+
+	/// Sends `bytes` under the name `digest` as they are (a store must refuse them if they
+	/// hash to anything else).
+	pub async fn put_as(&self, digest: &Digest, bytes: Vec<u8>) -> anyhow::Result<()> {
+		let url = blob_url(&self.endpoint, digest);
+		let response =
+			self.http.put(&url).body(bytes).send().await.with_context(|| format!("PUT {url}"))?;
+		let status = response.status();
+		if !status.is_success() {
+			let why = response.text().await.unwrap_or_default();
+			bail!("PUT {url}: HTTP {status}: {why}");
+		}
+		Ok(())
+	}
+
+	/// Whether the store holds `digest` (`HEAD`).
+	pub async fn has(&self, digest: &Digest) -> anyhow::Result<bool> {
+		let url = blob_url(&self.endpoint, digest);
+		let response = self.http.head(&url).send().await.with_context(|| format!("HEAD {url}"))?;
+		match response.status() {
+			s if s.is_success() => Ok(true),
+			reqwest::StatusCode::NOT_FOUND => Ok(false),
+			s => bail!("HEAD {url}: HTTP {s}"),
+		}
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn a_digest_reads_back_from_its_hex_with_or_without_0x() {
+		let d = digest_of(b"hello");
+		assert_eq!(d, *blake3::hash(b"hello").as_bytes());
+		assert_eq!(parse_digest(&hex::encode(d)), Some(d));
+		assert_eq!(parse_digest(&format!("0x{}", hex::encode(d))), Some(d));
+		assert_eq!(parse_digest("abcd"), None);
+		assert_eq!(parse_digest(&"g".repeat(64)), None);
+	}
+
+	#[test]
+	fn blob_urls_join_the_endpoint_and_the_hex_digest() {
+		let d = [0xab; 32];
+		let want = format!("http://h:1/blobs/{}", "ab".repeat(32));
+		assert_eq!(blob_url("http://h:1", &d), want);
+		assert_eq!(blob_url("http://h:1/", &d), want);
+	}
+}
