@@ -5,11 +5,6 @@
 //! the files, and the diff shows what changed.
 use std::path::PathBuf;
 
-use crate::{
-	jobs_rpc::{estimate_json, job_json},
-	providers_rpc::provider_json,
-	registry_rpc::module_json,
-};
 use lilypad_primitives::{
 	economics::{Charge, FeeRates},
 	jobs::{
@@ -24,12 +19,13 @@ use lilypad_primitives::{
 		Artifact, Delivery, InputParam, ModuleInfo, ModuleRef, ParamType, Resources, SemVer,
 		VerificationPolicy, VersionManifest, VersionRecord,
 	},
-	AccountId, Balance, BlockNumber, LILY, MILLI_LILY,
+	wire, AccountId, Balance, BlockNumber, LILY, MILLI_LILY,
 };
 use polkadot_sdk::{
 	sp_core::sr25519,
 	sp_runtime::{traits::Get, BoundedVec, Perbill},
 };
+use serde::{de::DeserializeOwned, Serialize};
 use serde_json::Value;
 
 fn account(n: u8) -> AccountId {
@@ -293,11 +289,13 @@ fn estimates() -> Vec<PriceEstimate<AccountId, Balance>> {
 	]
 }
 
-/// Compares `rendered` with `node/golden/<name>.json` (or rewrites it).
-fn check(name: &str, rendered: Vec<Value>) {
+/// Renders `items` as the RPC does and compares the JSON with `node/golden/<name>.json` (or
+/// rewrites the file); then reads the file back as the clients do and checks that nothing is
+/// lost on the way.
+fn check<T: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug>(name: &str, items: Vec<T>) {
 	let path =
 		PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("golden").join(format!("{name}.json"));
-	let rendered = Value::Array(rendered);
+	let rendered = serde_json::to_value(&items).unwrap();
 	if std::env::var_os("LILYPAD_UPDATE_GOLDEN").is_some() {
 		let mut text = serde_json::to_string_pretty(&rendered).unwrap();
 		text.push('\n');
@@ -314,24 +312,26 @@ fn check(name: &str, rendered: Vec<Value>) {
 		path.display(),
 		serde_json::to_string_pretty(&rendered).unwrap()
 	);
+	let read: Vec<T> = serde_json::from_value(golden).expect("the clients read the golden JSON");
+	assert_eq!(read, items, "{name}: read back as it was written");
 }
 
 #[test]
 fn jobs_json_is_the_golden_one() {
-	check("jobs", jobs().iter().map(|(id, job)| job_json(*id, job)).collect());
+	check("jobs", jobs().iter().map(|(id, job)| wire::Job::from((*id, job))).collect());
 }
 
 #[test]
 fn modules_json_is_the_golden_one() {
-	check("modules", modules().iter().map(module_json).collect());
+	check("modules", modules().iter().map(wire::Module::from).collect());
 }
 
 #[test]
 fn providers_json_is_the_golden_one() {
-	check("providers", providers().iter().map(provider_json).collect());
+	check("providers", providers().iter().map(wire::Provider::from).collect());
 }
 
 #[test]
 fn estimates_json_is_the_golden_one() {
-	check("estimates", estimates().iter().map(estimate_json).collect());
+	check("estimates", estimates().iter().map(wire::Estimate::from).collect());
 }

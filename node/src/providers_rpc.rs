@@ -2,20 +2,16 @@
 //! as JSON, read through the runtime's `ProvidersApi` at the best block (or a given one).
 use std::sync::Arc;
 
-use crate::rpc::{account, internal, invalid_params, text};
+use crate::rpc::{account, internal, invalid_params};
 use jsonrpsee::{core::RpcResult, proc_macros::rpc, types::ErrorObjectOwned};
 use lilypad_primitives::{
-	providers::{
-		BondInfo, BondKind, ModuleFilter, OfferFilter, ProviderInfo, ProviderStatus, ProvidersApi,
-		MAX_OFFERS_PAGE,
-	},
+	providers::{BondKind, OfferFilter, ProvidersApi, MAX_OFFERS_PAGE},
 	registry::Resources,
-	AccountId, Balance, BlockNumber, Hash,
+	wire, AccountId, Balance, BlockNumber, Hash,
 };
 use lilypad_runtime::opaque::Block;
 use polkadot_sdk::{sp_api::ProvideRuntimeApi, sp_blockchain::HeaderBackend};
 use serde::Deserialize;
-use serde_json::{json, Value};
 
 /// Filters of `lilypad_offers`; every field is optional.
 #[derive(Debug, Default, Deserialize)]
@@ -39,7 +35,7 @@ pub struct OffersQuery {
 pub trait ProvidersRpc {
 	/// A provider's offer, status, running jobs and collateral bond, or `null`.
 	#[method(name = "provider")]
-	fn provider(&self, account: String, at: Option<Hash>) -> RpcResult<Option<Value>>;
+	fn provider(&self, account: String, at: Option<Hash>) -> RpcResult<Option<wire::Provider>>;
 
 	/// A page of providers passing `filter` (at most 100): pass the last provider of a page as
 	/// `start_after` for the next; an empty page is the end.
@@ -50,11 +46,16 @@ pub trait ProvidersRpc {
 		start_after: Option<String>,
 		limit: Option<u32>,
 		at: Option<Hash>,
-	) -> RpcResult<Vec<Value>>;
+	) -> RpcResult<Vec<wire::Provider>>;
 
 	/// `account`'s bond of `kind` (`provider`, `solver` or `mediator`), or `null`.
 	#[method(name = "bond")]
-	fn bond(&self, account: String, kind: String, at: Option<Hash>) -> RpcResult<Option<Value>>;
+	fn bond(
+		&self,
+		account: String,
+		kind: String,
+		at: Option<Hash>,
+	) -> RpcResult<Option<wire::Bond>>;
 }
 
 /// Serves [`ProvidersRpcServer`] from a client.
@@ -84,10 +85,10 @@ where
 	C: ProvideRuntimeApi<Block> + HeaderBackend<Block> + Send + Sync + 'static,
 	C::Api: ProvidersApi<Block, AccountId, Balance, BlockNumber>,
 {
-	fn provider(&self, who: String, at: Option<Hash>) -> RpcResult<Option<Value>> {
+	fn provider(&self, who: String, at: Option<Hash>) -> RpcResult<Option<wire::Provider>> {
 		let at = at.unwrap_or_else(|| self.client.info().best_hash);
 		let info = self.client.runtime_api().provider(at, account(&who)?).map_err(internal)?;
-		Ok(info.as_ref().map(provider_json))
+		Ok(info.as_ref().map(wire::Provider::from))
 	}
 
 	fn offers(
@@ -96,7 +97,7 @@ where
 		start_after: Option<String>,
 		limit: Option<u32>,
 		at: Option<Hash>,
-	) -> RpcResult<Vec<Value>> {
+	) -> RpcResult<Vec<wire::Provider>> {
 		let at = at.unwrap_or_else(|| self.client.info().best_hash);
 		let q = filter.unwrap_or_default();
 		let module = q
@@ -119,61 +120,16 @@ where
 		let limit = limit.unwrap_or(MAX_OFFERS_PAGE).min(MAX_OFFERS_PAGE);
 		let page =
 			self.client.runtime_api().offers(at, start_after, limit, filter).map_err(internal)?;
-		Ok(page.iter().map(provider_json).collect())
+		Ok(page.iter().map(wire::Provider::from).collect())
 	}
 
-	fn bond(&self, who: String, kind: String, at: Option<Hash>) -> RpcResult<Option<Value>> {
+	fn bond(&self, who: String, kind: String, at: Option<Hash>) -> RpcResult<Option<wire::Bond>> {
 		let at = at.unwrap_or_else(|| self.client.info().best_hash);
 		let bond = self
 			.client
 			.runtime_api()
 			.bond(at, account(&who)?, bond_kind(&kind)?)
 			.map_err(internal)?;
-		Ok(bond.as_ref().map(bond_json))
+		Ok(bond.as_ref().map(wire::Bond::from))
 	}
-}
-
-/// Balances as decimal strings: a u128 does not fit a JSON number.
-fn bond_json(b: &BondInfo<Balance, BlockNumber>) -> Value {
-	json!({
-		"bonded": b.bonded.to_string(),
-		"inUse": b.in_use.to_string(),
-		"unlocking": b.unlocking.iter().map(|u| json!({
-			"amount": u.amount.to_string(),
-			"unlocksAt": u.unlocks_at,
-		})).collect::<Vec<_>>(),
-	})
-}
-
-pub(crate) fn provider_json(p: &ProviderInfo<AccountId, Balance, BlockNumber>) -> Value {
-	let o = &p.offer;
-	json!({
-		"provider": p.provider.to_string(),
-		"status": match p.status {
-			ProviderStatus::Active => "active",
-			ProviderStatus::Away => "away",
-		},
-		"registeredAt": p.registered_at,
-		"lastHeartbeat": p.last_heartbeat,
-		"activeJobs": p.active_jobs,
-		"capacity": o.capacity,
-		"resources": {
-			"cpuMillicores": o.resources.cpu_millicores,
-			"ramMib": o.resources.ram_mib,
-			"gpus": o.resources.gpus.iter().map(|g| json!({
-				"model": text(&g.model),
-				"vramMib": g.vram_mib,
-			})).collect::<Vec<_>>(),
-			"diskMib": o.resources.disk_mib,
-		},
-		"modules": match &o.modules {
-			ModuleFilter::All => json!("all"),
-			ModuleFilter::Only(names) => json!(names.iter().map(|n| text(n)).collect::<Vec<_>>()),
-		},
-		"defaultPrice": o.default_price.to_string(),
-		"prices": o.prices.iter().map(|(n, p)| json!({ "module": text(n), "price": p.to_string() })).collect::<Vec<_>>(),
-		"credentials": o.credentials.iter().map(|c| text(c)).collect::<Vec<_>>(),
-		"endpoint": text(&o.endpoint),
-		"bond": p.bond.as_ref().map(bond_json),
-	})
 }

@@ -69,16 +69,6 @@ pub(crate) fn internal(message: impl ToString) -> jsonrpsee::types::ErrorObjectO
 	ErrorObjectOwned::owned(ErrorCode::InternalError.code(), message.to_string(), None::<()>)
 }
 
-/// On-chain names and URLs are bytes; JSON shows them as text.
-pub(crate) fn text(bytes: &[u8]) -> String {
-	String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// Digests as `0x`-prefixed hex.
-pub(crate) fn hex(bytes: &[u8]) -> String {
-	format!("0x{}", polkadot_sdk::sp_core::hexdisplay::HexDisplay::from(&bytes))
-}
-
 /// An SS58 account parameter.
 pub(crate) fn account(
 	ss58: &str,
