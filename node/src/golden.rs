@@ -52,19 +52,6 @@ fn resources() -> Resources {
 	Resources { cpu_millicores: 1500, ram_mib: 512, gpus: 1, vram_mib: 8192, disk_mib: 64 }
 }
 
-const STAGES: [Stage; 10] = [
-	Stage::Submitted,
-	Stage::Matched,
-	Stage::ResultSubmitted,
-	Stage::InMediation,
-	Stage::SlashPending,
-	Stage::Completed,
-	Stage::Cancelled,
-	Stage::Expired,
-	Stage::Slashed,
-	Stage::SlashCancelled,
-];
-
 /// Two jobs with every optional part set (one per variant of each enum in them) and one with
 /// none, across every stage.
 fn jobs() -> Vec<(u64, Job<AccountId, Balance, BlockNumber>)> {
@@ -146,13 +133,13 @@ fn jobs() -> Vec<(u64, Job<AccountId, Balance, BlockNumber>)> {
 			verdict: [Some(Verdict::ResultUpheld), Some(Verdict::ResultWrong)][n as usize],
 		});
 		job.due = Some(70);
-		job.history = bounded(STAGES[..8].iter().zip(10..).map(|(s, at)| (*s, at)).collect());
+		job.history = bounded(Stage::ALL[..8].iter().zip(10..).map(|(s, at)| (*s, at)).collect());
 		job
 	};
 	let mut jobs = vec![(1, full(0)), (2, full(1))];
 	// Every stage, the other optional parts unset, and every exit status.
 	let exits = [ExitStatus::Success, ExitStatus::OutOfMemory];
-	for (i, stage) in STAGES.iter().enumerate() {
+	for (i, stage) in Stage::ALL.iter().enumerate() {
 		let mut job = bare.clone();
 		job.stage = *stage;
 		job.history = bounded(vec![(*stage, 20 + i as u32)]);

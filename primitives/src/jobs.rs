@@ -188,6 +188,20 @@ pub enum Stage {
 }
 
 impl Stage {
+	/// Every stage, in the order a job can reach them.
+	pub const ALL: [Stage; 10] = [
+		Stage::Submitted,
+		Stage::Matched,
+		Stage::ResultSubmitted,
+		Stage::InMediation,
+		Stage::SlashPending,
+		Stage::Completed,
+		Stage::Cancelled,
+		Stage::Expired,
+		Stage::Slashed,
+		Stage::SlashCancelled,
+	];
+
 	/// Whether nothing more can happen to the job but pruning.
 	pub fn is_final(&self) -> bool {
 		matches!(

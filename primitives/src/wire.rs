@@ -834,6 +834,17 @@ mod tests {
 	}
 
 	#[test]
+	fn every_stage_is_its_camel_case_name_and_reads_back() {
+		for stage in Stage::ALL {
+			let json = serde_json::to_value(stage).unwrap();
+			let name = format!("{stage:?}");
+			assert_eq!(json, name[..1].to_lowercase() + &name[1..]);
+			assert_eq!(serde_json::from_value::<Stage>(json).unwrap(), stage);
+		}
+		assert!(serde_json::from_value::<Stage>(serde_json::json!("Completed")).is_err());
+	}
+
+	#[test]
 	fn module_refs_are_name_at_version() {
 		let m = ModuleRef::parse("cowsay@1.2.3").unwrap();
 		assert_eq!(m.to_string(), "cowsay@1.2.3");

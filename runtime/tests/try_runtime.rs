@@ -38,20 +38,6 @@ use polkadot_sdk::{
 /// Blocks a slash waits for an appeal here.
 const APPEAL_WINDOW: u32 = 8;
 
-/// Every stage a job can be in.
-const STAGES: [Stage; 10] = [
-	Stage::Submitted,
-	Stage::Matched,
-	Stage::ResultSubmitted,
-	Stage::InMediation,
-	Stage::SlashPending,
-	Stage::Completed,
-	Stage::Cancelled,
-	Stage::Expired,
-	Stage::Slashed,
-	Stage::SlashCancelled,
-];
-
 /// Runs blocks until `job` is in `stage` (at most `max` blocks), checking every pallet's
 /// invariants after each.
 fn run_until_stage(head: &mut Header, job: JobId, wanted: Stage, max: u32) {
@@ -144,7 +130,7 @@ fn live_market(head: &mut Header) -> Market {
 	for (wanted, job) in &jobs {
 		assert_eq!(stage(*job), *wanted, "job {job}");
 	}
-	assert_eq!(jobs.len(), STAGES.len());
+	assert_eq!(jobs.len(), Stage::ALL.len());
 	Market { jobs }
 }
 
