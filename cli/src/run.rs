@@ -54,7 +54,8 @@ pub struct RunArgs {
 	/// Return once the job is submitted.
 	#[arg(long)]
 	pub no_wait: bool,
-	/// Blocks a provider has to take the job before it expires and is refunded.
+	/// Blocks a provider has to take the job, from the block it lands in, before it expires
+	/// and is refunded.
 	#[arg(long, value_name = "BLOCKS", default_value_t = 100)]
 	pub match_within: u32,
 }
@@ -457,7 +458,10 @@ pub async fn run(
 			.map_err(|_| fail(Kind::BadInput, "too many inputs"))?,
 		blob: blob_digest,
 	};
-	let deadline = node.best_number().await? + args.match_within;
+	// Counted from the block the job lands in, the next one at the earliest: a deadline
+	// counted from the best block would leave a job submitted as a block is being built one
+	// block less, and `--match-within 1` none at all.
+	let deadline = node.best_number().await? + 1 + args.match_within;
 	progress.waiting(format!("submitting a job on {spec}"));
 	let options = lilypad::runtime_types::lilypad_primitives::jobs::JobOptions {
 		target,
