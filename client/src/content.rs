@@ -14,11 +14,9 @@ pub fn digest_of(bytes: &[u8]) -> Digest {
 	*blake3::hash(bytes).as_bytes()
 }
 
-/// Parses a digest as 64 hex digits, with or without `0x`.
+/// Parses a digest as 64 hex digits, with or without `0x` (as the wire format writes it).
 pub fn parse_digest(hex_digest: &str) -> Option<Digest> {
-	let mut out = [0u8; 32];
-	hex::decode_to_slice(hex_digest.strip_prefix("0x").unwrap_or(hex_digest), &mut out).ok()?;
-	Some(out)
+	lilypad_primitives::wire::parse_hex(hex_digest).ok()
 }
 
 /// The URL of blob `digest` in the store at `endpoint` (a base URL; a trailing `/` is fine).
