@@ -3,13 +3,13 @@
 use std::{path::PathBuf, str::FromStr};
 
 use anyhow::Context;
-use lilypad_client::{lilypad, retype};
-use lilypad_primitives::identity::Role;
-use serde_json::{json, Value};
-use subxt::{
-	rpcs::rpc_params,
-	utils::{AccountId32, Static},
+use lilypad_client::{
+	chain::{account_id, JobRole, TxError},
+	lilypad,
 };
+use lilypad_primitives::{identity::Role, jobs::Stage, registry::ModuleRef, wire};
+use serde_json::{json, Value};
+use subxt::utils::AccountId32;
 
 use crate::{
 	error::{fail, Kind},
@@ -176,40 +176,32 @@ fn parse_account(s: &str) -> anyhow::Result<AccountId32> {
 		.map_err(|_| fail(Kind::BadInput, format!("{s:?} is not an SS58 account")))
 }
 
-fn planck(v: &Value) -> u128 {
-	v.as_str().and_then(|s| s.parse().ok()).unwrap_or(0)
-}
-
-async fn job_json(node: &Node, id: u64) -> anyhow::Result<Value> {
-	let job: Option<Value> = node.call("lilypad_job", rpc_params![id]).await?;
-	job.ok_or_else(|| {
+async fn find_job(node: &Node, id: u64) -> anyhow::Result<wire::Job> {
+	node.job(id).await?.ok_or_else(|| {
 		fail(Kind::BadInput, format!("no job {id} (unknown, or pruned after it settled)"))
 	})
 }
 
 async fn job_status(node: &Node, id: u64, json_out: bool) -> anyhow::Result<Value> {
-	let job = job_json(node, id).await?;
+	let job = find_job(node, id).await?;
 	if !json_out {
-		println!(
-			"job {id}: {} — {}",
-			job["module"].as_str().unwrap_or("?"),
-			job["stage"].as_str().unwrap_or("?")
-		);
-		if let Some(p) = job["assignment"]["provider"].as_str() {
-			println!("  provider: {p} at {}", lily(planck(&job["assignment"]["price"])));
+		println!("job {id}: {} — {}", job.module, run::stage_name(job.stage));
+		if let Some(a) = &job.assignment {
+			println!("  provider: {} at {}", a.provider, lily(a.price));
 		}
-		if !job["result"].is_null() {
+		if let Some(r) = &job.result {
+			let exit = run::exit_json(&r.exit);
 			println!(
 				"  exit: {}, output digest {}",
-				job["result"]["exit"]["kind"].as_str().unwrap_or("?"),
-				job["result"]["outputDigest"].as_str().unwrap_or("?")
+				exit["kind"].as_str().unwrap_or("?"),
+				wire::hex(&r.output_digest)
 			);
 		}
-		for h in job["history"].as_array().into_iter().flatten() {
-			println!("  #{:<8} {}", h["at"], h["stage"].as_str().unwrap_or("?"));
+		for h in &job.history {
+			println!("  #{:<8} {}", h.at, run::stage_name(h.stage));
 		}
 	}
-	Ok(job)
+	Ok(serde_json::to_value(&job)?)
 }
 
 async fn job_list(
@@ -221,23 +213,18 @@ async fn job_list(
 	if !matches!(role, "creator" | "provider") {
 		return Err(fail(Kind::BadInput, format!("--role {role:?} is not creator or provider")));
 	}
+	let as_role = if role == "creator" { JobRole::Creator } else { JobRole::Provider };
 	let mut jobs = Vec::new();
-	let mut after: Option<u64> = None;
+	let mut after = None;
 	loop {
-		let page: Vec<Value> =
-			node.call("lilypad_jobs", rpc_params![who.to_string(), role, after]).await?;
-		let Some(last) = page.last().and_then(|j| j["id"].as_u64()) else { break };
+		let page = node.jobs(who, as_role, after, None).await?;
+		let Some(last) = page.last().map(|j| j.id) else { break };
 		after = Some(last);
 		jobs.extend(page);
 	}
 	if !json_out {
 		for j in &jobs {
-			println!(
-				"{:>8}  {:<16} {}",
-				j["id"],
-				j["stage"].as_str().unwrap_or("?"),
-				j["module"].as_str().unwrap_or("?")
-			);
+			println!("{:>8}  {:<16} {}", j.id, run::stage_name(j.stage), j.module);
 		}
 		if jobs.is_empty() {
 			println!("no jobs as {role} for {who}");
@@ -253,7 +240,7 @@ async fn job_outputs(
 	print: bool,
 	json_out: bool,
 ) -> anyhow::Result<Value> {
-	let job = job_json(node, id).await?;
+	let job = find_job(node, id).await?;
 	let out = outputs::download(node, &job, dir).await?;
 	if !json_out {
 		if print {
@@ -269,7 +256,7 @@ async fn job_outputs(
 	}
 	Ok(json!({
 		"job_id": id,
-		"output_digest": job["result"]["outputDigest"],
+		"output_digest": job.result.as_ref().map(|r| wire::hex(&r.output_digest)),
 		"outputs_dir": out.dir.display().to_string(),
 		"outputs": out.files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>(),
 		"stdout": String::from_utf8_lossy(&out.stdout),
@@ -283,22 +270,19 @@ async fn job_cancel(
 	id: u64,
 	json_out: bool,
 ) -> anyhow::Result<Value> {
-	let job = job_json(node, id).await?;
-	if job["creator"].as_str() != Some(&signer.account.to_string()) {
+	let job = find_job(node, id).await?;
+	if account_id(&job.creator) != signer.account {
 		return Err(fail(
 			Kind::BadInput,
-			format!(
-				"job {id} is not yours: it was submitted by {}",
-				job["creator"].as_str().unwrap_or("?")
-			),
+			format!("job {id} is not yours: it was submitted by {}", job.creator),
 		));
 	}
-	if job["stage"] != "submitted" {
+	if job.stage != Stage::Submitted {
 		return Err(fail(
 			Kind::BadInput,
 			format!(
 				"job {id} is {}: only a job nobody has taken yet can be cancelled",
-				job["stage"].as_str().unwrap_or("?")
+				run::stage_name(job.stage)
 			),
 		));
 	}
@@ -315,14 +299,14 @@ async fn job_cancel(
 		println!(
 			"job {id} cancelled: {} refunded; the {} job deposit comes back when its record is pruned",
 			lily(refunded),
-			lily(planck(&job["deposit"]))
+			lily(job.deposit)
 		);
 	}
 	Ok(json!({
 		"job_id": id,
 		"state": "cancelled",
 		"refunded": refunded.to_string(),
-		"deposit": job["deposit"],
+		"deposit": job.deposit.to_string(),
 		"tx_fees": included.fee.to_string(),
 	}))
 }
@@ -339,17 +323,17 @@ async fn publish(
 	let name = String::from_utf8_lossy(&m.module).into_owned();
 	let spec = format!("{name}@{}", m.version);
 	let mut tx_fees = 0u128;
-	let module: Option<Value> = node.call("lilypad_module", rpc_params![name.clone()]).await?;
+	let module = node.module(&name).await?;
 	let mut published = true;
 	if let Some(module) = &module {
-		let owner = module["owner"].as_str().unwrap_or_default();
-		if owner != signer.account.to_string() {
+		if account_id(&module.owner) != signer.account {
 			return Err(fail(
 				Kind::Refused,
-				format!("module {name} belongs to {owner}, not {}", signer.account),
+				format!("module {name} belongs to {}, not {}", module.owner, signer.account),
 			));
 		}
-		if let Some(existing) = on_chain_manifest(node, m).await? {
+		let this = ModuleRef { name: m.module.clone(), version: m.version };
+		if let Some(existing) = node.version(&this).await? {
 			if &existing != m {
 				return Err(fail(
 					Kind::BadInput,
@@ -360,37 +344,20 @@ async fn publish(
 		}
 	}
 	if published {
-		if !node.has_role(&signer.account, Role::ModuleProvider).await? {
-			let call = lilypad::transactions().identity().register_role(
-				lilypad::runtime_types::lilypad_primitives::identity::Role::ModuleProvider,
-			);
-			tx_fees += node.submit(&call, &signer.key, "register_role").await?.fee;
-		}
-		if module.is_none() {
-			let call = lilypad::transactions().registry().publish_module(
-				lilypad::runtime_types::bounded_collections::bounded_vec::BoundedVec(
-					m.module.to_vec(),
-				),
-			);
-			tx_fees += node.submit(&call, &signer.key, "publish_module").await?.fee;
-		}
-		let genesis = node.api.genesis_hash();
-		let payload = lilypad_primitives::registry::manifest_signing_payload(&genesis.0, m);
-		let signature = signer.key.sign(&payload).0;
-		let call = lilypad::transactions().registry().publish_version(
-			Static(m.clone()),
-			retype(&signer.key.public_key().0)?,
-			retype(&signature)?,
-		);
-		tx_fees += node.submit(&call, &signer.key, "publish_version").await?.fee;
+		tx_fees +=
+			lilypad_client::chain::publish(&node.api, &signer.key, m).await.map_err(|e| {
+				match e.downcast_ref::<TxError>() {
+					Some(TxError::Refused(_) | TxError::Failed { .. }) => {
+						fail(Kind::Refused, format!("publish {spec}: {e}"))
+					}
+					_ => e.context(format!("publish {spec}")),
+				}
+			})?;
 	}
 	// The artifact goes to the content stores providers fetch modules from.
 	let stores: Vec<String> = if stores.is_empty() {
-		let offers: Vec<Value> = node.call("lilypad_offers", rpc_params![]).await?;
-		offers
-			.iter()
-			.filter_map(|o| o["endpoint"].as_str().map(|e| e.trim_end_matches('/').to_string()))
-			.collect()
+		let offers = node.offers(&Default::default(), None, None).await?;
+		offers.iter().map(|o| o.endpoint.trim_end_matches('/').to_string()).collect()
 	} else {
 		stores.iter().map(|s| s.trim_end_matches('/').to_string()).collect()
 	};
@@ -420,46 +387,19 @@ async fn publish(
 	}))
 }
 
-/// The manifest published on chain for `m`'s module and version, if any.
-async fn on_chain_manifest(
-	node: &Node,
-	m: &lilypad_primitives::registry::VersionManifest<u128>,
-) -> anyhow::Result<Option<lilypad_primitives::registry::VersionManifest<u128>>> {
-	use lilypad::runtime_types::{
-		bounded_collections::bounded_vec::BoundedVec, lilypad_primitives::registry::SemVer,
-	};
-	let at = node.api.at_current_block().await?;
-	let key = (
-		BoundedVec(m.module.to_vec()),
-		SemVer { major: m.version.major, minor: m.version.minor, patch: m.version.patch },
-	);
-	let record = at.storage().try_fetch(lilypad::storage().registry().versions(), key).await?;
-	Ok(match record {
-		Some(r) => Some(r.decode()?.manifest.0),
-		None => None,
-	})
-}
-
 async fn module_list(node: &Node, json_out: bool) -> anyhow::Result<Value> {
 	let mut modules = Vec::new();
 	let mut after: Option<String> = None;
 	loop {
-		let page: Vec<Value> = node.call("lilypad_modules", rpc_params![after.clone()]).await?;
-		let Some(last) = page.last().and_then(|m| m["name"].as_str()).map(String::from) else {
-			break;
-		};
+		let page = node.modules(after.as_deref(), None).await?;
+		let Some(last) = page.last().map(|m| m.name.clone()) else { break };
 		after = Some(last);
 		modules.extend(page);
 	}
 	if !json_out {
 		for m in &modules {
-			let versions: Vec<&str> = m["versions"]
-				.as_array()
-				.into_iter()
-				.flatten()
-				.filter_map(|v| v["version"].as_str())
-				.collect();
-			println!("{:<24} {}", m["name"].as_str().unwrap_or("?"), versions.join(", "));
+			let versions: Vec<String> = m.versions.iter().map(|v| v.version.to_string()).collect();
+			println!("{:<24} {}", m.name, versions.join(", "));
 		}
 		if modules.is_empty() {
 			println!("no modules are published");
@@ -471,10 +411,12 @@ async fn module_list(node: &Node, json_out: bool) -> anyhow::Result<Value> {
 async fn module_show(node: &Node, spec: &str, json_out: bool) -> anyhow::Result<Value> {
 	let out = if spec.contains(['@', ':']) {
 		let (_, record) = run::find_version(node, spec).await?;
-		record
+		serde_json::to_value(record)?
 	} else {
-		let module: Option<Value> = node.call("lilypad_module", rpc_params![spec]).await?;
-		module.ok_or_else(|| fail(Kind::BadInput, format!("no module named {spec:?}")))?
+		let module = node.module(spec).await?;
+		serde_json::to_value(
+			module.ok_or_else(|| fail(Kind::BadInput, format!("no module named {spec:?}")))?,
+		)?
 	};
 	if !json_out {
 		println!("{}", serde_json::to_string_pretty(&out)?);
@@ -549,28 +491,21 @@ async fn transfer(
 }
 
 async fn provider_status(node: &Node, who: &AccountId32, json_out: bool) -> anyhow::Result<Value> {
-	let info: Option<Value> = node.call("lilypad_provider", rpc_params![who.to_string()]).await?;
-	let info = info.ok_or_else(|| {
+	let info = node.provider(who).await?.ok_or_else(|| {
 		fail(Kind::BadInput, format!("{who} has no offer: it is not a resource provider"))
 	})?;
 	if !json_out {
-		println!("provider {who}: {}", info["status"].as_str().unwrap_or("?"));
+		let status = serde_json::to_value(info.status)?;
+		println!("provider {who}: {}", status.as_str().unwrap_or("?"));
 		println!(
 			"  running {} of {} jobs; last heartbeat #{}",
-			info["activeJobs"], info["capacity"], info["lastHeartbeat"]
+			info.active_jobs, info.capacity, info.last_heartbeat
 		);
-		println!(
-			"  asks {} per job; store {}",
-			lily(planck(&info["defaultPrice"])),
-			info["endpoint"].as_str().unwrap_or("?")
-		);
-		println!(
-			"  collateral bonded {} ({} in use)",
-			lily(planck(&info["bond"]["bonded"])),
-			lily(planck(&info["bond"]["inUse"]))
-		);
+		println!("  asks {} per job; store {}", lily(info.default_price), info.endpoint);
+		let (bonded, in_use) = info.bond.as_ref().map_or((0, 0), |b| (b.bonded, b.in_use));
+		println!("  collateral bonded {} ({} in use)", lily(bonded), lily(in_use));
 	}
-	Ok(info)
+	Ok(serde_json::to_value(&info)?)
 }
 
 async fn dev_init(
@@ -629,9 +564,8 @@ async fn dev_init(
 			.await?
 			.fee;
 	}
-	let bonded: Option<Value> =
-		node.call("lilypad_bond", rpc_params![signer.account.to_string(), "solver"]).await?;
-	let bonded = bonded.map(|b| planck(&b["bonded"])).unwrap_or(0);
+	let bonded =
+		node.bonded(&signer.account, lilypad_primitives::providers::BondKind::Solver).await?;
 	if bonded < bond {
 		fees += node
 			.submit(

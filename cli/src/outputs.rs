@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use lilypad_client::content::{FetchError, StoreClient};
-use serde_json::Value;
+use lilypad_primitives::{wire, AccountId};
 
 use crate::{
 	error::{fail, Kind},
@@ -24,17 +24,10 @@ pub struct Outputs {
 }
 
 /// The content store URL of `provider`, from its offer on chain.
-pub async fn endpoint(node: &Node, provider: &str) -> anyhow::Result<String> {
-	let info: Option<Value> =
-		node.call("lilypad_provider", subxt::rpcs::rpc_params![provider]).await?;
+pub async fn endpoint(node: &Node, provider: &AccountId) -> anyhow::Result<String> {
+	let info = node.provider(&lilypad_client::chain::account_id(provider)).await?;
 	let info = info.with_context(|| format!("provider {provider} has no offer on chain"))?;
-	Ok(info["endpoint"].as_str().unwrap_or_default().trim_end_matches('/').to_string())
-}
-
-/// The 32 bytes of a `0x` hex digest from the node's JSON.
-fn digest(v: &Value) -> anyhow::Result<[u8; 32]> {
-	let s = v.as_str().context("no digest")?;
-	lilypad_client::content::parse_digest(s).context("bad digest")
+	Ok(info.endpoint.trim_end_matches('/').to_string())
 }
 
 /// Fetches blob `want` from `store`, refusing bytes that hash to anything else.
@@ -51,24 +44,21 @@ pub async fn blob(store: &StoreClient, want: &[u8; 32]) -> anyhow::Result<Vec<u8
 	})
 }
 
-/// Downloads the outputs of `job` (the node's JSON of a job with a result) into
-/// `dir/<id>/`, each checked against its digest on chain.
-pub async fn download(node: &Node, job: &Value, dir: &Path) -> anyhow::Result<Outputs> {
-	let id = job["id"].as_u64().context("job id")?;
-	let result = &job["result"];
-	if result.is_null() {
+/// Downloads the outputs of `job` (a job with a result) into `dir/<id>/`, each checked
+/// against its digest on chain.
+pub async fn download(node: &Node, job: &wire::Job, dir: &Path) -> anyhow::Result<Outputs> {
+	let id = job.id;
+	let Some(result) = &job.result else {
 		return Err(fail(Kind::BadInput, format!("job {id} has no result yet")));
-	}
-	let provider = job["assignment"]["provider"].as_str().context("job has no provider")?;
+	};
+	let provider = &job.assignment.as_ref().context("job has no provider")?.provider;
 	let store = endpoint(node, provider).await?;
 	let store = StoreClient::new(&store);
-	let (out_d, stdout_d, stderr_d) = (
-		digest(&result["outputDigest"])?,
-		digest(&result["stdoutDigest"])?,
-		digest(&result["stderrDigest"])?,
-	);
-	let (archive, stdout, stderr) =
-		tokio::try_join!(blob(&store, &out_d), blob(&store, &stdout_d), blob(&store, &stderr_d),)?;
+	let (archive, stdout, stderr) = tokio::try_join!(
+		blob(&store, &result.output_digest),
+		blob(&store, &result.stdout_digest),
+		blob(&store, &result.stderr_digest),
+	)?;
 	let dir = std::path::absolute(dir)?.join(id.to_string());
 	let out = dir.join("outputs");
 	if out.exists() {

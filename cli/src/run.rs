@@ -10,16 +10,14 @@ use std::{
 };
 
 use anyhow::Context;
-use lilypad_client::{content::StoreClient, lilypad};
+use lilypad_client::{chain::account_id, content::StoreClient, lilypad};
 use lilypad_primitives::{
-	jobs::JobInputs,
-	registry::{check_inputs, Delivery, InputError, InputParam, ModuleRef, ParamType, SemVer},
+	jobs::{ExitStatus, JobInputs, Stage},
+	registry::{check_inputs, InputError, InputParam, ModuleRef, ParamType, SemVer},
+	wire,
 };
 use serde_json::{json, Value};
-use subxt::{
-	rpcs::rpc_params,
-	utils::{AccountId32, Static},
-};
+use subxt::utils::{AccountId32, Static};
 
 use crate::{
 	error::{fail, fail_with, Kind},
@@ -70,8 +68,8 @@ fn split_module(s: &str) -> (&str, Option<&str>) {
 
 /// The names of the published modules, for error messages.
 async fn published(node: &Node) -> anyhow::Result<String> {
-	let page: Vec<Value> = node.call("lilypad_modules", rpc_params![]).await?;
-	let names: Vec<&str> = page.iter().filter_map(|m| m["name"].as_str()).collect();
+	let page = node.modules(None, None).await?;
+	let names: Vec<&str> = page.iter().map(|m| m.name.as_str()).collect();
 	Ok(if names.is_empty() {
 		"none is published yet".into()
 	} else {
@@ -79,83 +77,48 @@ async fn published(node: &Node) -> anyhow::Result<String> {
 	})
 }
 
-/// The version record (node JSON) of `name[:version]`, or a [`Kind::BadInput`] naming what
-/// exists.
-pub async fn find_version(node: &Node, spec: &str) -> anyhow::Result<(ModuleRef, Value)> {
+/// The version `name[:version]` names, or a [`Kind::BadInput`] naming what exists.
+pub async fn find_version(node: &Node, spec: &str) -> anyhow::Result<(ModuleRef, wire::Version)> {
 	let (name, version) = split_module(spec);
-	let module: Option<Value> = node.call("lilypad_module", rpc_params![name]).await?;
-	let Some(module) = module else {
+	let Some(module) = node.module(name).await? else {
 		return Err(fail(
 			Kind::BadInput,
 			format!("no module named {name:?} ({})", published(node).await?),
 		));
 	};
-	let versions = module["versions"].as_array().cloned().unwrap_or_default();
 	let listed =
-		|| versions.iter().filter_map(|v| v["version"].as_str()).collect::<Vec<_>>().join(", ");
+		|| module.versions.iter().map(|v| v.version.to_string()).collect::<Vec<_>>().join(", ");
 	let record = match version {
 		Some(v) => {
 			let want = SemVer::parse(v).ok_or_else(|| {
 				fail(Kind::BadInput, format!("{v:?} is not a version (major.minor.patch)"))
 			})?;
-			versions
-				.iter()
-				.find(|r| r["version"].as_str().and_then(SemVer::parse) == Some(want))
-				.cloned()
-				.ok_or_else(|| {
-					fail(
-						Kind::BadInput,
-						format!("{name} has no version {v} (published: {})", listed()),
-					)
-				})?
+			module.versions.iter().find(|r| r.version == want).cloned().ok_or_else(|| {
+				fail(Kind::BadInput, format!("{name} has no version {v} (published: {})", listed()))
+			})?
 		}
-		None => versions
+		None => module
+			.versions
 			.iter()
-			.filter(|r| r["deprecated"] != json!(true))
-			.max_by_key(|r| r["version"].as_str().and_then(SemVer::parse))
+			.filter(|r| !r.deprecated)
+			.max_by_key(|r| r.version)
 			.cloned()
 			.ok_or_else(|| {
 				fail(Kind::BadInput, format!("{name} has no version that is not deprecated"))
 			})?,
 	};
-	if record["deprecated"] == json!(true) {
-		return Err(fail(
-			Kind::BadInput,
-			format!("{name}@{} is deprecated", record["version"].as_str().unwrap_or("?")),
-		));
+	if record.deprecated {
+		return Err(fail(Kind::BadInput, format!("{name}@{} is deprecated", record.version)));
 	}
-	let version = record["version"].as_str().and_then(SemVer::parse).context("version")?;
 	let module_ref = ModuleRef {
 		name: name
 			.as_bytes()
 			.to_vec()
 			.try_into()
 			.map_err(|_| fail(Kind::BadInput, "module names are at most 32 bytes"))?,
-		version,
+		version: record.version,
 	};
 	Ok((module_ref, record))
-}
-
-/// The input schema of a version record.
-fn schema(record: &Value) -> Vec<InputParam> {
-	record["inputs"]
-		.as_array()
-		.into_iter()
-		.flatten()
-		.filter_map(|p| {
-			Some(InputParam {
-				name: p["name"].as_str()?.as_bytes().to_vec().try_into().ok()?,
-				kind: match p["type"].as_str()? {
-					"integer" => ParamType::Integer,
-					"boolean" => ParamType::Boolean,
-					_ => ParamType::Text,
-				},
-				default: p["default"].as_str().and_then(|d| d.as_bytes().to_vec().try_into().ok()),
-				required: p["required"].as_bool()?,
-				delivery: Delivery::Env,
-			})
-		})
-		.collect()
 }
 
 fn describe(p: &InputParam) -> String {
@@ -278,64 +241,60 @@ impl Progress {
 	}
 }
 
-/// The stage names the node reports, as a person reads them.
-fn stage_line(stage: &str, at: u64, job: &Value) -> String {
-	let a = &job["assignment"];
+/// A stage's name in the node's JSON (`resultSubmitted`).
+pub fn stage_name(stage: Stage) -> String {
+	serde_json::to_value(stage).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()
+}
+
+/// A stage the job entered, as a person reads it.
+fn stage_line(stage: Stage, at: u32, job: &wire::Job) -> String {
+	let a = job.assignment.as_ref();
 	match stage {
-		"submitted" => format!("submitted in block #{at}"),
-		"matched" => format!(
+		Stage::Submitted => format!("submitted in block #{at}"),
+		Stage::Matched => format!(
 			"matched in block #{at} to provider {} at {}",
-			a["provider"].as_str().unwrap_or("?"),
-			lily(a["price"].as_str().and_then(|p| p.parse().ok()).unwrap_or(0))
+			a.map(|a| a.provider.to_string()).unwrap_or_else(|| "?".into()),
+			lily(a.map(|a| a.price).unwrap_or(0))
 		),
-		"resultSubmitted" => {
-			let r = &job["result"];
-			format!(
+		Stage::ResultSubmitted => match &job.result {
+			Some(r) => format!(
 				"result in block #{at}: {} in {} ms; challenge window until #{}",
-				exit_text(&r["exit"]),
-				r["usage"]["wallMs"],
-				job["due"]
-			)
-		}
-		"inMediation" => {
+				exit_text(&r.exit),
+				r.usage.wall_ms,
+				or_null(job.due)
+			),
+			None => format!("result in block #{at}"),
+		},
+		Stage::InMediation => {
 			format!("sampled in block #{at}: a mediator re-runs it to check the result")
 		}
-		"completed" => format!("completed in block #{at}: paid {}", lily(charge_total(job))),
-		"expired" => format!("expired in block #{at}: no provider took it"),
-		"cancelled" => format!("cancelled in block #{at}"),
-		"slashPending" | "slashed" => {
-			format!("in block #{at} the provider was found at fault ({stage})")
+		Stage::Completed => format!("completed in block #{at}: paid {}", lily(job.charge.total)),
+		Stage::Expired => format!("expired in block #{at}: no provider took it"),
+		Stage::Cancelled => format!("cancelled in block #{at}"),
+		Stage::SlashPending | Stage::Slashed => {
+			format!("in block #{at} the provider was found at fault ({})", stage_name(stage))
 		}
-		other => format!("{other} in block #{at}"),
+		other => format!("{} in block #{at}", stage_name(other)),
 	}
 }
 
-fn exit_text(exit: &Value) -> String {
-	match exit["kind"].as_str() {
-		Some("success") => "exit 0".into(),
-		Some("failed") => format!("failed with exit code {}", exit["code"]),
-		Some("timedOut") => "ran out of time".into(),
-		Some("outOfMemory") => "ran out of memory".into(),
-		_ => "unknown exit".into(),
+/// A block number that may be absent, as the node's JSON writes it.
+fn or_null(block: Option<u32>) -> String {
+	block.map(|b| b.to_string()).unwrap_or_else(|| "null".into())
+}
+
+fn exit_text(exit: &ExitStatus) -> String {
+	match exit {
+		ExitStatus::Success => "exit 0".into(),
+		ExitStatus::Failed { code } => format!("failed with exit code {code}"),
+		ExitStatus::TimedOut => "ran out of time".into(),
+		ExitStatus::OutOfMemory => "ran out of memory".into(),
 	}
 }
 
-fn charge_total(job: &Value) -> u128 {
-	job["charge"]["total"].as_str().and_then(|t| t.parse().ok()).unwrap_or(0)
-}
-
-/// The block a job entered `stage`, from its history.
-fn entered(job: &Value, stage: &str) -> Option<u64> {
-	job["history"].as_array()?.iter().find(|h| h["stage"] == stage).and_then(|h| h["at"].as_u64())
-}
-
-/// Stages after which `run` has nothing left to wait for: the creator has been paid out or
-/// refunded.
-fn settled(stage: &str) -> bool {
-	matches!(
-		stage,
-		"completed" | "cancelled" | "expired" | "slashed" | "slashPending" | "slashCancelled"
-	)
+/// An exit status as the node's JSON writes it.
+pub fn exit_json(exit: &ExitStatus) -> Value {
+	wire::exit::serialize(exit, serde_json::value::Serializer).unwrap_or(Value::Null)
 }
 
 /// Runs the job; returns the `--json` object.
@@ -349,7 +308,7 @@ pub async fn run(
 	let progress = Progress::new(json_out);
 	let (module_ref, record) = find_version(node, &args.module).await?;
 	let spec = format!("{}@{}", String::from_utf8_lossy(&module_ref.name), module_ref.version);
-	let schema = schema(&record);
+	let schema = record.schema().context("the module's input schema")?;
 	let pairs = parse_inputs(&spec, &schema, &args.inputs)?;
 	let blob = input_blob(&args.input_files)?;
 	let target = args
@@ -362,15 +321,12 @@ pub async fn run(
 		.transpose()?;
 
 	// Price: at least the floor; by default what the cheapest provider asks.
-	let estimate: Value = node
-		.call::<Option<Value>>("lilypad_estimate", rpc_params![spec.clone()])
-		.await?
-		.context("no estimate for a published version")?;
-	let number = |v: &Value| v.as_str().and_then(|s| s.parse::<u128>().ok()).unwrap_or(0);
-	let floor = number(&estimate["floor"]);
+	let estimate =
+		node.estimate(&module_ref).await?.context("no estimate for a published version")?;
+	let floor = estimate.floor;
 	let max_price = match &args.max_price {
 		Some(p) => parse_lily(p).map_err(|e| fail(Kind::BadInput, format!("--max-price: {e}")))?,
-		None => number(&estimate["cheapest"]["price"]).max(floor),
+		None => estimate.cheapest.as_ref().map_or(0, |q| q.price).max(floor),
 	};
 	if max_price < floor {
 		return Err(fail(
@@ -382,14 +338,13 @@ pub async fn run(
 			),
 		));
 	}
-	if estimate["offers"].as_u64() == Some(0) {
+	if estimate.offers == 0 {
 		progress.step(format!("warning: no active provider offers {spec} now; the job expires unless one does within {} blocks", args.match_within));
 	}
 
 	// Balance: the charge at the max price (price, solver fee, royalties, protocol fee) and the
 	// job deposit are held while the job runs.
-	let (quoted_price, quoted_total) =
-		(number(&estimate["charge"]["price"]), number(&estimate["charge"]["total"]));
+	let (quoted_price, quoted_total) = (estimate.charge.price, estimate.charge.total);
 	let charge = if quoted_price == 0 {
 		max_price
 	} else {
@@ -494,14 +449,13 @@ pub async fn run(
 	progress.step(format!("job {id}: {spec}, holding up to {}", lily(submitted.held)));
 	if args.no_wait {
 		progress.done();
-		let job: Value =
-			node.call::<Option<Value>>("lilypad_job", rpc_params![id]).await?.context("the job")?;
+		let job = node.job(id).await?.context("the job")?;
 		return Ok(json!({
 			"job_id": id,
-			"state": job["stage"],
-			"submitted_block": entered(&job, "submitted"),
+			"state": stage_name(job.stage),
+			"submitted_block": job.entered(Stage::Submitted),
 			"held": submitted.held.to_string(),
-			"deposit": job["deposit"],
+			"deposit": job.deposit.to_string(),
 			"tx_fees": tx_fees.to_string(),
 			"elapsed_ms": started.elapsed().as_millis() as u64,
 		}));
@@ -520,21 +474,12 @@ pub async fn run(
 			continue;
 		}
 		last_hash = Some(hash);
-		let job: Value = node
-			.call::<Option<Value>>("lilypad_job", rpc_params![id, hash])
-			.await?
-			.context("the job vanished")?;
-		let history = job["history"].as_array().cloned().unwrap_or_default();
-		for h in history.iter().skip(seen) {
-			progress.step(stage_line(
-				h["stage"].as_str().unwrap_or("?"),
-				h["at"].as_u64().unwrap_or(0),
-				&job,
-			));
+		let job = node.job_at(id, Some(hash)).await?.context("the job vanished")?;
+		for step in job.history.iter().skip(seen) {
+			progress.step(stage_line(step.stage, step.at, &job));
 		}
-		seen = history.len();
-		let stage = job["stage"].as_str().unwrap_or("?").to_string();
-		if downloaded.is_none() && !job["result"].is_null() {
+		seen = job.history.len();
+		if downloaded.is_none() && job.result.is_some() {
 			progress.waiting("fetching the outputs".into());
 			let out = outputs::download(node, &job, &args.output).await?;
 			progress.step(format!(
@@ -549,68 +494,68 @@ pub async fn run(
 			downloaded = Some(out);
 			result_ms = Some(started.elapsed().as_millis() as u64);
 		}
-		if settled(&stage) {
+		if job.stage.is_settled() {
 			break job;
 		}
-		progress.waiting(format!("job {id} is {stage} (finalized #{number})"));
+		progress.waiting(format!("job {id} is {} (finalized #{number})", stage_name(job.stage)));
 	};
-	let stage = job["stage"].as_str().unwrap_or("?");
+	let stage = stage_name(job.stage);
 	let deposit_note = format!(
 		"the {} job deposit comes back when the job's record is pruned at block #{}",
-		lily(job["deposit"].as_str().and_then(|d| d.parse().ok()).unwrap_or(0)),
-		job["due"]
+		lily(job.deposit),
+		or_null(job.due)
 	);
-	if stage == "completed" {
+	if job.stage == Stage::Completed {
 		progress.step(deposit_note.clone());
 	}
 	progress.done();
 	let (free_after, _) = node.balance(&signer.account).await?;
-	let exit = job["result"]["exit"].clone();
-	let paid = if stage == "completed" { charge_total(&job) } else { 0 };
+	let exit = job.result.as_ref().map(|r| r.exit);
+	let paid = if job.stage == Stage::Completed { job.charge.total } else { 0 };
 	let summary = json!({
 		"job_id": id,
 		"module": spec,
 		"state": stage,
-		"provider": job["assignment"]["provider"],
-		"exit": exit,
-		"output_digest": job["result"]["outputDigest"],
+		"provider": job.assignment.as_ref().map(|a| a.provider.to_string()),
+		"exit": exit.as_ref().map(exit_json),
+		"output_digest": job.result.as_ref().map(|r| wire::hex(&r.output_digest)),
 		"outputs_dir": downloaded.as_ref().map(|o| o.dir.display().to_string()),
 		"outputs": downloaded.as_ref().map(|o| o.files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>()),
 		"stdout": downloaded.as_ref().map(|o| String::from_utf8_lossy(&o.stdout).into_owned()),
 		"price_paid": paid.to_string(),
 		// Held until the job's record is pruned, then returned.
-		"deposit": job["deposit"],
-		"deposit_returned_at": job["due"],
+		"deposit": job.deposit.to_string(),
+		"deposit_returned_at": job.due,
 		"tx_fees": tx_fees.to_string(),
 		"balance_change": format!("-{}", free_before.saturating_sub(free_after)),
-		"submitted_block": entered(&job, "submitted"),
-		"matched_block": entered(&job, "matched"),
-		"result_block": entered(&job, "resultSubmitted"),
-		"completed_block": entered(&job, stage),
+		"submitted_block": job.entered(Stage::Submitted),
+		"matched_block": job.entered(Stage::Matched),
+		"result_block": job.entered(Stage::ResultSubmitted),
+		"completed_block": job.entered(job.stage),
 		"result_ms": result_ms,
 		"elapsed_ms": started.elapsed().as_millis() as u64,
 	});
-	match (stage, exit["kind"].as_str()) {
-		("completed", Some("success")) => Ok(summary),
-		("completed", _) => {
+	match (job.stage, exit) {
+		(Stage::Completed, Some(ExitStatus::Success)) => Ok(summary),
+		(Stage::Completed, _) => {
 			let stderr = downloaded.as_ref().map(|o| String::from_utf8_lossy(&o.stderr).into_owned()).unwrap_or_default();
 			let tail: String = stderr.lines().rev().take(5).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n");
 			Err(fail_with(
 				Kind::JobFailed,
 				format!(
 					"job {id} ran but {}: the provider was paid {} for running it; {deposit_note}\n{tail}",
-					exit_text(&exit),
+					exit.as_ref().map(exit_text).unwrap_or_else(|| "unknown exit".into()),
 					lily(paid)
 				),
 				summary,
 			))
 		}
-		("expired", _) => Err(fail_with(
+		(Stage::Expired, _) => Err(fail_with(
 			Kind::JobFailed,
 			format!("job {id} expired: no provider took it within {} blocks; the escrow was refunded in full and {deposit_note}", args.match_within),
 			summary,
 		)),
-		("cancelled", _) => Err(fail_with(Kind::JobFailed, format!("job {id} was cancelled; the escrow was refunded in full and {deposit_note}"), summary)),
+		(Stage::Cancelled, _) => Err(fail_with(Kind::JobFailed, format!("job {id} was cancelled; the escrow was refunded in full and {deposit_note}"), summary)),
 		_ => Err(fail_with(
 			Kind::JobFailed,
 			format!("job {id} failed: its provider returned no result in time or a wrong one ({stage}); the escrow was refunded, with compensation from the provider's collateral, and {deposit_note}"),
@@ -629,13 +574,12 @@ async fn upload_blob(
 ) -> anyhow::Result<[u8; 32]> {
 	let digest = lilypad_client::content::digest_of(bytes);
 	let name = String::from_utf8_lossy(&module.name).into_owned();
-	let offers: Vec<Value> = node
-		.call("lilypad_offers", rpc_params![json!({ "module": name, "activeOnly": true })])
-		.await?;
+	let query = wire::OffersQuery { module: Some(name), active_only: true, ..Default::default() };
+	let offers = node.offers(&query, None, None).await?;
 	let stores: Vec<String> = offers
 		.iter()
-		.filter(|o| target.is_none_or(|t| o["provider"].as_str() == Some(&t.to_string())))
-		.filter_map(|o| o["endpoint"].as_str().map(|e| e.trim_end_matches('/').to_string()))
+		.filter(|o| target.is_none_or(|t| account_id(&o.provider) == *t))
+		.map(|o| o.endpoint.trim_end_matches('/').to_string())
 		.collect();
 	let stored = put_everywhere(&stores, &digest, bytes).await;
 	if stored == 0 {
@@ -664,6 +608,7 @@ pub async fn put_everywhere(stores: &[String], digest: &[u8; 32], bytes: &[u8]) 
 #[cfg(test)]
 mod tests {
 	use super::*;
+	use lilypad_primitives::registry::Delivery;
 
 	fn param(name: &str, kind: ParamType, required: bool) -> InputParam {
 		InputParam {

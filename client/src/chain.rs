@@ -7,9 +7,10 @@ use anyhow::Context;
 use codec::Decode;
 use lilypad_primitives::{
 	identity::{Role, RoleSet},
-	jobs::JobId,
+	jobs::{self, JobId, ResultManifest},
+	mediation,
 	providers::{BondKind, Offer},
-	registry::{ModuleRef, VersionManifest},
+	registry::{self, ModuleRef, VersionManifest},
 	wire,
 };
 use serde::de::DeserializeOwned;
@@ -85,6 +86,12 @@ pub struct Included {
 	pub fee: u128,
 }
 
+/// `who`, an account as the protocol's types (and the wire format) name it, as the generated
+/// API names it.
+pub fn account_id(who: &lilypad_primitives::AccountId) -> AccountId32 {
+	AccountId32(who.clone().into())
+}
+
 /// Whose jobs `lilypad_jobs` lists.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum JobRole {
@@ -136,7 +143,12 @@ impl Chain {
 
 	/// Job `id`, or `None` if there is none (or it was pruned).
 	pub async fn job(&self, id: JobId) -> anyhow::Result<Option<wire::Job>> {
-		self.call("lilypad_job", rpc_params![id]).await
+		self.job_at(id, None).await
+	}
+
+	/// Job `id` as of block `at` (the best block if `None`).
+	pub async fn job_at(&self, id: JobId, at: Option<H256>) -> anyhow::Result<Option<wire::Job>> {
+		self.call("lilypad_job", rpc_params![id, at]).await
 	}
 
 	/// A page of `who`'s jobs as `role`, oldest first, after job `start_after`.
@@ -178,10 +190,10 @@ impl Chain {
 		self.call("lilypad_provider", rpc_params![who.to_string()]).await
 	}
 
-	/// A page of offers matching `filter` (the `lilypad_offers` filter object).
+	/// A page of offers matching `filter`.
 	pub async fn offers(
 		&self,
-		filter: serde_json::Value,
+		filter: &wire::OffersQuery,
 		start_after: Option<&AccountId32>,
 		limit: Option<u32>,
 	) -> anyhow::Result<Vec<wire::Provider>> {
@@ -311,9 +323,7 @@ impl Chain {
 
 	/// The roles `who` holds.
 	pub async fn roles(&self, who: &AccountId32) -> anyhow::Result<RoleSet> {
-		let at = self.api.at_current_block().await?;
-		let roles = at.storage().fetch(lilypad::storage().identity().roles(), (*who,)).await?;
-		Ok(RoleSet::decode(&mut roles.bytes())?)
+		roles(&self.api, who).await
 	}
 
 	/// Whether `who` holds `role`.
@@ -323,10 +333,7 @@ impl Chain {
 
 	/// `who`'s free and reserved (held) balance.
 	pub async fn balance(&self, who: &AccountId32) -> anyhow::Result<(u128, u128)> {
-		let at = self.api.at_current_block().await?;
-		let info =
-			at.storage().fetch(lilypad::storage().system().account(), (*who,)).await?.decode()?;
-		Ok((info.data.free, info.data.reserved))
+		balance_at(&self.api, who, None).await
 	}
 
 	/// What `who` can spend while staying above the existential deposit.
@@ -388,6 +395,112 @@ impl Chain {
 	}
 }
 
+// What needs only the generated API, for clients that hold no more (tests, tools); `Chain`'s
+// methods of the same names use them.
+
+/// The roles `who` holds, at the last finalized block.
+pub async fn roles(api: &Client, who: &AccountId32) -> anyhow::Result<RoleSet> {
+	let at = api.at_current_block().await?;
+	let roles = at.storage().fetch(lilypad::storage().identity().roles(), (*who,)).await?;
+	Ok(RoleSet::decode(&mut roles.bytes())?)
+}
+
+/// `who`'s free and reserved (held) balance at block `number`, or at the last finalized block.
+pub async fn balance_at(
+	api: &Client,
+	who: &AccountId32,
+	number: Option<u64>,
+) -> anyhow::Result<(u128, u128)> {
+	let at = match number {
+		Some(n) => api.at_block(n).await?,
+		None => api.at_current_block().await?,
+	};
+	let info =
+		at.storage().fetch(lilypad::storage().system().account(), (*who,)).await?.decode()?;
+	Ok((info.data.free, info.data.reserved))
+}
+
+/// Signs `call` as `signer` with the next nonce the node knows, sends it and waits until it is
+/// finalized.
+pub async fn submit<Call: subxt::transactions::Payload>(
+	api: &Client,
+	call: &Call,
+	signer: &Keypair,
+) -> Result<Included, TxError> {
+	let at = api.at_current_block().await.map_err(|e| TxError::Refused(e.to_string()))?;
+	let progress = at
+		.transactions()
+		.sign_and_submit_then_watch_default(call, signer)
+		.await
+		.map_err(|e| TxError::Refused(e.to_string()))?;
+	Pending(progress).finalized().await
+}
+
+/// Publishes the version `manifest` describes as `owner`, signed for this chain (its genesis),
+/// first taking the module-provider role and registering the module where `owner` has not yet;
+/// returns the fees paid. Whether `owner` may publish it is the chain's to say.
+pub async fn publish(
+	api: &Client,
+	owner: &Keypair,
+	manifest: &VersionManifest<u128>,
+) -> anyhow::Result<u128> {
+	use lilypad::runtime_types::{
+		bounded_collections::bounded_vec::BoundedVec,
+		lilypad_primitives::identity::Role as Generated,
+	};
+	let tx = lilypad::transactions;
+	let who = owner.public_key().into();
+	let mut fees = 0;
+	if !roles(api, &who).await?.contains(Role::ModuleProvider) {
+		let call = tx().identity().register_role(Generated::ModuleProvider);
+		fees += submit(api, &call, owner).await?.fee;
+	}
+	let name = || BoundedVec(manifest.module.to_vec());
+	let at = api.at_current_block().await?;
+	let modules = lilypad::storage().registry().modules();
+	if at.storage().try_fetch(modules, (name(),)).await?.is_none() {
+		fees += submit(api, &tx().registry().publish_module(name()), owner).await?.fee;
+	}
+	let payload = registry::manifest_signing_payload(&api.genesis_hash().0, manifest);
+	let call = tx().registry().publish_version(
+		subxt::utils::Static(manifest.clone()),
+		crate::retype(&owner.public_key().0)?,
+		crate::retype(&owner.sign(&payload).0)?,
+	);
+	fees += submit(api, &call, owner).await?.fee;
+	Ok(fees)
+}
+
+/// The `submit_result` call for `manifest`, signed by `provider` for the chain of `genesis`.
+pub fn result_call(
+	genesis: &[u8; 32],
+	provider: &Keypair,
+	manifest: &ResultManifest,
+) -> impl subxt::transactions::Payload {
+	let signature = provider.sign(&jobs::result_signing_payload(genesis, manifest)).0;
+	lilypad::transactions().jobs().submit_result(
+		manifest.job,
+		subxt::utils::Static(manifest.clone()),
+		crate::retype(&provider.public_key().0).expect("a public key is 32 bytes"),
+		crate::retype(&signature).expect("a signature is 64 bytes"),
+	)
+}
+
+/// The `submit_mediation` call for `rerun`, signed by `mediator` for the chain of `genesis`.
+pub fn mediation_call(
+	genesis: &[u8; 32],
+	mediator: &Keypair,
+	rerun: &ResultManifest,
+) -> impl subxt::transactions::Payload {
+	let signature = mediator.sign(&mediation::mediation_signing_payload(genesis, rerun)).0;
+	lilypad::transactions().jobs().submit_mediation(
+		rerun.job,
+		subxt::utils::Static(rerun.clone()),
+		crate::retype(&mediator.public_key().0).expect("a public key is 32 bytes"),
+		crate::retype(&signature).expect("a signature is 64 bytes"),
+	)
+}
+
 /// A transaction in the pool.
 pub struct Pending(
 	subxt::transactions::TransactionProgress<
@@ -402,13 +515,15 @@ impl Pending {
 		let in_block =
 			self.0.wait_for_finalized().await.map_err(|e| TxError::Lost(e.to_string()))?;
 		let events = in_block.wait_for_success().await.map_err(failed)?;
-		let fee = events
-			.find_first::<lilypad::transaction_payment::events::TransactionFeePaid>()
-			.and_then(Result::ok)
-			.map(|f| f.actual_fee + f.tip)
-			.unwrap_or(0);
+		let fee = fee_paid(&events).unwrap_or(0);
 		Ok(Included { events, fee })
 	}
+}
+
+/// The fee and tip a transaction paid, from its events.
+pub fn fee_paid(events: &subxt::extrinsics::ExtrinsicEvents<SubstrateConfig>) -> Option<u128> {
+	let paid = events.find_first::<lilypad::transaction_payment::events::TransactionFeePaid>();
+	paid.and_then(Result::ok).map(|f| f.actual_fee + f.tip)
 }
 
 /// The outcome of a transaction whose events say it failed (or cannot be read).

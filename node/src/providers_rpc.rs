@@ -11,24 +11,6 @@ use lilypad_primitives::{
 };
 use lilypad_runtime::opaque::Block;
 use polkadot_sdk::{sp_api::ProvideRuntimeApi, sp_blockchain::HeaderBackend};
-use serde::Deserialize;
-
-/// Filters of `lilypad_offers`; every field is optional.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct OffersQuery {
-	/// Only offers that run this module.
-	pub module: Option<String>,
-	/// Only offers whose job slot has at least this much of each resource.
-	pub cpu_millicores: Option<u32>,
-	pub ram_mib: Option<u32>,
-	pub gpus: Option<u8>,
-	pub vram_mib: Option<u32>,
-	pub disk_mib: Option<u32>,
-	/// Only providers whose heartbeats are current.
-	#[serde(default)]
-	pub active_only: bool,
-}
 
 /// The providers' JSON-RPC methods.
 #[rpc(server, namespace = "lilypad")]
@@ -42,7 +24,7 @@ pub trait ProvidersRpc {
 	#[method(name = "offers")]
 	fn offers(
 		&self,
-		filter: Option<OffersQuery>,
+		filter: Option<wire::OffersQuery>,
 		start_after: Option<String>,
 		limit: Option<u32>,
 		at: Option<Hash>,
@@ -93,7 +75,7 @@ where
 
 	fn offers(
 		&self,
-		filter: Option<OffersQuery>,
+		filter: Option<wire::OffersQuery>,
 		start_after: Option<String>,
 		limit: Option<u32>,
 		at: Option<Hash>,

@@ -464,6 +464,29 @@ pub struct Price {
 	pub price: Balance,
 }
 
+/// The filter of `lilypad_offers`: every field left out matches everything.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OffersQuery {
+	/// Only offers that run this module.
+	#[serde(default, skip_serializing_if = "Option::is_none")]
+	pub module: Option<String>,
+	/// Only offers whose job slot has at least this much of each resource.
+	#[serde(default, skip_serializing_if = "Option::is_none")]
+	pub cpu_millicores: Option<u32>,
+	#[serde(default, skip_serializing_if = "Option::is_none")]
+	pub ram_mib: Option<u32>,
+	#[serde(default, skip_serializing_if = "Option::is_none")]
+	pub gpus: Option<u8>,
+	#[serde(default, skip_serializing_if = "Option::is_none")]
+	pub vram_mib: Option<u32>,
+	#[serde(default, skip_serializing_if = "Option::is_none")]
+	pub disk_mib: Option<u32>,
+	/// Only providers whose heartbeats are current.
+	#[serde(default)]
+	pub active_only: bool,
+}
+
 /// `lilypad_bond`: a bond, what of it running jobs lock, and what is on its way out.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -683,7 +706,7 @@ pub mod per_billion {
 
 /// `{"kind": "success", "code": 0}`, `{"kind": "failed", "code": N}`, `{"kind": "timedOut"}`,
 /// `{"kind": "outOfMemory"}`.
-mod exit {
+pub mod exit {
 	use super::ExitStatus;
 	use serde::{de::Error, Deserialize, Deserializer, Serialize, Serializer};
 

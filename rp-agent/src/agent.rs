@@ -3,31 +3,29 @@
 //! mediator mode it also re-runs the jobs it is drawn to mediate and submits its own digest.
 use std::{
 	collections::HashSet,
-	path::PathBuf,
 	sync::{Arc, Mutex},
 	time::Duration,
 };
 
 use anyhow::{bail, Context};
 use lilypad_primitives::{
-	jobs::{input_digest, JobId, JobInputs, ResultManifest},
+	jobs::{JobId, ResultManifest},
 	providers::{ModuleFilter, Offer, OfferResources},
-	registry::{Artifact, Delivery, ModuleRef, VersionManifest},
 };
 use tokio::sync::Semaphore;
 use tracing::{info, warn, Instrument};
 
 use crate::{
-	archive,
-	chain::{lilypad, Chain, ChainJob, Outcome},
+	chain::{lilypad, Chain, Outcome},
 	config::Config,
-	docker::{DockerExecutor, DockerLimits, DockerRun, ImageRefused},
+	docker::DockerExecutor,
 	gpu::DetectedGpu,
 	journal::{Entry, Journal},
-	metrics::{Engine, Metrics},
+	metrics::Metrics,
 	resources,
+	runner::{Purpose, Runner},
 	store::ContentStore,
-	wasm::{RunOutcome, WasmExecutor, WasmLimits, WasmRun},
+	wasm::WasmExecutor,
 };
 use lilypad_primitives::identity::Role;
 
@@ -40,30 +38,16 @@ const RETRY: Duration = Duration::from_secs(2);
 pub struct Agent {
 	cfg: Config,
 	chain: Chain,
-	store: Arc<ContentStore>,
-	wasm: Arc<WasmExecutor>,
-	/// The Docker engine; `None` when disabled or unreachable: Docker jobs are then refused.
-	docker: Option<DockerExecutor>,
+	/// Runs jobs and re-runs them for mediation.
+	runner: Runner,
 	/// The NVIDIA GPUs found at start-up.
 	gpus: Vec<DetectedGpu>,
 	pub metrics: Arc<Metrics>,
 	journal: Journal,
 	/// One permit per job slot.
 	slots: Semaphore,
-	/// Jobs a task is handling now.
-	handling: Mutex<HashSet<JobId>>,
-	/// Jobs a task is mediating now.
-	mediating: Mutex<HashSet<JobId>>,
-	/// Published module versions: what a job runs and how its inputs are delivered never
-	/// change once published, so one read of the registry serves every later job.
-	/// Keyed by the SCALE encoding of the `ModuleRef`.
-	versions: Mutex<std::collections::HashMap<Vec<u8>, Arc<VersionManifest<u128>>>>,
-	work_dir: PathBuf,
-	/// Starts the names of this agent's containers. Job ids repeat across chains (every dev
-	/// chain starts at job 0) and one Docker engine may serve several agents, so the names
-	/// carry the agent's own data directory: another agent's container is never removed as a
-	/// leftover of ours.
-	container_prefix: String,
+	/// The jobs and mediations a task is working on now.
+	working: Mutex<HashSet<(Purpose, JobId)>>,
 }
 
 /// Runs the agent until the process is stopped.
@@ -76,7 +60,7 @@ pub async fn run(cfg: Config) -> anyhow::Result<()> {
 	};
 	let store = Arc::new(ContentStore::open(cfg.data_dir.join("store"))?);
 	let journal = Journal::open(&cfg.data_dir.join("journal.redb"))?;
-	let wasm = Arc::new(WasmExecutor::new(Some(cfg.data_dir.join("compiled")))?);
+	let wasm = WasmExecutor::new(Some(cfg.data_dir.join("compiled")))?;
 	let docker = if cfg.docker {
 		match DockerExecutor::connect().await {
 			Ok(d) => Some(d),
@@ -108,19 +92,13 @@ pub async fn run(cfg: Config) -> anyhow::Result<()> {
 	info!(provider = %chain.account, node = %cfg.node, "connected");
 	let agent = Arc::new(Agent {
 		slots: Semaphore::new(cfg.capacity as usize),
-		work_dir: cfg.data_dir.join("work"),
-		container_prefix: container_prefix(&cfg.data_dir),
+		runner: Runner::new(&cfg, store, wasm, docker, metrics.clone()),
 		cfg,
 		chain,
-		store,
-		wasm,
-		docker,
 		gpus,
 		metrics,
 		journal,
-		handling: Mutex::new(HashSet::new()),
-		mediating: Mutex::new(HashSet::new()),
-		versions: Mutex::new(Default::default()),
+		working: Mutex::new(HashSet::new()),
 	});
 	agent.ensure_registered().await?;
 	agent.resume().await?;
@@ -237,13 +215,13 @@ impl Agent {
 	async fn resume(self: &Arc<Self>) -> anyhow::Result<()> {
 		for (job, entry) in self.journal.unfinished()? {
 			info!(job, step = entry.step(), "resuming from the journal");
-			self.clone().spawn_job(job);
+			self.clone().spawn(Purpose::Job, job);
 		}
 		for job in self.chain.my_jobs().await? {
 			if self.journal.get(job)?.is_none() {
 				if let Some(j) = self.chain.job(job).await? {
 					if j.awaits_result_from(&self.chain.account) {
-						self.clone().spawn_job(job);
+						self.clone().spawn(Purpose::Job, job);
 					}
 				}
 			}
@@ -305,7 +283,7 @@ impl Agent {
 				for matched in events.find::<lilypad::jobs::events::JobMatched>().flatten() {
 					if &matched.provider == me {
 						info!(job = matched.job, number, price = matched.price, "assigned");
-						self.clone().spawn_job(matched.job);
+						self.clone().spawn(Purpose::Job, matched.job);
 					}
 				}
 				for done in events.find::<lilypad::jobs::events::JobCompleted>().flatten() {
@@ -324,7 +302,7 @@ impl Agent {
 								answer_by = drawn.answer_by,
 								"drawn to mediate"
 							);
-							self.clone().spawn_mediation(drawn.job);
+							self.clone().spawn(Purpose::Mediation, drawn.job);
 						}
 					}
 				}
@@ -337,18 +315,25 @@ impl Agent {
 		}
 	}
 
-	/// Starts a task for `job` unless one is running.
-	fn spawn_job(self: Arc<Self>, job: JobId) {
-		if !self.handling.lock().expect("lock").insert(job) {
+	/// Starts a task that runs `job` (or re-runs it as its mediator), unless one is running.
+	fn spawn(self: Arc<Self>, purpose: Purpose, job: JobId) {
+		if !self.working.lock().expect("lock").insert((purpose, job)) {
 			return;
 		}
-		let span = tracing::info_span!("job", id = job);
+		let span = match purpose {
+			Purpose::Job => tracing::info_span!("job", id = job),
+			Purpose::Mediation => tracing::info_span!("mediation", job),
+		};
 		tokio::spawn(
 			async move {
-				if let Err(e) = self.handle(job).await {
+				let done = match purpose {
+					Purpose::Job => self.handle(job).await,
+					Purpose::Mediation => self.mediate(job).await,
+				};
+				if let Err(e) = done {
 					warn!("{e:#}");
 				}
-				self.handling.lock().expect("lock").remove(&job);
+				self.working.lock().expect("lock").remove(&(purpose, job));
 			}
 			.instrument(span),
 		);
@@ -386,21 +371,19 @@ impl Agent {
 				info!(module = %String::from_utf8_lossy(&record.module.name), "running");
 				// The agent's own time: fetching, delivering inputs, running, collecting.
 				let started = std::time::Instant::now();
-				let manifest = loop {
-					match self.execute(job, &record, Purpose::Job).await {
-						Ok(m) => break m,
-						Err(e)
-							if e.downcast_ref::<ImageRefused>().is_some()
-								|| self.deadline_passed(execute_by).await =>
-						{
-							self.journal
-								.put(job, &Entry::Abandoned { reason: format!("{e:#}") })?;
-							bail!("giving up: {e:#}");
-						}
-						Err(e) => {
-							warn!("could not run it, retrying: {e:#}");
-							tokio::time::sleep(RETRY).await;
-						}
+				let run = self.runner.run_until(
+					&self.chain,
+					job,
+					&record,
+					Purpose::Job,
+					execute_by,
+					None,
+				);
+				let manifest = match run.await {
+					Ok(m) => m,
+					Err(e) => {
+						self.journal.put(job, &Entry::Abandoned { reason: format!("{e:#}") })?;
+						bail!("giving up: {e:#}");
 					}
 				};
 				info!(
@@ -416,13 +399,6 @@ impl Agent {
 			}
 		};
 		self.deliver(job, manifest).await
-	}
-
-	async fn deadline_passed(&self, execute_by: u32) -> bool {
-		match self.chain.api.at_current_block().await {
-			Ok(at) => at.block_number() > execute_by as u64,
-			Err(_) => false,
-		}
 	}
 
 	/// Gets `manifest` on chain, exactly once.
@@ -492,23 +468,6 @@ impl Agent {
 		}
 	}
 
-	/// Starts a task that re-runs `job` as its mediator, unless one is running.
-	fn spawn_mediation(self: Arc<Self>, job: JobId) {
-		if !self.mediating.lock().expect("lock").insert(job) {
-			return;
-		}
-		let span = tracing::info_span!("mediation", job);
-		tokio::spawn(
-			async move {
-				if let Err(e) = self.mediate(job).await {
-					warn!("{e:#}");
-				}
-				self.mediating.lock().expect("lock").remove(&job);
-			}
-			.instrument(span),
-		);
-	}
-
 	/// Re-runs `job` exactly as its provider should have and submits the re-run's manifest,
 	/// signed, as this mediator's answer; the chain compares it with the provider's.
 	async fn mediate(&self, job: JobId) -> anyhow::Result<()> {
@@ -518,21 +477,9 @@ impl Agent {
 			None => return Ok(()),
 		};
 		let _slot = self.slots.acquire().await.expect("never closed");
-		let rerun = loop {
-			match self.execute(job, &record, Purpose::Mediation).await {
-				Ok(m) => break m,
-				Err(e)
-					if e.downcast_ref::<ImageRefused>().is_some()
-						|| self.deadline_passed(answer_by).await =>
-				{
-					bail!("cannot re-run it, not answering: {e:#}")
-				}
-				Err(e) => {
-					warn!("could not re-run it, retrying: {e:#}");
-					tokio::time::sleep(RETRY).await;
-				}
-			}
-		};
+		let run =
+			self.runner.run_until(&self.chain, job, &record, Purpose::Mediation, answer_by, None);
+		let rerun = run.await.map_err(|e| e.context("cannot re-run it, not answering"))?;
 		info!(exit = ?rerun.exit, output = %hex::encode(rerun.output_digest), "re-ran");
 		loop {
 			let Some(now) = self.chain.job(job).await? else { bail!("job {job} not on chain") };
@@ -551,208 +498,6 @@ impl Agent {
 			tokio::time::sleep(RETRY).await;
 		}
 	}
-
-	/// The manifest of `module`, from the cache or the registry.
-	async fn version(&self, module: &ModuleRef) -> anyhow::Result<Arc<VersionManifest<u128>>> {
-		let key = codec::Encode::encode(module);
-		if let Some(v) = self.versions.lock().expect("lock").get(&key) {
-			return Ok(v.clone());
-		}
-		let version = Arc::new(self.chain.version(module).await?);
-		self.versions.lock().expect("lock").insert(key, version.clone());
-		Ok(version)
-	}
-
-	/// Runs `job` (as its provider, or its mediator), stores its outputs and logs, and returns
-	/// the manifest to sign; counts it in the metrics.
-	async fn execute(
-		&self,
-		job: JobId,
-		record: &ChainJob,
-		purpose: Purpose,
-	) -> anyhow::Result<ResultManifest> {
-		let version = self.version(&record.module).await?;
-		let engine = match version.artifact {
-			Artifact::Wasm { .. } => Engine::Wasm,
-			Artifact::Docker { .. } => Engine::Docker,
-		};
-		let manifest = {
-			let _running = self.metrics.running(engine);
-			self.run_module(job, record, &version, purpose).await
-		};
-		match (&manifest, purpose) {
-			(Ok(_), Purpose::Mediation) => self.metrics.mediated(engine),
-			(Ok(m), _) if m.exit == lilypad_primitives::jobs::ExitStatus::Success => {
-				self.metrics.done(engine)
-			}
-			(Ok(_), _) => self.metrics.failed(engine),
-			(Err(e), _) if e.downcast_ref::<ImageRefused>().is_some() => {
-				self.metrics.failed(engine)
-			}
-			(Err(_), _) => {}
-		}
-		manifest
-	}
-
-	async fn run_module(
-		&self,
-		job: JobId,
-		record: &ChainJob,
-		version: &VersionManifest<u128>,
-		purpose: Purpose,
-	) -> anyhow::Result<ResultManifest> {
-		let inputs = record.inputs.clone();
-		let blob = match inputs.blob {
-			Some(d) => Some(
-				self.store
-					.fetch(&d, &self.cfg.peers, (self.cfg.max_output_mib as u64) << 20)
-					.await?,
-			),
-			None => None,
-		};
-		let dir = self.work_dir.join(format!("{}-{job}", purpose.label()));
-		let _ = std::fs::remove_dir_all(&dir);
-		let (in_dir, out_dir) = (dir.join("inputs"), dir.join("outputs"));
-		std::fs::create_dir_all(&in_dir)?;
-		std::fs::create_dir_all(&out_dir)?;
-		let (args, env) = deliver_inputs(version, &inputs, blob.as_deref(), &in_dir)?;
-		let ram_mib = record.resources.ram_mib.min(self.cfg.max_memory_mib).max(1);
-		let in_digest = input_digest(&inputs);
-		let max_output = (self.cfg.max_output_mib as u64) << 20;
-		let outcome = match version.artifact {
-			Artifact::Wasm { digest, size } => {
-				let bytes = self.store.fetch(&digest, &self.cfg.peers, size).await?;
-				self.run_wasm(
-					record, digest, bytes, in_digest, args, env, &in_dir, &out_dir, ram_mib,
-				)
-				.await?
-			}
-			Artifact::Docker { archive_digest, config_digest } => {
-				let Some(docker) = self.docker.as_ref() else {
-					bail!("a Docker module, and this agent has no Docker engine");
-				};
-				let max_image = (self.cfg.max_image_mib as u64) << 20;
-				docker
-					.ensure_image(&archive_digest, &config_digest, || {
-						self.store.fetch(&archive_digest, &self.cfg.peers, max_image)
-					})
-					.await?;
-				// The module runs as an unprivileged user: it must be able to write its
-				// outputs.
-				use std::os::unix::fs::PermissionsExt;
-				std::fs::set_permissions(&out_dir, std::fs::Permissions::from_mode(0o777))?;
-				docker
-					.run(DockerRun {
-						image: config_digest,
-						args,
-						env,
-						inputs: &in_dir,
-						outputs: &out_dir,
-						name: format!("{}-{}-{job}", self.container_prefix, purpose.label()),
-						limits: DockerLimits {
-							memory_bytes: (ram_mib as u64) << 20,
-							cpu_millicores: record.resources.cpu_millicores.max(100),
-							pids: self.cfg.max_pids,
-							wall: Duration::from_secs(record.timeout_secs as u64),
-							output_bytes: max_output as usize,
-							gpus: record.resources.gpus,
-						},
-					})
-					.await?
-			}
-		};
-		let (exit, mut stderr) = (outcome.exit, outcome.stderr);
-		if let Some(why) = &outcome.failure {
-			info!(why, "module failed");
-		}
-		let store = &self.store;
-		let archive = match archive::canonical_archive(&out_dir, max_output) {
-			Ok(a) => a,
-			Err(e) => {
-				stderr
-					.extend_from_slice(format!("\n[lilypad-rp] outputs refused: {e}\n").as_bytes());
-				let empty = dir.join("empty");
-				std::fs::create_dir_all(&empty)?;
-				archive::canonical_archive(&empty, 0)?
-			}
-		};
-		let manifest = ResultManifest {
-			job,
-			module_digest: record.module_digest,
-			input_digest: in_digest,
-			output_digest: store.put(&archive)?,
-			stdout_digest: store.put(&outcome.stdout)?,
-			stderr_digest: store.put(&stderr)?,
-			exit,
-			usage: outcome.usage,
-		};
-		let _ = std::fs::remove_dir_all(&dir);
-		Ok(manifest)
-	}
-
-	/// Runs a WASM module on a blocking thread (wasmtime runs synchronously), one per slot.
-	#[allow(clippy::too_many_arguments)]
-	async fn run_wasm(
-		&self,
-		record: &ChainJob,
-		digest: lilypad_primitives::registry::Digest,
-		bytes: Vec<u8>,
-		in_digest: lilypad_primitives::registry::Digest,
-		args: Vec<String>,
-		env: Vec<(String, String)>,
-		in_dir: &std::path::Path,
-		out_dir: &std::path::Path,
-		ram_mib: u32,
-	) -> anyhow::Result<RunOutcome> {
-		let limits = WasmLimits {
-			fuel: self.cfg.fuel_per_sec.saturating_mul(record.timeout_secs as u64),
-			wall: Duration::from_secs(record.timeout_secs as u64),
-			memory_bytes: (ram_mib as usize) << 20,
-			output_bytes: (self.cfg.max_output_mib as usize) << 20,
-		};
-		// The module's randomness: the same on every provider that runs this job.
-		let seed = *blake3::hash(&[digest, in_digest].concat()).as_bytes();
-		let wasm = self.wasm.clone();
-		let (inputs, outputs) = (in_dir.to_owned(), out_dir.to_owned());
-		tokio::task::spawn_blocking(move || {
-			let module = wasm.module(&digest, || Ok(bytes))?;
-			wasm.run(WasmRun {
-				module: &module,
-				args,
-				env,
-				inputs: &inputs,
-				outputs: &outputs,
-				seed,
-				limits,
-			})
-		})
-		.await?
-	}
-}
-
-/// Why a module runs: a job assigned to this provider, or a re-run as the job's mediator.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Purpose {
-	Job,
-	Mediation,
-}
-
-/// `lilypad-<8 hex digits>`: the blake3 of the agent's data directory (made absolute), the same
-/// after a restart, so that a job interrupted by a kill finds its leftover container.
-fn container_prefix(data_dir: &std::path::Path) -> String {
-	let dir = std::path::absolute(data_dir).unwrap_or_else(|_| data_dir.to_path_buf());
-	let digest = blake3::hash(dir.as_os_str().as_encoded_bytes());
-	format!("lilypad-{}", &digest.to_hex()[..8])
-}
-
-impl Purpose {
-	/// Names its work directory and container.
-	fn label(self) -> &'static str {
-		match self {
-			Purpose::Job => "job",
-			Purpose::Mediation => "mediation",
-		}
-	}
 }
 
 /// `GET /metrics`: the agent's metrics in Prometheus' text format.
@@ -769,55 +514,4 @@ fn metrics_router(metrics: Arc<Metrics>) -> axum::Router {
 			}
 		}),
 	)
-}
-
-/// A module's command-line arguments, and its environment as (name, value) pairs.
-pub type ArgsAndEnv = (Vec<String>, Vec<(String, String)>);
-
-/// Hands a job's inputs to the module as its version's schema says: environment variables,
-/// `--name=value` arguments in schema order, or files under `/inputs`; the blob, if any, as
-/// `/inputs/blob`. A parameter the job left out takes its default.
-pub fn deliver_inputs(
-	version: &VersionManifest<u128>,
-	inputs: &JobInputs,
-	blob: Option<&[u8]>,
-	in_dir: &std::path::Path,
-) -> anyhow::Result<ArgsAndEnv> {
-	let (mut args, mut env) = (Vec::new(), Vec::new());
-	for param in version.inputs.iter() {
-		let given = inputs.params.iter().find(|(n, _)| n == &param.name).map(|(_, v)| v.to_vec());
-		let Some(value) = given.or_else(|| param.default.as_ref().map(|d| d.to_vec())) else {
-			continue;
-		};
-		let name = String::from_utf8(param.name.to_vec()).context("parameter name is not UTF-8")?;
-		match param.delivery {
-			Delivery::Env => {
-				env.push((name, String::from_utf8(value).context("value is not UTF-8")?))
-			}
-			Delivery::Argument => args.push(format!(
-				"--{name}={}",
-				String::from_utf8(value).context("value is not UTF-8")?
-			)),
-			Delivery::File => std::fs::write(in_dir.join(&name), value)?,
-		}
-	}
-	if let Some(blob) = blob {
-		std::fs::write(in_dir.join("blob"), blob)?;
-	}
-	Ok((args, env))
-}
-
-#[cfg(test)]
-mod tests {
-	use super::container_prefix;
-
-	#[test]
-	fn container_names_are_the_agents_own_and_survive_a_restart() {
-		let a = container_prefix(std::path::Path::new("/var/lib/lilypad-rp/a"));
-		assert_eq!(a, container_prefix(std::path::Path::new("/var/lib/lilypad-rp/a")));
-		assert_ne!(a, container_prefix(std::path::Path::new("/var/lib/lilypad-rp/b")));
-		// Docker's rule for names: [a-zA-Z0-9][a-zA-Z0-9_.-]*
-		assert!(a.starts_with("lilypad-") && a.len() == "lilypad-".len() + 8);
-		assert!(a.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
-	}
 }

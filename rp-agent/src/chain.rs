@@ -11,7 +11,7 @@ use lilypad_primitives::{
 	providers::{BondKind, Offer},
 	registry::{ModuleRef, VersionManifest},
 };
-use subxt::utils::{AccountId32, Static};
+use subxt::utils::AccountId32;
 use subxt_signer::sr25519::Keypair;
 use tokio::sync::Mutex;
 
@@ -179,26 +179,11 @@ impl Chain {
 
 	/// The `submit_result` call for `manifest`, signed by the provider's key.
 	pub fn result_call(&self, manifest: &ResultManifest) -> impl subxt::transactions::Payload {
-		let payload = lilypad_primitives::jobs::result_signing_payload(&self.genesis, manifest);
-		let signature = self.key.sign(&payload).0;
-		lilypad::transactions().jobs().submit_result(
-			manifest.job,
-			Static(manifest.clone()),
-			retype(&self.key.public_key().0).expect("a public key is 32 bytes"),
-			retype(&signature).expect("a signature is 64 bytes"),
-		)
+		lilypad_client::chain::result_call(&self.genesis, &self.key, manifest)
 	}
 
 	/// The `submit_mediation` call for `rerun`, signed by the mediator's key.
 	pub fn mediation_call(&self, rerun: &ResultManifest) -> impl subxt::transactions::Payload {
-		let payload =
-			lilypad_primitives::mediation::mediation_signing_payload(&self.genesis, rerun);
-		let signature = self.key.sign(&payload).0;
-		lilypad::transactions().jobs().submit_mediation(
-			rerun.job,
-			Static(rerun.clone()),
-			retype(&self.key.public_key().0).expect("a public key is 32 bytes"),
-			retype(&signature).expect("a signature is 64 bytes"),
-		)
+		lilypad_client::chain::mediation_call(&self.genesis, &self.key, rerun)
 	}
 }

@@ -13,7 +13,6 @@
 //! - **GPUs** go through NVIDIA device requests, for jobs that need them.
 use std::{
 	collections::HashMap,
-	path::Path,
 	sync::{
 		atomic::{AtomicU64, Ordering},
 		Arc,
@@ -34,10 +33,10 @@ use bollard::{
 use futures::StreamExt;
 use lilypad_primitives::{
 	jobs::{ExitStatus, Usage},
-	registry::Digest,
+	registry::{Artifact, Digest},
 };
 
-use crate::wasm::RunOutcome;
+use crate::executor::{self, Executor, Fetch, Limits, Outcome, Request, StdoutTap};
 
 /// The user a module runs as: `nobody`, whatever the image says.
 pub const MODULE_USER: &str = "65534:65534";
@@ -45,40 +44,6 @@ pub const MODULE_USER: &str = "65534:65534";
 pub const TMPFS_MIB: u32 = 64;
 /// Label that marks a container as one of this agent's jobs.
 pub const JOB_LABEL: &str = "io.lilypad.job";
-
-/// What one container may use.
-#[derive(Clone, Copy, Debug)]
-pub struct DockerLimits {
-	/// Memory, swap included.
-	pub memory_bytes: u64,
-	/// CPU in thousandths of a core.
-	pub cpu_millicores: u32,
-	/// Processes and threads.
-	pub pids: u32,
-	/// Wall time before it is killed.
-	pub wall: Duration,
-	/// Bytes of stdout, and of stderr, kept.
-	pub output_bytes: usize,
-	/// NVIDIA GPUs it is given.
-	pub gpus: u8,
-}
-
-/// One run: the image, what it is given and where its directories are.
-pub struct DockerRun<'a> {
-	/// The image's config digest (its id).
-	pub image: Digest,
-	/// Arguments after the image's entrypoint.
-	pub args: Vec<String>,
-	/// The whole environment the module is given (the image's own is kept beneath it).
-	pub env: Vec<(String, String)>,
-	/// Host directory mounted read-only at `/inputs`.
-	pub inputs: &'a Path,
-	/// Host directory mounted read-write at `/outputs`.
-	pub outputs: &'a Path,
-	/// Names the container, for operators and for clean-up.
-	pub name: String,
-	pub limits: DockerLimits,
-}
 
 /// Why an image was refused.
 #[derive(Debug, PartialEq, Eq)]
@@ -112,7 +77,12 @@ impl std::error::Error for ImageRefused {}
 /// The Docker engine, as this agent uses it.
 pub struct DockerExecutor {
 	docker: Docker,
+	/// The largest image tarball it fetches.
+	max_image_bytes: u64,
 }
+
+/// How long the logs of a stopped container may take to drain.
+const LOGS_DRAIN: Duration = Duration::from_secs(30);
 
 /// Docker's name for an image id.
 pub fn image_id(config: &Digest) -> String {
@@ -131,8 +101,9 @@ pub fn gpu_requests(gpus: u8) -> Option<Vec<DeviceRequest>> {
 	})
 }
 
-/// The container a run creates: every restriction in one place, so that tests can read it.
-pub fn container_config(run: &DockerRun) -> ContainerCreateBody {
+/// The container that runs `image` for `run`: every restriction in one place, so that tests
+/// can read it.
+pub fn container_config(image: &Digest, run: &Request) -> ContainerCreateBody {
 	let l = &run.limits;
 	let host = HostConfig {
 		network_mode: Some("none".into()),
@@ -164,7 +135,7 @@ pub fn container_config(run: &DockerRun) -> ContainerCreateBody {
 		..Default::default()
 	};
 	ContainerCreateBody {
-		image: Some(image_id(&run.image)),
+		image: Some(image_id(image)),
 		cmd: Some(run.args.clone()),
 		env: Some(run.env.iter().map(|(k, v)| format!("{k}={v}")).collect()),
 		user: Some(MODULE_USER.into()),
@@ -184,7 +155,12 @@ impl DockerExecutor {
 			.negotiate_version()
 			.await
 			.context("reach the Docker engine")?;
-		Ok(Self { docker })
+		Ok(Self { docker, max_image_bytes: 2 << 30 })
+	}
+
+	/// Fetches image tarballs of at most `bytes`.
+	pub fn with_max_image_bytes(self, bytes: u64) -> Self {
+		Self { max_image_bytes: bytes, ..self }
 	}
 
 	/// Whether the image with config digest `config` is loaded.
@@ -246,27 +222,38 @@ impl DockerExecutor {
 		}
 	}
 
-	/// Runs one container to its end (or its timeout) and removes it. A module that fails,
-	/// runs out of memory or time is an outcome; an engine that cannot run it is an error.
-	pub async fn run(&self, run: DockerRun<'_>) -> anyhow::Result<RunOutcome> {
+	/// Runs the loaded image with config digest `image` as one container, to its end (or its
+	/// timeout), and removes it. A module that fails, runs out of memory or time is an
+	/// outcome; an engine that cannot run it is an error.
+	pub async fn run_image(&self, image: &Digest, run: Request) -> anyhow::Result<Outcome> {
 		let name = run.name.clone();
 		// A container left by an earlier try of the same job (the agent was killed).
 		self.remove(&name).await;
 		self.docker
 			.create_container(
 				Some(CreateContainerOptionsBuilder::default().name(&name).build()),
-				container_config(&run),
+				container_config(image, &run),
 			)
 			.await
 			.context("create container")?;
-		let outcome = self.run_created(&name, &run.limits).await;
+		let outcome = self.run_created(&name, &run.limits, run.stdout).await;
 		self.remove(&name).await;
 		outcome
 	}
 
-	async fn run_created(&self, name: &str, limits: &DockerLimits) -> anyhow::Result<RunOutcome> {
+	async fn run_created(
+		&self,
+		name: &str,
+		limits: &Limits,
+		tap: Option<StdoutTap>,
+	) -> anyhow::Result<Outcome> {
 		let started = std::time::Instant::now();
 		self.docker.start_container(name, None).await.context("start container")?;
+		// Its output, followed as it is written: streamed to the tap and kept up to the cap.
+		let logs = {
+			let (docker, name, cap) = (self.docker.clone(), name.to_owned(), limits.output_bytes);
+			tokio::spawn(async move { follow_logs(&docker, &name, cap, tap).await })
+		};
 		// Usage, sampled while it runs: the engine forgets a container's counters at its end.
 		let peak = Arc::new((AtomicU64::new(0), AtomicU64::new(0)));
 		let sampler = {
@@ -309,7 +296,11 @@ impl DockerExecutor {
 		} else {
 			ExitStatus::Failed { code }
 		};
-		let (stdout, stderr) = self.logs(name, limits.output_bytes).await?;
+		// The stream ends with the container; a stuck one is not waited on forever.
+		let (stdout, stderr) = match tokio::time::timeout(LOGS_DRAIN, logs).await {
+			Ok(read) => read.context("the log reader")??,
+			Err(_) => anyhow::bail!("the container's logs did not end within {LOGS_DRAIN:?}"),
+		};
 		sampler.abort();
 		let (cpu_ns, peak_bytes) = (peak.0.load(Ordering::Relaxed), peak.1.load(Ordering::Relaxed));
 		let failure = match exit {
@@ -323,7 +314,7 @@ impl DockerExecutor {
 				None => format!("exited with {code}"),
 			}),
 		};
-		Ok(RunOutcome {
+		Ok(Outcome {
 			exit,
 			stdout,
 			stderr,
@@ -333,26 +324,9 @@ impl DockerExecutor {
 				peak_ram_mib: (peak_bytes >> 20) as u32,
 				gpu_ms: if limits.gpus > 0 { wall_ms } else { 0 },
 			},
-			fuel_used: 0,
+			fuel_used: None,
 			failure,
 		})
-	}
-
-	/// The container's stdout and stderr, each cut at `cap` bytes.
-	async fn logs(&self, name: &str, cap: usize) -> anyhow::Result<(Vec<u8>, Vec<u8>)> {
-		let opts = LogsOptionsBuilder::default().stdout(true).stderr(true).build();
-		let mut logs = self.docker.logs(name, Some(opts));
-		let (mut out, mut err) = (Vec::new(), Vec::new());
-		while let Some(chunk) = logs.next().await {
-			let (buf, bytes) = match chunk.context("read container logs")? {
-				bollard::container::LogOutput::StdOut { message } => (&mut out, message),
-				bollard::container::LogOutput::StdErr { message } => (&mut err, message),
-				_ => continue,
-			};
-			let room = cap.saturating_sub(buf.len());
-			buf.extend_from_slice(&bytes[..bytes.len().min(room)]);
-		}
-		Ok((out, err))
 	}
 
 	/// Removes a container and its anonymous volumes, if it exists.
@@ -367,33 +341,89 @@ impl DockerExecutor {
 	}
 }
 
+/// Follows container `name`'s stdout and stderr until it stops, each kept up to `cap` bytes;
+/// stdout also goes to `tap` as it arrives.
+async fn follow_logs(
+	docker: &Docker,
+	name: &str,
+	cap: usize,
+	tap: Option<StdoutTap>,
+) -> anyhow::Result<(Vec<u8>, Vec<u8>)> {
+	let opts = LogsOptionsBuilder::default().stdout(true).stderr(true).follow(true).build();
+	let mut logs = docker.logs(name, Some(opts));
+	let (mut out, mut err) = (Vec::new(), Vec::new());
+	while let Some(chunk) = logs.next().await {
+		let (buf, bytes, is_stdout) = match chunk.context("read container logs")? {
+			bollard::container::LogOutput::StdOut { message } => (&mut out, message, true),
+			bollard::container::LogOutput::StdErr { message } => (&mut err, message, false),
+			_ => continue,
+		};
+		let room = cap.saturating_sub(buf.len());
+		let kept = &bytes[..bytes.len().min(room)];
+		buf.extend_from_slice(kept);
+		if is_stdout {
+			executor::tap(&tap, kept);
+		}
+	}
+	Ok((out, err))
+}
+
+impl Executor for DockerExecutor {
+	/// Loads the image unless it is loaded, from its tarball fetched and checked.
+	async fn prepare(&self, artifact: &Artifact, fetch: &impl Fetch) -> anyhow::Result<()> {
+		let (archive, config) = image_digests(artifact)?;
+		self.ensure_image(&archive, &config, || fetch.fetch(&archive, self.max_image_bytes)).await
+	}
+
+	/// Runs the image as the module's unprivileged user, who must be able to write its
+	/// outputs.
+	async fn run(&self, artifact: &Artifact, request: Request) -> anyhow::Result<Outcome> {
+		let (_, config) = image_digests(artifact)?;
+		use std::os::unix::fs::PermissionsExt;
+		std::fs::set_permissions(&request.outputs, std::fs::Permissions::from_mode(0o777))?;
+		self.run_image(&config, request).await
+	}
+}
+
+/// The tarball's and the config's digests of a Docker artifact.
+fn image_digests(artifact: &Artifact) -> anyhow::Result<(Digest, Digest)> {
+	match artifact {
+		Artifact::Docker { archive_digest, config_digest } => Ok((*archive_digest, *config_digest)),
+		Artifact::Wasm { .. } => anyhow::bail!("the Docker engine runs Docker images only"),
+	}
+}
+
 #[cfg(test)]
 mod tests {
 	use super::*;
 
-	fn run<'a>(dir: &'a Path, gpus: u8) -> DockerRun<'a> {
-		DockerRun {
-			image: [7; 32],
+	use std::path::Path;
+
+	fn run(dir: &Path, gpus: u8) -> Request {
+		Request {
 			args: vec!["--rounds=3".into()],
 			env: vec![("Message".into(), "hi".into())],
-			inputs: dir,
-			outputs: dir,
+			inputs: dir.into(),
+			outputs: dir.into(),
+			seed: [0; 32],
 			name: "lilypad-job-1".into(),
-			limits: DockerLimits {
+			limits: Limits {
 				memory_bytes: 256 << 20,
 				cpu_millicores: 1_500,
 				pids: 64,
 				wall: Duration::from_secs(5),
 				output_bytes: 1 << 20,
 				gpus,
+				fuel: 0,
 			},
+			stdout: None,
 		}
 	}
 
 	#[test]
 	fn containers_are_locked_down() {
 		let dir = Path::new("/srv/job");
-		let c = container_config(&run(dir, 0));
+		let c = container_config(&[7; 32], &run(dir, 0));
 		let h = c.host_config.as_ref().unwrap();
 		assert_eq!(c.image.as_deref(), Some(&*format!("sha256:{}", "07".repeat(32))));
 		assert_eq!(c.user.as_deref(), Some(MODULE_USER));
@@ -418,7 +448,7 @@ mod tests {
 	#[test]
 	fn gpu_jobs_get_nvidia_device_requests() {
 		let dir = Path::new("/srv/job");
-		let c = container_config(&run(dir, 2));
+		let c = container_config(&[7; 32], &run(dir, 2));
 		let requests = c.host_config.unwrap().device_requests.unwrap();
 		assert_eq!(requests.len(), 1);
 		assert_eq!(requests[0].driver.as_deref(), Some("nvidia"));

@@ -1,20 +1,23 @@
 //! # lilypad-rp
 //!
 //! The resource provider's daemon (docs/design.md §7). It offers this machine's capacity on chain,
-//! follows finalized blocks, runs every job assigned to it with the [`wasm`] or the [`docker`]
-//! executor (several at once, up to its capacity; GPUs found by [`gpu`]), keeps the outputs in a
-//! content-addressed [`store`] served over HTTP, and submits a signed result manifest for each
-//! job, exactly once ([`journal`]). In mediator mode it re-runs the jobs it is drawn to mediate.
-//! [`metrics`] are served for Prometheus.
+//! follows finalized blocks, runs every job assigned to it (several at once, up to its capacity)
+//! with its [`runner`], which hands each to the [`executor`] its artifact needs ([`wasm`] or
+//! [`docker`]; GPUs found by [`gpu`]), keeps the outputs in a content-addressed [`store`] served
+//! over HTTP, and submits a signed result manifest for each job, exactly once ([`journal`]). In
+//! mediator mode the same runner re-runs the jobs it is drawn to mediate. [`metrics`] are served
+//! for Prometheus.
 pub mod agent;
 pub use lilypad_client::archive;
 pub mod chain;
 pub mod config;
 pub mod docker;
+pub mod executor;
 pub mod gpu;
 pub mod journal;
 pub mod keystore;
 pub mod metrics;
 pub mod resources;
+pub mod runner;
 pub mod store;
 pub mod wasm;

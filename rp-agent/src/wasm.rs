@@ -6,7 +6,8 @@
 //!   nothing of the host: no host environment, no network, no other files.
 //! - **Bounded.** A fuel budget bounds the instructions it executes (deterministically), an
 //!   epoch deadline bounds its wall time, a resource limiter bounds its memory and tables, and
-//!   stdout/stderr are captured up to a cap.
+//!   stdout/stderr are captured up to a cap (stdout also streamed as it is written, without
+//!   ever making the module wait).
 //! - **Deterministic.** NaNs are canonicalised, threads and non-deterministic relaxed SIMD are
 //!   off, and the clocks and the randomness the module sees are virtual: seeded from the job,
 //!   never from the host. The same module on the same inputs produces the same outputs on any
@@ -16,25 +17,32 @@
 use std::{
 	collections::HashMap,
 	io::Read,
-	path::{Path, PathBuf},
+	path::PathBuf,
+	pin::Pin,
 	sync::{
 		atomic::{AtomicBool, AtomicU64, Ordering},
 		Arc, Mutex,
 	},
+	task::{Context as TaskContext, Poll},
 	time::{Duration, Instant},
 };
 
 use anyhow::Context;
+use bytes::Bytes;
 use lilypad_primitives::{
 	jobs::{ExitStatus, Usage},
-	registry::Digest,
+	registry::{Artifact, Digest},
 };
 pub use wasmtime::Module;
 use wasmtime::{Config, Engine, Linker, ResourceLimiter, Store, Trap};
 use wasmtime_wasi::{
-	p2::pipe::MemoryOutputPipe, preview1::WasiP1Ctx, DirPerms, FilePerms, HostMonotonicClock,
-	HostWallClock, I32Exit, RngCore, WasiCtxBuilder,
+	cli::{IsTerminal, StdoutStream},
+	p2::{pipe::MemoryOutputPipe, OutputStream, Pollable, StreamError},
+	preview1::WasiP1Ctx,
+	DirPerms, FilePerms, HostMonotonicClock, HostWallClock, I32Exit, RngCore, WasiCtxBuilder,
 };
+
+use crate::executor::{self, Executor, Fetch, Outcome, Request, StdoutTap};
 
 /// The exit code reported for a module that trapped (or could not be instantiated) rather than
 /// exiting: not a code a WASI program can exit with through `proc_exit` on its own.
@@ -46,55 +54,24 @@ const EPOCH_TICK: Duration = Duration::from_millis(10);
 /// The Unix time (seconds) the virtual wall clock starts at: 2026-01-01T00:00:00Z.
 const VIRTUAL_EPOCH_SECS: u64 = 1_767_225_600;
 
-/// What one run may use.
-#[derive(Clone, Copy, Debug)]
-pub struct WasmLimits {
-	/// Instructions (roughly) the module may execute: the deterministic bound.
-	pub fuel: u64,
-	/// Wall time before it is interrupted.
-	pub wall: Duration,
-	/// Linear memory, in bytes, over all its memories.
-	pub memory_bytes: usize,
-	/// Bytes of stdout, and of stderr, kept; writing more traps the module.
-	pub output_bytes: usize,
-}
-
-/// One run: the compiled module, what it is given and where its directories are.
-pub struct WasmRun<'a> {
-	pub module: &'a Module,
-	/// Arguments after `argv[0]`.
-	pub args: Vec<String>,
-	/// The whole environment the module sees.
-	pub env: Vec<(String, String)>,
-	/// Host directory preopened read-only as `/inputs`.
-	pub inputs: &'a Path,
-	/// Host directory preopened read-write as `/outputs`.
-	pub outputs: &'a Path,
-	/// Seeds the module's randomness: the same seed, the same random bytes.
-	pub seed: [u8; 32],
-	pub limits: WasmLimits,
-}
-
-/// How a run ended and what it printed.
-#[derive(Debug)]
-pub struct RunOutcome {
-	pub exit: ExitStatus,
-	pub stdout: Vec<u8>,
-	pub stderr: Vec<u8>,
-	pub usage: Usage,
-	/// Fuel the run consumed.
-	pub fuel_used: u64,
-	/// Why the module failed, when it trapped or could not start.
-	pub failure: Option<String>,
-}
-
-/// Compiles, caches and runs WASI modules on one engine.
+/// Compiles, caches and runs WASI modules on one engine. Clones share the engine and the
+/// cache.
+#[derive(Clone)]
 pub struct WasmExecutor {
 	engine: Engine,
 	linker: Linker<RunState>,
-	compiled: Mutex<HashMap<Digest, Module>>,
+	compiled: Arc<Mutex<HashMap<Digest, Module>>>,
 	cache_dir: Option<PathBuf>,
-	ticker_stop: Arc<AtomicBool>,
+	_ticker: Arc<Ticker>,
+}
+
+/// Stops the epoch ticker when the last clone of the executor goes.
+struct Ticker(Arc<AtomicBool>);
+
+impl Drop for Ticker {
+	fn drop(&mut self) {
+		self.0.store(true, Ordering::Relaxed);
+	}
 }
 
 /// The engine settings every provider must share for runs to agree.
@@ -133,7 +110,31 @@ impl WasmExecutor {
 				}
 			})
 			.context("start the epoch ticker")?;
-		Ok(Self { engine, linker, compiled: Mutex::new(HashMap::new()), cache_dir, ticker_stop })
+		Ok(Self {
+			engine,
+			linker,
+			compiled: Arc::new(Mutex::new(HashMap::new())),
+			cache_dir,
+			_ticker: Arc::new(Ticker(ticker_stop)),
+		})
+	}
+
+	fn cache_file(&self, digest: &Digest) -> Option<PathBuf> {
+		self.cache_dir.as_ref().map(|d| d.join(format!("{}.cwasm", hex::encode(digest))))
+	}
+
+	/// The compiled module with content digest `digest`, if in memory or in the disk cache.
+	pub fn cached(&self, digest: &Digest) -> Option<Module> {
+		if let Some(m) = self.compiled.lock().expect("cache lock").get(digest) {
+			return Some(m.clone());
+		}
+		let path = self.cache_file(digest).filter(|p| p.is_file())?;
+		// SAFETY: the cache directory is the agent's own; only `Module::serialize` output
+		// from this engine's configuration is written there, and wasmtime checks the engine
+		// and version recorded in the file before using it.
+		let module = unsafe { Module::deserialize_file(&self.engine, &path) }.ok()?;
+		self.compiled.lock().expect("cache lock").insert(*digest, module.clone());
+		Some(module)
 	}
 
 	/// The compiled module with content digest `digest`: from memory, from the disk cache, or
@@ -143,37 +144,23 @@ impl WasmExecutor {
 		digest: &Digest,
 		bytes: impl FnOnce() -> anyhow::Result<Vec<u8>>,
 	) -> anyhow::Result<Module> {
-		if let Some(m) = self.compiled.lock().expect("cache lock").get(digest) {
-			return Ok(m.clone());
+		if let Some(m) = self.cached(digest) {
+			return Ok(m);
 		}
-		let cached =
-			self.cache_dir.as_ref().map(|d| d.join(format!("{}.cwasm", hex::encode(digest))));
-		let from_disk = cached.as_ref().filter(|p| p.is_file()).and_then(|p| {
-			// SAFETY: the cache directory is the agent's own; only `Module::serialize` output
-			// from this engine's configuration is written there, and wasmtime checks the
-			// engine and version recorded in the file before using it.
-			unsafe { Module::deserialize_file(&self.engine, p) }.ok()
-		});
-		let module = match from_disk {
-			Some(m) => m,
-			None => {
-				let bytes = bytes()?;
-				anyhow::ensure!(
-					lilypad_client::content::digest_of(&bytes) == *digest,
-					"module bytes do not hash to {}",
-					hex::encode(digest)
-				);
-				let module = Module::from_binary(&self.engine, &bytes)
-					.context("the module is not valid WebAssembly")?;
-				if let Some(path) = &cached {
-					let tmp = path.with_extension("tmp");
-					if std::fs::write(&tmp, module.serialize()?).is_ok() {
-						let _ = std::fs::rename(&tmp, path);
-					}
-				}
-				module
+		let bytes = bytes()?;
+		anyhow::ensure!(
+			lilypad_client::content::digest_of(&bytes) == *digest,
+			"module bytes do not hash to {}",
+			hex::encode(digest)
+		);
+		let module = Module::from_binary(&self.engine, &bytes)
+			.context("the module is not valid WebAssembly")?;
+		if let Some(path) = self.cache_file(digest) {
+			let tmp = path.with_extension("tmp");
+			if std::fs::write(&tmp, module.serialize()?).is_ok() {
+				let _ = std::fs::rename(&tmp, path);
 			}
-		};
+		}
 		self.compiled.lock().expect("cache lock").insert(*digest, module.clone());
 		Ok(module)
 	}
@@ -183,10 +170,11 @@ impl WasmExecutor {
 		Module::new(&self.engine, wasm_or_wat)
 	}
 
-	/// Runs a module to completion. An `Err` is the host's problem (its directories cannot be
-	/// opened); anything the module does, including trapping, is an `Ok` outcome.
-	pub fn run(&self, run: WasmRun) -> anyhow::Result<RunOutcome> {
-		let stdout = MemoryOutputPipe::new(run.limits.output_bytes);
+	/// Runs `module` to completion on this thread (wasmtime runs synchronously). An `Err` is
+	/// the host's problem (its directories cannot be opened); anything the module does,
+	/// including trapping, is an `Ok` outcome.
+	pub fn run_module(&self, module: &Module, run: Request) -> anyhow::Result<Outcome> {
+		let stdout = TappedPipe::new(run.limits.output_bytes, run.stdout.clone());
 		let stderr = MemoryOutputPipe::new(run.limits.output_bytes);
 		let mut wasi = WasiCtxBuilder::new();
 		let mut argv = vec!["module".to_string()];
@@ -201,13 +189,17 @@ impl WasmExecutor {
 			.insecure_random(SeededRng::new(&run.seed, b"insecure"))
 			.insecure_random_seed(u128::from_le_bytes(run.seed[..16].try_into().expect("16")))
 			.allow_blocking_current_thread(true)
-			.preopened_dir(run.inputs, "/inputs", DirPerms::READ, FilePerms::READ)
+			.preopened_dir(&run.inputs, "/inputs", DirPerms::READ, FilePerms::READ)
 			.context("preopen the input directory")?
-			.preopened_dir(run.outputs, "/outputs", DirPerms::all(), FilePerms::all())
+			.preopened_dir(&run.outputs, "/outputs", DirPerms::all(), FilePerms::all())
 			.context("preopen the output directory")?;
 		let state = RunState {
 			wasi: wasi.build_p1(),
-			limiter: MemoryLimiter { max_bytes: run.limits.memory_bytes, denied: false, peak: 0 },
+			limiter: MemoryLimiter {
+				max_bytes: usize::try_from(run.limits.memory_bytes).unwrap_or(usize::MAX),
+				denied: false,
+				peak: 0,
+			},
 		};
 		let mut store = Store::new(&self.engine, state);
 		store.limiter(|s| &mut s.limiter);
@@ -220,7 +212,7 @@ impl WasmExecutor {
 		let cpu_started = thread_cpu_time();
 		let result = self
 			.linker
-			.instantiate(&mut store, run.module)
+			.instantiate(&mut store, module)
 			.and_then(|instance| instance.get_typed_func::<(), ()>(&mut store, "_start"))
 			.and_then(|start| start.call(&mut store, ()));
 		let wall = started.elapsed();
@@ -237,9 +229,9 @@ impl WasmExecutor {
 		if let Some(why) = &failure {
 			stderr.extend_from_slice(format!("\n[lilypad-rp] {why}\n").as_bytes());
 		}
-		Ok(RunOutcome {
+		Ok(Outcome {
 			exit,
-			stdout: stdout.contents().to_vec(),
+			stdout: stdout.contents(),
 			stderr,
 			usage: Usage {
 				wall_ms: wall.as_millis() as u64,
@@ -247,15 +239,137 @@ impl WasmExecutor {
 				peak_ram_mib: peak.div_ceil(1 << 20) as u32,
 				gpu_ms: 0,
 			},
-			fuel_used,
+			fuel_used: Some(fuel_used),
 			failure,
 		})
 	}
 }
 
-impl Drop for WasmExecutor {
-	fn drop(&mut self) {
-		self.ticker_stop.store(true, Ordering::Relaxed);
+impl Executor for WasmExecutor {
+	/// Compiles the module (fetched if not cached), on a blocking thread.
+	async fn prepare(&self, artifact: &Artifact, fetch: &impl Fetch) -> anyhow::Result<()> {
+		let digest = wasm_digest(artifact)?;
+		if self.cached(&digest).is_none() {
+			let bytes = fetch.fetch(&digest, artifact_size(artifact)).await?;
+			let me = self.clone();
+			tokio::task::spawn_blocking(move || me.module(&digest, || Ok(bytes))).await??;
+		}
+		Ok(())
+	}
+
+	/// Runs the module on a blocking thread, one per job slot.
+	async fn run(&self, artifact: &Artifact, request: Request) -> anyhow::Result<Outcome> {
+		let module = self.cached(&wasm_digest(artifact)?).context("the module was not prepared")?;
+		let me = self.clone();
+		tokio::task::spawn_blocking(move || me.run_module(&module, request)).await?
+	}
+}
+
+/// The digest of a WASM artifact.
+fn wasm_digest(artifact: &Artifact) -> anyhow::Result<Digest> {
+	match artifact {
+		Artifact::Wasm { digest, .. } => Ok(*digest),
+		Artifact::Docker { .. } => anyhow::bail!("the WASM engine runs WASM modules only"),
+	}
+}
+
+/// The size the registry pins a WASM artifact to.
+fn artifact_size(artifact: &Artifact) -> u64 {
+	match artifact {
+		Artifact::Wasm { size, .. } => *size,
+		Artifact::Docker { .. } => 0,
+	}
+}
+
+/// The module's stdout: kept in memory up to a cap (writing past it traps the module, as
+/// wasmtime's `MemoryOutputPipe` does) and each write also sent to a [`StdoutTap`], which
+/// never blocks.
+#[derive(Clone)]
+struct TappedPipe {
+	capacity: usize,
+	buffer: Arc<Mutex<Vec<u8>>>,
+	tap: Option<StdoutTap>,
+}
+
+impl TappedPipe {
+	fn new(capacity: usize, tap: Option<StdoutTap>) -> Self {
+		Self { capacity, buffer: Arc::default(), tap }
+	}
+
+	fn contents(&self) -> Vec<u8> {
+		self.buffer.lock().expect("pipe lock").clone()
+	}
+
+	/// Appends up to the cap; returns how much was taken.
+	fn append(&self, bytes: &[u8]) -> usize {
+		let mut buffer = self.buffer.lock().expect("pipe lock");
+		let taken = bytes.len().min(self.capacity - buffer.len());
+		buffer.extend_from_slice(&bytes[..taken]);
+		executor::tap(&self.tap, &bytes[..taken]);
+		taken
+	}
+}
+
+impl IsTerminal for TappedPipe {
+	fn is_terminal(&self) -> bool {
+		false
+	}
+}
+
+impl StdoutStream for TappedPipe {
+	fn p2_stream(&self) -> Box<dyn OutputStream> {
+		Box::new(self.clone())
+	}
+
+	fn async_stream(&self) -> Box<dyn tokio::io::AsyncWrite + Send + Sync> {
+		Box::new(self.clone())
+	}
+}
+
+#[wasmtime_wasi::async_trait]
+impl OutputStream for TappedPipe {
+	fn write(&mut self, bytes: Bytes) -> Result<(), StreamError> {
+		let room = self.capacity - self.buffer.lock().expect("pipe lock").len();
+		if bytes.len() > room {
+			return Err(StreamError::Trap(anyhow::anyhow!("stdout beyond its cap")));
+		}
+		self.append(&bytes);
+		Ok(())
+	}
+
+	fn flush(&mut self) -> Result<(), StreamError> {
+		Ok(())
+	}
+
+	fn check_write(&mut self) -> Result<usize, StreamError> {
+		let used = self.buffer.lock().expect("pipe lock").len();
+		match self.capacity - used {
+			0 => Err(StreamError::Closed),
+			room => Ok(room),
+		}
+	}
+}
+
+#[wasmtime_wasi::async_trait]
+impl Pollable for TappedPipe {
+	async fn ready(&mut self) {}
+}
+
+impl tokio::io::AsyncWrite for TappedPipe {
+	fn poll_write(
+		self: Pin<&mut Self>,
+		_cx: &mut TaskContext<'_>,
+		buf: &[u8],
+	) -> Poll<std::io::Result<usize>> {
+		Poll::Ready(Ok(self.append(buf)))
+	}
+
+	fn poll_flush(self: Pin<&mut Self>, _cx: &mut TaskContext<'_>) -> Poll<std::io::Result<()>> {
+		Poll::Ready(Ok(()))
+	}
+
+	fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut TaskContext<'_>) -> Poll<std::io::Result<()>> {
+		Poll::Ready(Ok(()))
 	}
 }
 
@@ -394,5 +508,94 @@ impl RngCore for SeededRng {
 	fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), cap_rand::Error> {
 		self.fill_bytes(dest);
 		Ok(())
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use crate::executor::Limits;
+
+	/// Writes "first\n" to stdout, then copies what it reads from `/inputs/fifo` (a named pipe
+	/// the test writes to only once "first" has reached it) to stdout, and exits.
+	const STREAMING: &str = r#"(module
+	  (import "wasi_snapshot_preview1" "path_open" (func $path_open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
+	  (import "wasi_snapshot_preview1" "fd_read" (func $fd_read (param i32 i32 i32 i32) (result i32)))
+	  (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+	  (import "wasi_snapshot_preview1" "proc_exit" (func $proc_exit (param i32)))
+	  (memory (export "memory") 1)
+	  (data (i32.const 128) "first\0a")
+	  (data (i32.const 256) "fifo")
+	  (func (export "_start") (local $errno i32)
+	    (i32.store (i32.const 64) (i32.const 128)) (i32.store (i32.const 68) (i32.const 6))
+	    (drop (call $fd_write (i32.const 1) (i32.const 64) (i32.const 1) (i32.const 40)))
+	    (local.set $errno (call $path_open (i32.const 3) (i32.const 1) (i32.const 256) (i32.const 4)
+	      (i32.const 0) (i64.const 2) (i64.const 0) (i32.const 0) (i32.const 32)))
+	    (if (local.get $errno) (then (call $proc_exit (local.get $errno))))
+	    (i32.store (i32.const 64) (i32.const 1024)) (i32.store (i32.const 68) (i32.const 4096))
+	    (drop (call $fd_read (i32.load (i32.const 32)) (i32.const 64) (i32.const 1) (i32.const 40)))
+	    (i32.store (i32.const 68) (i32.load (i32.const 40)))
+	    (drop (call $fd_write (i32.const 1) (i32.const 64) (i32.const 1) (i32.const 40)))
+	    (call $proc_exit (i32.const 0))))"#;
+
+	#[tokio::test]
+	async fn stdout_reaches_the_tap_while_the_module_runs() {
+		let dir = tempfile::tempdir().unwrap();
+		let (inputs, outputs) = (dir.path().join("inputs"), dir.path().join("outputs"));
+		std::fs::create_dir_all(&inputs).unwrap();
+		std::fs::create_dir_all(&outputs).unwrap();
+		let fifo = inputs.join("fifo");
+		let path = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+		// SAFETY: a valid NUL-terminated path.
+		assert_eq!(unsafe { libc::mkfifo(path.as_ptr(), 0o600) }, 0, "mkfifo");
+
+		let exec = WasmExecutor::new(None).unwrap();
+		let module = exec.compile(STREAMING.as_bytes()).unwrap();
+		let (tap, mut streamed) = tokio::sync::mpsc::unbounded_channel();
+		let request = Request {
+			args: vec![],
+			env: vec![],
+			inputs,
+			outputs,
+			seed: [7; 32],
+			name: "streaming".into(),
+			limits: Limits {
+				wall: Duration::from_secs(60),
+				memory_bytes: 16 << 20,
+				output_bytes: 1 << 20,
+				cpu_millicores: 1_000,
+				pids: 1,
+				gpus: 0,
+				fuel: u64::MAX,
+			},
+			stdout: Some(tap),
+		};
+		let running = tokio::task::spawn_blocking(move || exec.run_module(&module, request));
+		let first = tokio::time::timeout(Duration::from_secs(30), streamed.recv()).await;
+		// The module waits for a writer of the pipe: it is still running whatever arrived.
+		let still_running = !running.is_finished();
+		// Never blocks: with no reader waiting on the pipe, the open fails instead.
+		let writer = {
+			use std::os::unix::fs::OpenOptionsExt;
+			std::fs::OpenOptions::new().write(true).custom_flags(libc::O_NONBLOCK).open(&fifo)
+		};
+		std::io::Write::write_all(&mut writer.expect("the module waits on the pipe"), b"second\n")
+			.unwrap();
+		let outcome = running.await.unwrap().unwrap();
+		let first = first.expect("stdout reached the tap in time").expect("a chunk");
+		assert_eq!(&first[..], b"first\n");
+		assert!(still_running, "the first chunk arrived only once the module had finished");
+		assert_eq!(
+			outcome.exit,
+			ExitStatus::Success,
+			"{}",
+			String::from_utf8_lossy(&outcome.stderr)
+		);
+		assert_eq!(outcome.stdout, b"first\nsecond\n");
+		let mut all = first.to_vec();
+		while let Ok(chunk) = streamed.try_recv() {
+			all.extend_from_slice(&chunk);
+		}
+		assert_eq!(all, outcome.stdout, "the tap saw stdout exactly");
 	}
 }

@@ -4,13 +4,19 @@
 use std::{path::Path, time::Duration};
 
 use lilypad_primitives::jobs::ExitStatus;
-use lilypad_rp::wasm::{RunOutcome, WasmExecutor, WasmLimits, WasmRun, TRAP_EXIT_CODE};
+use lilypad_rp::{
+	executor::{Limits, Outcome, Request},
+	wasm::{WasmExecutor, TRAP_EXIT_CODE},
+};
 
-const LIMITS: WasmLimits = WasmLimits {
+const LIMITS: Limits = Limits {
 	fuel: 50_000_000,
 	wall: Duration::from_secs(10),
 	memory_bytes: 16 << 20,
 	output_bytes: 1 << 20,
+	cpu_millicores: 1_000,
+	pids: 1,
+	gpus: 0,
 };
 
 struct Sandbox {
@@ -28,18 +34,22 @@ fn sandbox() -> Sandbox {
 	Sandbox { _dir: dir, inputs, outputs }
 }
 
-fn run(wat: &str, sandbox: &Sandbox, limits: WasmLimits) -> RunOutcome {
+fn run(wat: &str, sandbox: &Sandbox, limits: Limits) -> Outcome {
 	let exec = WasmExecutor::new(None).unwrap();
 	let module = exec.compile(wat.as_bytes()).expect("the test module compiles");
-	exec.run(WasmRun {
-		module: &module,
-		args: vec![],
-		env: vec![],
-		inputs: &sandbox.inputs,
-		outputs: &sandbox.outputs,
-		seed: [7; 32],
-		limits,
-	})
+	exec.run_module(
+		&module,
+		Request {
+			args: vec![],
+			env: vec![],
+			inputs: sandbox.inputs.clone(),
+			outputs: sandbox.outputs.clone(),
+			seed: [7; 32],
+			name: "hostile".into(),
+			limits,
+			stdout: None,
+		},
+	)
 	.expect("the host side works")
 }
 
@@ -80,7 +90,7 @@ const FD_READ: u64 = 1 << 1;
 const FD_WRITE: u64 = 1 << 6;
 const O_CREAT: u32 = 1;
 
-fn assert_failed(outcome: &RunOutcome) {
+fn assert_failed(outcome: &Outcome) {
 	match outcome.exit {
 		ExitStatus::Failed { code } => assert_ne!(code, 0),
 		other => panic!(
@@ -108,7 +118,7 @@ fn an_infinite_loop_runs_out_of_fuel() {
 	let wat = r#"(module (memory (export "memory") 1) (func (export "_start") (loop (br 0))))"#;
 	let outcome = run(wat, &s, LIMITS);
 	assert_eq!(outcome.exit, ExitStatus::TimedOut);
-	assert_eq!(outcome.fuel_used, LIMITS.fuel);
+	assert_eq!(outcome.fuel_used, Some(LIMITS.fuel));
 	assert!(String::from_utf8_lossy(&outcome.stderr).contains("fuel exhausted"));
 }
 
@@ -116,7 +126,7 @@ fn an_infinite_loop_runs_out_of_fuel() {
 fn an_infinite_loop_with_fuel_to_spare_hits_the_wall_time_deadline() {
 	let s = sandbox();
 	let wat = r#"(module (memory (export "memory") 1) (func (export "_start") (loop (br 0))))"#;
-	let limits = WasmLimits { fuel: u64::MAX, wall: Duration::from_millis(300), ..LIMITS };
+	let limits = Limits { fuel: u64::MAX, wall: Duration::from_millis(300), ..LIMITS };
 	let started = std::time::Instant::now();
 	let outcome = run(wat, &s, limits);
 	assert_eq!(outcome.exit, ExitStatus::TimedOut);

@@ -1,7 +1,7 @@
 //! The chain's API generated from the runtime's metadata, and the `echo` module and offers the
 //! job and solver tests share.
 use lilypad_primitives::{
-	jobs::JobInputs,
+	jobs::{input_digest, ExitStatus, JobInputs, ResultManifest, Usage},
 	providers::{ModuleFilter, Offer, OfferResources},
 	registry::{
 		Artifact, Delivery, InputParam, ModuleRef, ParamType, Resources, SemVer,
@@ -91,13 +91,24 @@ pub fn offer(ask: u128, capacity: u32) -> Offer<u128> {
 	}
 }
 
+/// What a provider of the echo job on `inputs("hello")` reports for `job`: `output`, logs
+/// `[2; 32]` and `[3; 32]`, success.
+pub fn result(job: u64, module_digest: [u8; 32], output: [u8; 32]) -> ResultManifest {
+	ResultManifest {
+		job,
+		module_digest,
+		input_digest: input_digest(&inputs("hello")),
+		output_digest: output,
+		stdout_digest: [2; 32],
+		stderr_digest: [3; 32],
+		exit: ExitStatus::Success,
+		usage: Usage { wall_ms: 800, cpu_ms: 700, peak_ram_mib: 12, gpu_ms: 0 },
+	}
+}
+
 /// The fee and tip an extrinsic paid.
 pub fn fee(events: &subxt::extrinsics::ExtrinsicEvents<SubstrateConfig>) -> u128 {
-	let fee = events
-		.find_first::<lilypad::transaction_payment::events::TransactionFeePaid>()
-		.expect("decode events")
-		.expect("a fee");
-	fee.actual_fee + fee.tip
+	lilypad_client::chain::fee_paid(events).expect("a fee")
 }
 
 /// `who`'s free balance at the best finalized block.
@@ -111,21 +122,7 @@ pub async fn free_at(
 	who: &subxt::utils::AccountId32,
 	n: Option<u64>,
 ) -> u128 {
-	let at = match n {
-		Some(n) => api.at_block(n).await,
-		None => api.at_current_block().await,
-	};
-	at.expect("block")
-		.storage()
-		.entry(lilypad::storage().system().account())
-		.expect("System.Account")
-		.fetch((*who,))
-		.await
-		.expect("fetch account")
-		.decode()
-		.expect("decode account")
-		.data
-		.free
+	lilypad_client::chain::balance_at(api, who, n).await.expect("the account's balance").0
 }
 
 /// Alice (sudo on the dev chain) sets every one of `params` in one batch.
@@ -158,6 +155,49 @@ pub async fn sudo_set(
 	assert!(sudid.sudo_result.is_ok(), "set_parameter failed: {:?}", sudid.sudo_result);
 }
 
+/// Charlie submits jobs on `(module, inputs)` in one transaction, each paying up to
+/// `max_price` and to be matched within 200 blocks; returns their ids.
+pub async fn submit_batch(
+	api: &OnlineClient<SubstrateConfig>,
+	rpc: &RpcClient,
+	jobs: Vec<(ModuleRef, JobInputs)>,
+	max_price: u128,
+) -> Vec<u64> {
+	use lilypad::runtime_types::{
+		bounded_collections::bounded_vec::BoundedVec, lilypad_primitives::jobs::JobOptions,
+		lilypad_runtime::RuntimeCall, pallet_jobs::pallet::Call as JobsCall,
+	};
+	let best = crate::best_number(rpc).await.unwrap().unwrap() as u32;
+	let n = jobs.len();
+	let calls = jobs
+		.into_iter()
+		.map(|(module, inputs)| {
+			RuntimeCall::Jobs(JobsCall::submit_job {
+				module: Static(module),
+				inputs: Static(inputs),
+				max_price,
+				deadline: best + 200,
+				options: JobOptions {
+					target: None,
+					credentials: BoundedVec(vec![]),
+					verification: None,
+				},
+			})
+		})
+		.collect();
+	let charlie = subxt_signer::sr25519::dev::charlie();
+	let events =
+		crate::submit_finalized(api, &lilypad::transactions().utility().batch_all(calls), &charlie)
+			.await
+			.expect("Charlie submits jobs");
+	let ids: Vec<u64> = events
+		.find::<lilypad::jobs::events::JobSubmitted>()
+		.map(|e| e.expect("decode JobSubmitted").job)
+		.collect();
+	assert_eq!(ids.len(), n);
+	ids
+}
+
 /// `lilypad_job`: the job as JSON.
 pub async fn job(rpc: &RpcClient, id: u64) -> serde_json::Value {
 	rpc.request("lilypad_job", rpc_params![id]).await.expect("lilypad_job")
@@ -183,43 +223,31 @@ pub async fn wait_for_job(
 	}
 }
 
-/// `owner` takes the module-provider role (unless it has it), publishes the module `manifest`
-/// names and the version `manifest` describes, signed for the chain of `genesis`.
+/// The block `job` (its JSON) entered `stage` in, from its history.
+pub fn reached(job: &serde_json::Value, stage: &str) -> Option<u64> {
+	job["history"].as_array()?.iter().find(|h| h["stage"] == stage)?["at"].as_u64()
+}
+
+/// Polls `lilypad_job` (best block) until job `id` is at `stage`, then waits until the block
+/// it got there in is finalized (what subxt's current block is); returns that block.
+pub async fn wait_for_stage(
+	rpc: &RpcClient,
+	id: u64,
+	stage: &str,
+	timeout: std::time::Duration,
+) -> u64 {
+	let j = wait_for_job(rpc, id, stage, timeout, |j| j["stage"] == stage).await;
+	let at = reached(&j, stage).expect("the stage is in the history");
+	crate::wait_until_finalized(rpc, at, timeout, stage).await;
+	at
+}
+
+/// `owner` publishes the version `manifest` describes (taking the module-provider role and
+/// registering the module where it has not yet).
 pub async fn publish(
 	api: &OnlineClient<SubstrateConfig>,
-	genesis: [u8; 32],
 	owner: &Keypair,
 	manifest: VersionManifest<u128>,
 ) {
-	use lilypad::runtime_types::{
-		bounded_collections::bounded_vec::BoundedVec, lilypad_primitives::identity::Role,
-	};
-	let tx = lilypad::transactions;
-	let at = api.at_current_block().await.expect("block");
-	let roles = at
-		.storage()
-		.fetch(lilypad::storage().identity().roles(), (owner.public_key().into(),))
-		.await
-		.expect("roles");
-	let roles = lilypad_primitives::identity::RoleSet::decode(&mut roles.bytes()).expect("roles");
-	if !roles.contains(lilypad_primitives::identity::Role::ModuleProvider) {
-		crate::submit_finalized(api, &tx().identity().register_role(Role::ModuleProvider), owner)
-			.await
-			.expect("register_role");
-	}
-	crate::submit_finalized(
-		api,
-		&tx().registry().publish_module(BoundedVec(manifest.module.to_vec())),
-		owner,
-	)
-	.await
-	.expect("publish_module");
-	let sig =
-		owner.sign(&lilypad_primitives::registry::manifest_signing_payload(&genesis, &manifest)).0;
-	let version = tx().registry().publish_version(
-		Static(manifest),
-		retype(&owner.public_key().0),
-		retype(&sig),
-	);
-	crate::submit_finalized(api, &version, owner).await.expect("publish_version");
+	lilypad_client::chain::publish(api, owner, &manifest).await.expect("publish");
 }

@@ -341,14 +341,10 @@ pub async fn submit_finalized<Call: subxt::transactions::Payload>(
 	call: &Call,
 	signer: &subxt_signer::sr25519::Keypair,
 ) -> Result<subxt::extrinsics::ExtrinsicEvents<SubstrateConfig>, String> {
-	let at = api.at_current_block().await.expect("current block");
-	let progress = at
-		.transactions()
-		.sign_and_submit_then_watch_default(call, signer)
+	lilypad_client::chain::submit(api, call, signer)
 		.await
-		.expect("submit transaction");
-	let in_block = progress.wait_for_finalized().await.expect("transaction finalized");
-	in_block.wait_for_success().await.map_err(|e| format!("{e:?} / {e}"))
+		.map(|included| included.events)
+		.map_err(|e| format!("{e:?} / {e}"))
 }
 
 /// Polls `rpc` until its best block reaches `n`; panics (naming `what`) after `timeout`.

@@ -15,10 +15,14 @@ use lilypad_primitives::{
 		VerificationPolicy, VersionManifest,
 	},
 };
+use lilypad_rp::{
+	executor::{Limits, Outcome, Request},
+	wasm::{Module, WasmExecutor},
+};
 use polkadot_sdk::sp_runtime::Perbill;
-use subxt::{rpcs::RpcClient, utils::Static, OnlineClient, SubstrateConfig};
+use subxt::{rpcs::RpcClient, OnlineClient, SubstrateConfig};
 
-use crate::{bin_dir, echo::lilypad, exclusively, log_tail, spawn_logged};
+use crate::{bin_dir, exclusively, log_tail, spawn_logged};
 
 /// The `lilypad-rp` binary (see [`bin_dir`]).
 pub fn agent_binary() -> PathBuf {
@@ -32,6 +36,46 @@ pub fn example_module(name: &str) -> Vec<u8> {
 	let (var, out_var) = ("LILYPAD_MODULES_DIR", "LILYPAD_MODULES_OUT");
 	let dir = built_by_script(&DIR, var, "build-modules.sh", out_var, "modules");
 	read_built(var, &dir.join(format!("{name}.wasm")))
+}
+
+/// A provider's limits for running an example module directly: room to spare for every
+/// module and test here.
+pub const WASM_LIMITS: Limits = Limits {
+	fuel: 100_000_000_000,
+	wall: Duration::from_secs(120),
+	memory_bytes: 64 << 20,
+	output_bytes: 1 << 20,
+	cpu_millicores: 1_000,
+	pids: 1,
+	gpus: 0,
+};
+
+/// Runs `module` in fresh directories as the agent runs a job, within [`WASM_LIMITS`];
+/// returns its outcome and the digest of its output archive.
+pub fn run_wasm(
+	exec: &WasmExecutor,
+	module: &Module,
+	args: &[&str],
+	env: &[(&str, &str)],
+	seed: [u8; 32],
+) -> (Outcome, [u8; 32]) {
+	let dir = tempfile::tempdir().unwrap();
+	let request = Request {
+		args: args.iter().map(|s| s.to_string()).collect(),
+		env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+		inputs: dir.path().join("in"),
+		outputs: dir.path().join("out"),
+		seed,
+		name: "test".into(),
+		limits: WASM_LIMITS,
+		stdout: None,
+	};
+	std::fs::create_dir_all(&request.inputs).unwrap();
+	std::fs::create_dir_all(&request.outputs).unwrap();
+	let outputs = request.outputs.clone();
+	let outcome = exec.run_module(module, request).expect("the host side works");
+	let archive = lilypad_rp::archive::canonical_archive(&outputs, 1 << 20).unwrap();
+	(outcome, digest_of(&archive))
 }
 
 /// The directory `scripts/<script>` builds into: handed over in `var`, or `<target>/<name>`
@@ -257,38 +301,11 @@ pub async fn submit_jobs(
 	jobs: Vec<(&str, JobInputs)>,
 	max_price: u128,
 ) -> Vec<u64> {
-	use lilypad::runtime_types::{
-		bounded_collections::bounded_vec::BoundedVec, lilypad_primitives::jobs::JobOptions,
-		lilypad_runtime::RuntimeCall, pallet_jobs::pallet::Call as JobsCall,
-	};
-	let best = crate::best_number(rpc).await.unwrap().unwrap() as u32;
-	let n = jobs.len();
-	let calls = jobs
+	let jobs = jobs
 		.into_iter()
 		.map(|(module, inputs)| {
-			RuntimeCall::Jobs(JobsCall::submit_job {
-				module: Static(ModuleRef {
-					name: module_name(module),
-					version: SemVer::new(0, 1, 0),
-				}),
-				inputs: Static(inputs),
-				max_price,
-				deadline: best + 200,
-				options: JobOptions {
-					target: None,
-					credentials: BoundedVec(vec![]),
-					verification: None,
-				},
-			})
+			(ModuleRef { name: module_name(module), version: SemVer::new(0, 1, 0) }, inputs)
 		})
 		.collect();
-	let charlie = subxt_signer::sr25519::dev::charlie();
-	let events =
-		crate::submit_finalized(api, &lilypad::transactions().utility().batch_all(calls), &charlie)
-			.await
-			.expect("Charlie submits jobs");
-	let ids: Vec<u64> =
-		events.find::<lilypad::jobs::events::JobSubmitted>().map(|e| e.unwrap().job).collect();
-	assert_eq!(ids.len(), n);
-	ids
+	crate::echo::submit_batch(api, rpc, jobs, max_price).await
 }

@@ -14,8 +14,7 @@ use std::time::Duration;
 use lilypad_client::content::{blob_url, digest_of, parse_digest};
 
 use lilypad_e2e::{
-	echo::{free_at, job, lilypad, publish, sudo_set, wait_for_job, MILLI},
-	legacy,
+	echo::{free_at, job, lilypad, publish, reached, sudo_set, wait_for_job, MILLI},
 	rp::{
 		docker_artifact, docker_image, example_module, inputs, submit_jobs, version, wasm_artifact,
 		Agent,
@@ -63,7 +62,6 @@ struct Setup {
 	node: Node,
 	rpc: RpcClient,
 	api: Client,
-	genesis: [u8; 32],
 	cowsay: Vec<u8>,
 	numeric: Vec<u8>,
 	_dir: tempfile::TempDir,
@@ -74,7 +72,6 @@ async fn setup(name: &str) -> Setup {
 	let mut node = Node::spawn(name, &["--dev", "--tmp", "--solver"]);
 	let rpc = node.wait_for_finalized(1, START_TIMEOUT).await;
 	let api = Client::from_rpc_client(rpc.clone()).await.expect("subxt connects");
-	let genesis = legacy(&rpc).genesis_hash().await.expect("genesis").0;
 	let tx = lilypad::transactions;
 	sudo_set(
 		&api,
@@ -87,14 +84,12 @@ async fn setup(name: &str) -> Setup {
 	let alice = dev::alice();
 	publish(
 		&api,
-		genesis,
 		&alice,
 		manifest("cowsay", &cowsay, ("Message", ParamType::Text, Delivery::Env), 60),
 	)
 	.await;
 	publish(
 		&api,
-		genesis,
 		&alice,
 		manifest("numeric", &numeric, ("rounds", ParamType::Integer, Delivery::Argument), 120),
 	)
@@ -102,7 +97,7 @@ async fn setup(name: &str) -> Setup {
 	submit(&api, &tx().identity().register_role(Role::Solver), &alice).await.unwrap();
 	submit(&api, &tx().providers().bond(BondKind::Solver, 50 * LILY), &alice).await.unwrap();
 	submit(&api, &tx().identity().register_role(Role::JobCreator), &dev::charlie()).await.unwrap();
-	Setup { node, rpc, api, genesis, cowsay, numeric, _dir: tempfile::tempdir().unwrap() }
+	Setup { node, rpc, api, cowsay, numeric, _dir: tempfile::tempdir().unwrap() }
 }
 
 impl Setup {
@@ -153,10 +148,6 @@ impl Setup {
 		}
 		count
 	}
-}
-
-fn reached(j: &serde_json::Value, stage: &str) -> Option<u64> {
-	j["history"].as_array()?.iter().find(|h| h["stage"] == stage)?["at"].as_u64()
 }
 
 fn hex32(v: &serde_json::Value) -> String {
@@ -317,7 +308,7 @@ async fn a_docker_job_runs_in_a_hardened_container_gets_paid_and_shows_in_the_me
 		("Message", ParamType::Text, Delivery::Env),
 		60,
 	);
-	publish(&s.api, s.genesis, &dev::alice(), docker_cowsay).await;
+	publish(&s.api, &dev::alice(), docker_cowsay).await;
 	let agent = s.agent().await;
 	// The image is not loaded: the agent must load it from the tarball in its store.
 	let docker = lilypad_rp::docker::DockerExecutor::connect().await.expect("a Docker engine");

@@ -13,17 +13,18 @@ use lilypad_e2e::rp::{docker_image, Image};
 use lilypad_primitives::jobs::ExitStatus;
 use lilypad_rp::{
 	archive::canonical_archive,
-	docker::{DockerExecutor, DockerLimits, DockerRun, ImageRefused, JOB_LABEL},
-	wasm::RunOutcome,
+	docker::{DockerExecutor, ImageRefused, JOB_LABEL},
+	executor::{Limits, Outcome, Request},
 };
 
-const LIMITS: DockerLimits = DockerLimits {
+const LIMITS: Limits = Limits {
 	memory_bytes: 64 << 20,
 	cpu_millicores: 1_000,
 	pids: 32,
 	wall: Duration::from_secs(20),
 	output_bytes: 1 << 20,
 	gpus: 0,
+	fuel: 0,
 };
 
 /// A job's directories: inputs (with one file) and outputs writable by the module's user.
@@ -59,21 +60,28 @@ async fn run(
 	name: &str,
 	args: &[&str],
 	env: &[(&str, &str)],
-	limits: DockerLimits,
+	limits: Limits,
 	dirs: &Dirs,
-) -> RunOutcome {
-	docker
-		.run(DockerRun {
-			image: image.config,
-			args: args.iter().map(|s| s.to_string()).collect(),
-			env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
-			inputs: &dirs.inputs,
-			outputs: &dirs.outputs,
-			name: format!("lilypad-test-{name}"),
-			limits,
-		})
-		.await
-		.unwrap()
+) -> Outcome {
+	let (tap, mut streamed) = tokio::sync::mpsc::unbounded_channel();
+	let request = Request {
+		args: args.iter().map(|s| s.to_string()).collect(),
+		env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+		inputs: dirs.inputs.clone(),
+		outputs: dirs.outputs.clone(),
+		seed: [0; 32],
+		name: format!("lilypad-test-{name}"),
+		limits,
+		stdout: Some(tap),
+	};
+	let outcome = docker.run_image(&image.config, request).await.unwrap();
+	// What was streamed while it ran is exactly the stdout it is judged by.
+	let mut seen = Vec::new();
+	while let Some(chunk) = streamed.recv().await {
+		seen.extend_from_slice(&chunk);
+	}
+	assert_eq!(seen, outcome.stdout, "the streamed stdout");
+	outcome
 }
 
 /// This process's test containers still present (there must be none after a run).
@@ -200,7 +208,7 @@ async fn hostile_containers_are_contained_and_fail() {
 	}
 
 	// A fork bomb meets the process limit and is killed at the timeout.
-	let short = DockerLimits { wall: Duration::from_secs(4), ..LIMITS };
+	let short = Limits { wall: Duration::from_secs(4), ..LIMITS };
 	let d = dirs();
 	let out = run(&docker, &hostile, "fork", &["fork-bomb"], &[], short, &d).await;
 	assert_eq!(out.exit, ExitStatus::TimedOut);

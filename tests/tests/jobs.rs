@@ -8,18 +8,18 @@
 //! - Job 1: submit → match → no result → execution timeout: Charlie is refunded at once, a
 //!   slash is pending, and after the appeal window one price of Bob's collateral goes to
 //!   Charlie and the rest to the treasury.
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use lilypad_client::chain::result_call;
 use lilypad_e2e::{
 	echo::{
-		fee, inputs, job, lilypad, manifest, module, offer, publish, retype, sudo_set, DIGEST,
-		MILLI,
+		self, fee, inputs, job, lilypad, manifest, module, offer, publish, sudo_set,
+		wait_for_stage, DIGEST, MILLI,
 	},
-	legacy, submit_finalized as submit, wait_until_finalized, Node,
+	legacy, submit_finalized as submit, Node,
 };
-use lilypad_primitives::{
-	economics::{charge_with_royalties, collateral_for, split_protocol_fee, FeeRates},
-	jobs::{input_digest, result_signing_payload, ExitStatus, ResultManifest, Usage},
+use lilypad_primitives::economics::{
+	charge_with_royalties, collateral_for, split_protocol_fee, FeeRates,
 };
 use polkadot_sdk::sp_runtime::{traits::AccountIdConversion, FixedU128, Perbill};
 use subxt::{
@@ -66,50 +66,13 @@ fn pallet_account(id: polkadot_sdk::frame_support::PalletId) -> AccountId32 {
 
 /// Free and held balance of `who` at block `at` (the best finalized block if `None`).
 async fn balances(api: &Client, who: &AccountId32, at: Option<u64>) -> (u128, u128) {
-	let block = match at {
-		Some(n) => api.at_block(n).await.expect("block"),
-		None => api.at_current_block().await.expect("block"),
-	};
-	let data = block
-		.storage()
-		.entry(lilypad::storage().system().account())
-		.expect("System.Account")
-		.fetch((*who,))
-		.await
-		.expect("fetch account")
-		.decode()
-		.expect("decode account")
-		.data;
-	(data.free, data.reserved)
+	lilypad_client::chain::balance_at(api, who, at).await.expect("the account's balance")
 }
 
 async fn provider_bond(rpc: &RpcClient, who: &AccountId32) -> serde_json::Value {
 	rpc.request("lilypad_bond", rpc_params![who.to_string(), "provider"])
 		.await
 		.expect("lilypad_bond")
-}
-
-/// Polls `lilypad_job` until job `id` reaches `stage`; returns the block it reached it in,
-/// once that block is final.
-async fn wait_for_stage(rpc: &RpcClient, id: u64, stage: &str, timeout: Duration) -> u64 {
-	let start = Instant::now();
-	loop {
-		let j = job(rpc, id).await;
-		if j["stage"] == stage {
-			let at = j["history"]
-				.as_array()
-				.unwrap()
-				.iter()
-				.find(|h| h["stage"] == stage)
-				.expect("the stage is in the history")["at"]
-				.as_u64()
-				.unwrap();
-			wait_until_finalized(rpc, at, Duration::from_secs(60), stage).await;
-			return at;
-		}
-		assert!(start.elapsed() < timeout, "job {id} not {stage} within {timeout:?}: {j}");
-		tokio::time::sleep(Duration::from_millis(500)).await;
-	}
 }
 
 async fn submit_job(api: &Client, rpc: &RpcClient, creator: &Keypair) -> (u64, Events) {
@@ -174,7 +137,7 @@ async fn a_job_completes_and_pays_everyone_and_a_silent_provider_is_slashed() {
 	.await;
 
 	// Alice publishes the module; Bob offers and bonds; Dave stakes; Charlie creates jobs.
-	publish(&api, genesis, &alice, manifest(TIMEOUT_SECS, ROYALTY)).await;
+	publish(&api, &alice, manifest(TIMEOUT_SECS, ROYALTY)).await;
 	submit(&api, &tx().identity().register_role(Role::ResourceProvider), &bob).await.unwrap();
 	submit(&api, &tx().providers().register_provider(Static(offer(ASK, 2))), &bob).await.unwrap();
 	submit(&api, &tx().providers().bond(BondKind::Provider, LILY), &bob).await.unwrap();
@@ -213,26 +176,12 @@ async fn a_job_completes_and_pays_everyone_and_a_silent_provider_is_slashed() {
 	assert_eq!(bond["inUse"], collateral.to_string());
 
 	// Bob signs the result with his key, over this chain's genesis.
-	let result = ResultManifest {
-		job: job0,
-		module_digest: DIGEST,
-		input_digest: input_digest(&inputs("hello")),
-		output_digest: [1; 32],
-		stdout_digest: [2; 32],
-		stderr_digest: [3; 32],
-		exit: ExitStatus::Success,
-		usage: Usage { wall_ms: 800, cpu_ms: 700, peak_ram_mib: 12, gpu_ms: 0 },
-	};
-	let sig = bob.sign(&result_signing_payload(&genesis, &result)).0;
+	let result = echo::result(job0, DIGEST, [1; 32]);
 	let bob0 = balances(&api, &bob_id, None).await;
 	let alice0 = balances(&api, &alice_id, None).await;
-	let reported = submit(
-		&api,
-		&tx().jobs().submit_result(job0, Static(result), retype(&bob.public_key().0), retype(&sig)),
-		&bob,
-	)
-	.await
-	.expect("Bob submits the signed result");
+	let reported = submit(&api, &result_call(&genesis, &bob, &result), &bob)
+		.await
+		.expect("Bob submits the signed result");
 
 	let done = wait_for_stage(&rpc, job0, "completed", Duration::from_secs(120)).await;
 	let (rewards_pool_share, treasury_share) =

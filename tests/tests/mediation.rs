@@ -17,19 +17,20 @@
 //! result; it upholds his honest one.
 use std::time::Duration;
 
-use lilypad_client::content::{blob_url, digest_of};
-
+use lilypad_client::{
+	chain::{mediation_call, result_call},
+	content::{blob_url, digest_of},
+};
 use lilypad_e2e::{
 	echo::{
-		fee, free, inputs, job, lilypad, manifest, module, offer, publish, retype, sudo_set,
+		self, fee, free, inputs, job, lilypad, manifest, module, offer, publish, sudo_set,
 		wait_for_job as wait_for, DIGEST, MILLI,
 	},
 	legacy, submit_finalized as submit, wait_until_finalized, Node,
 };
 use lilypad_primitives::{
 	economics::{charge_with_royalties, collateral_for, FeeRates},
-	jobs::{input_digest, result_signing_payload, ExitStatus, ResultManifest, Usage},
-	mediation::mediation_signing_payload,
+	jobs::{input_digest, ExitStatus, ResultManifest, Usage},
 	registry::{VerificationPolicy, VersionManifest},
 };
 use polkadot_sdk::sp_runtime::{FixedU128, Perbill};
@@ -72,9 +73,7 @@ fn id(k: &Keypair) -> AccountId32 {
 
 /// The block job `id` reached `stage` in, from its history.
 fn reached(j: &serde_json::Value, stage: &str) -> u64 {
-	j["history"].as_array().unwrap().iter().find(|h| h["stage"] == stage).expect(stage)["at"]
-		.as_u64()
-		.unwrap()
+	echo::reached(j, stage).expect(stage)
 }
 
 /// Charlie submits a job, Dave matches it to Bob, Bob reports `output` of the module with
@@ -111,24 +110,8 @@ async fn run_job(
 	let pair = BoundedVec(vec![(job, id(&bob))]);
 	let events = submit(api, &tx().jobs().propose_match(pair), &dave).await.expect("Dave proposes");
 	assert!(events.find_first::<lilypad::jobs::events::JobMatched>().is_some(), "matched");
-	let result = ResultManifest {
-		job,
-		module_digest,
-		input_digest: input_digest(&inputs("hello")),
-		output_digest: output,
-		stdout_digest: [2; 32],
-		stderr_digest: [3; 32],
-		exit: ExitStatus::Success,
-		usage: Usage { wall_ms: 800, cpu_ms: 700, peak_ram_mib: 12, gpu_ms: 0 },
-	};
-	let sig = bob.sign(&result_signing_payload(&genesis, &result)).0;
-	submit(
-		api,
-		&tx().jobs().submit_result(job, Static(result), retype(&bob.public_key().0), retype(&sig)),
-		&bob,
-	)
-	.await
-	.expect("Bob submits his result");
+	let result = echo::result(job, module_digest, output);
+	submit(api, &result_call(&genesis, &bob, &result), &bob).await.expect("Bob submits his result");
 	job
 }
 
@@ -156,13 +139,7 @@ async fn eve_answers(api: &Client, rpc: &RpcClient, genesis: [u8; 32], job_id: u
 		exit: ExitStatus::Success,
 		usage: Usage { wall_ms: 900, cpu_ms: 800, peak_ram_mib: 12, gpu_ms: 0 },
 	};
-	let sig = eve.sign(&mediation_signing_payload(&genesis, &rerun)).0;
-	let call = lilypad::transactions().jobs().submit_mediation(
-		job_id,
-		Static(rerun),
-		retype(&eve.public_key().0),
-		retype(&sig),
-	);
+	let call = mediation_call(&genesis, &eve, &rerun);
 	let events = submit(api, &call, &eve).await.expect("Eve answers");
 	let answered = events
 		.find_first::<lilypad::jobs::events::MediatorAnswered>()
@@ -175,7 +152,7 @@ async fn eve_answers(api: &Client, rpc: &RpcClient, genesis: [u8; 32], job_id: u
 /// Everyone's set-up but the mediator's, the accounts side by side: short windows and every
 /// deterministic result sampled (sudo), Alice publishes `module`, Bob offers compute and bonds
 /// collateral, Dave stakes as a solver, Charlie may submit jobs.
-async fn set_up(api: &Client, genesis: [u8; 32], module: VersionManifest<u128>) {
+async fn set_up(api: &Client, module: VersionManifest<u128>) {
 	let (alice, bob, charlie, dave) = (dev::alice(), dev::bob(), dev::charlie(), dev::dave());
 	let tx = lilypad::transactions;
 	let api = api.clone();
@@ -200,7 +177,7 @@ async fn set_up(api: &Client, genesis: [u8; 32], module: VersionManifest<u128>) 
 				],
 			)
 			.await;
-			publish(&api, genesis, &alice, module).await;
+			publish(&api, &alice, module).await;
 		},
 		async {
 			let role = tx().identity().register_role(Role::ResourceProvider);
@@ -233,7 +210,7 @@ async fn a_sampled_mediator_catches_a_forged_result_and_upholds_an_honest_one() 
 	// Each account's set-up in order, the accounts side by side.
 	let mut deterministic = manifest(TIMEOUT_SECS, Perbill::zero());
 	deterministic.verification = VerificationPolicy::Deterministic;
-	tokio::join!(set_up(&api, genesis, deterministic), async {
+	tokio::join!(set_up(&api, deterministic), async {
 		submit(&api, &tx().identity().register_role(Role::Mediator), &eve).await.unwrap();
 		let bond = tx().providers().bond(BondKind::Mediator, 20 * LILY);
 		submit(&api, &bond, &eve).await.unwrap();
@@ -315,30 +292,12 @@ async fn a_sampled_mediator_catches_a_forged_result_and_upholds_an_honest_one() 
 /// What an honest provider's run of `cowsay` on `message` produces: the output archive's
 /// digest, from the agent's own WASM executor.
 fn true_cowsay_output(wasm: &[u8], message: &str) -> [u8; 32] {
-	use lilypad_rp::{archive::canonical_archive, wasm::*};
-	let exec = WasmExecutor::new(None).unwrap();
-	let dir = tempfile::tempdir().unwrap();
-	let (inputs, outputs) = (dir.path().join("in"), dir.path().join("out"));
-	std::fs::create_dir_all(&inputs).unwrap();
-	std::fs::create_dir_all(&outputs).unwrap();
+	let exec = lilypad_rp::wasm::WasmExecutor::new(None).unwrap();
 	let module = exec.module(&digest_of(wasm), || Ok(wasm.to_vec())).unwrap();
-	let limits = WasmLimits {
-		fuel: 10_000_000_000,
-		wall: Duration::from_secs(30),
-		memory_bytes: 64 << 20,
-		output_bytes: 1 << 20,
-	};
-	let run = WasmRun {
-		module: &module,
-		args: vec![],
-		env: vec![("Message".into(), message.into())],
-		inputs: &inputs,
-		outputs: &outputs,
-		seed: [0; 32],
-		limits,
-	};
-	assert_eq!(exec.run(run).unwrap().exit, ExitStatus::Success);
-	digest_of(&canonical_archive(&outputs, 1 << 20).unwrap())
+	let (outcome, output) =
+		lilypad_e2e::rp::run_wasm(&exec, &module, &[], &[("Message", message)], [0; 32]);
+	assert_eq!(outcome.exit, ExitStatus::Success);
+	output
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -368,7 +327,7 @@ async fn the_agent_in_mediator_mode_catches_a_forged_result() {
 		&["--mediate", "--provide", "false", "--mediator-bond", &(20 * LILY).to_string()],
 	);
 	tokio::join!(
-		set_up(&api, genesis, deterministic),
+		set_up(&api, deterministic),
 		agent.wait_for_log(&["mediator stake bonded"], Duration::from_secs(120)),
 	);
 	// The mediator has the module in its store (as it would from a peer or the publisher).

@@ -61,26 +61,11 @@ async fn provider(rpc: &subxt::rpcs::RpcClient, who: &str) -> serde_json::Value 
 
 /// Free and held (reserved) balance of `who` at the current block.
 async fn balances(api: &Client, who: &subxt::utils::AccountId32) -> (u128, u128) {
-	let at = api.at_current_block().await.expect("block");
-	let data = at
-		.storage()
-		.entry(lilypad::storage().system().account())
-		.expect("System.Account")
-		.fetch((*who,))
-		.await
-		.expect("fetch account")
-		.decode()
-		.expect("decode account")
-		.data;
-	(data.free, data.reserved)
+	lilypad_client::chain::balance_at(api, who, None).await.expect("the account's balance")
 }
 
 fn fee_paid(events: &subxt::extrinsics::ExtrinsicEvents<SubstrateConfig>) -> u128 {
-	let fee = events
-		.find_first::<lilypad::transaction_payment::events::TransactionFeePaid>()
-		.expect("decode events")
-		.expect("a fee");
-	fee.actual_fee + fee.tip
+	lilypad_e2e::echo::fee(events)
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -12,15 +12,13 @@
 //! less rounding dust, and that the rewards pool falls by exactly what the claims paid.
 use std::time::{Duration, Instant};
 
+use lilypad_client::chain::result_call;
 use lilypad_e2e::{
 	echo::{
-		fee, free, inputs, job, lilypad, manifest, module, offer, publish, retype, sudo_set,
-		DIGEST, MILLI,
+		self, fee, free, inputs, lilypad, manifest, module, offer, publish, sudo_set,
+		wait_for_stage, DIGEST, MILLI,
 	},
-	legacy, submit_finalized as submit, wait_until_finalized, Node,
-};
-use lilypad_primitives::jobs::{
-	input_digest, result_signing_payload, ExitStatus, ResultManifest, Usage,
+	legacy, submit_finalized as submit, Node,
 };
 use polkadot_sdk::sp_runtime::Perbill;
 use subxt::{
@@ -79,25 +77,6 @@ async fn standing(api: &Client, who: &AccountId32) -> (u32, f64) {
 	(s.score.0, s.failures.0 as f64 / 1e18)
 }
 
-/// Polls `lilypad_job` (best block) until job `id` is at `stage`, then waits until the block
-/// it got there in is finalized (what subxt's current block is).
-async fn wait_for_stage(rpc: &RpcClient, id: u64, stage: &str, timeout: Duration) {
-	let start = Instant::now();
-	loop {
-		let j = job(rpc, id).await;
-		if j["stage"] == stage {
-			let history = j["history"].as_array().expect("history");
-			let at = history.iter().find(|h| h["stage"] == stage).expect("reached")["at"]
-				.as_u64()
-				.expect("block");
-			wait_until_finalized(rpc, at, timeout, stage).await;
-			return;
-		}
-		assert!(start.elapsed() < timeout, "job {id}: not {stage} within {timeout:?}: {j}");
-		tokio::time::sleep(Duration::from_millis(500)).await;
-	}
-}
-
 /// Charlie submits one echo job; returns its id.
 async fn submit_job(api: &Client, rpc: &RpcClient) -> u64 {
 	let best = lilypad_e2e::best_number(rpc).await.unwrap().unwrap() as u32;
@@ -120,23 +99,7 @@ async fn submit_job(api: &Client, rpc: &RpcClient) -> u64 {
 /// `provider` returns the echo job's result for each of `jobs`, one after another.
 async fn deliver(api: &Client, genesis: [u8; 32], provider: &Keypair, jobs: &[u64]) {
 	for &job in jobs {
-		let result = ResultManifest {
-			job,
-			module_digest: DIGEST,
-			input_digest: input_digest(&inputs("hello")),
-			output_digest: [1; 32],
-			stdout_digest: [2; 32],
-			stderr_digest: [3; 32],
-			exit: ExitStatus::Success,
-			usage: Usage { wall_ms: 800, cpu_ms: 700, peak_ram_mib: 12, gpu_ms: 0 },
-		};
-		let sig = provider.sign(&result_signing_payload(&genesis, &result)).0;
-		let call = lilypad::transactions().jobs().submit_result(
-			job,
-			Static(result),
-			retype(&provider.public_key().0),
-			retype(&sig),
-		);
+		let call = result_call(&genesis, provider, &echo::result(job, DIGEST, [1; 32]));
 		submit(api, &call, provider).await.expect("the provider submits its result");
 	}
 }
@@ -189,7 +152,7 @@ async fn providers_are_rewarded_in_the_order_of_their_records_and_the_pool_pays_
 				],
 			)
 			.await;
-			publish(&api, genesis, &alice, manifest(TIMEOUT_SECS, Perbill::zero())).await;
+			publish(&api, &alice, manifest(TIMEOUT_SECS, Perbill::zero())).await;
 		},
 		provider(bob.clone()),
 		provider(ferdie.clone()),

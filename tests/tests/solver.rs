@@ -10,7 +10,7 @@
 use std::time::{Duration, Instant};
 
 use lilypad_e2e::{
-	echo::{inputs, job, lilypad, manifest, module, offer, publish, MILLI},
+	echo::{inputs, job, lilypad, manifest, module, offer, publish, reached, MILLI},
 	free_port, generate_node_key, submit_finalized as submit, wait_until_finalized, Node,
 };
 use polkadot_sdk::sp_runtime::Perbill;
@@ -21,12 +21,7 @@ use subxt::{
 };
 use subxt_signer::sr25519::{dev, Keypair};
 
-use lilypad::runtime_types::{
-	bounded_collections::bounded_vec::BoundedVec,
-	lilypad_primitives::{identity::Role, jobs::JobOptions, providers::BondKind},
-	lilypad_runtime::RuntimeCall,
-	pallet_jobs::pallet::Call as JobsCall,
-};
+use lilypad::runtime_types::lilypad_primitives::{identity::Role, providers::BondKind};
 
 type Client = OnlineClient<SubstrateConfig>;
 
@@ -42,36 +37,10 @@ fn id(k: &Keypair) -> AccountId32 {
 }
 
 /// The block `job` reached `stage` in, from its history.
-fn reached(job: &serde_json::Value, stage: &str) -> Option<u64> {
-	job["history"].as_array()?.iter().find(|h| h["stage"] == stage)?["at"].as_u64()
-}
-
 /// Charlie submits `n` jobs in one transaction; returns their ids and the block they are in.
 async fn submit_jobs(api: &Client, rpc: &RpcClient, n: usize) -> (Vec<u64>, u64) {
-	let best = lilypad_e2e::best_number(rpc).await.unwrap().unwrap() as u32;
-	let calls = (0..n)
-		.map(|i| {
-			RuntimeCall::Jobs(JobsCall::submit_job {
-				module: Static(module()),
-				inputs: Static(inputs(&format!("hello {i}"))),
-				max_price: 2 * ASK,
-				deadline: best + 200,
-				options: JobOptions {
-					target: None,
-					credentials: BoundedVec(vec![]),
-					verification: None,
-				},
-			})
-		})
-		.collect();
-	let events = submit(api, &lilypad::transactions().utility().batch_all(calls), &dev::charlie())
-		.await
-		.expect("Charlie submits jobs");
-	let ids: Vec<u64> = events
-		.find::<lilypad::jobs::events::JobSubmitted>()
-		.map(|e| e.expect("decode JobSubmitted").job)
-		.collect();
-	assert_eq!(ids.len(), n);
+	let jobs = (0..n).map(|i| (module(), inputs(&format!("hello {i}")))).collect();
+	let ids = lilypad_e2e::echo::submit_batch(api, rpc, jobs, 2 * ASK).await;
 	let at = job(rpc, ids[0]).await["history"][0]["at"].as_u64().unwrap();
 	(ids, at)
 }
@@ -157,7 +126,6 @@ async fn two_solver_nodes_match_every_job_once_within_five_blocks() {
 	let rpc = a.wait_for_finalized(1, START_TIMEOUT).await;
 	let rpc_b = b.wait_for_finalized(1, START_TIMEOUT).await;
 	let api = Client::from_rpc_client(rpc.clone()).await.expect("subxt connects");
-	let genesis = lilypad_e2e::legacy(&rpc).genesis_hash().await.expect("genesis hash").0;
 	let (alice, bob, charlie, dave, ferdie) =
 		(dev::alice(), dev::bob(), dev::charlie(), dev::dave(), dev::ferdie());
 	let tx = lilypad::transactions;
@@ -173,7 +141,7 @@ async fn two_solver_nodes_match_every_job_once_within_five_blocks() {
 		.expect("node B takes a solver key");
 
 	// Everything Alice signs comes before the jobs: her node's worker signs as Alice too.
-	publish(&api, genesis, &alice, manifest(60, Perbill::zero())).await;
+	publish(&api, &alice, manifest(60, Perbill::zero())).await;
 	for solver in [&alice, &ferdie] {
 		submit(&api, &tx().identity().register_role(Role::Solver), solver).await.unwrap();
 		submit(&api, &tx().providers().bond(BondKind::Solver, 50 * LILY), solver).await.unwrap();

@@ -116,9 +116,8 @@ async fn a_referendum_upgrades_the_runtime_and_the_migration_keeps_every_job_and
 
 	// --- Before: a module and live jobs, with escrow held.
 	let api = Api::from_rpc_client(rpc.clone()).await.expect("subxt client");
-	let genesis = legacy(&rpc).genesis_hash().await.unwrap().0;
 	let (eve, charlie) = (dev::eve(), dev::charlie());
-	publish(&api, genesis, &eve, manifest(10, Perbill::zero())).await;
+	publish(&api, &eve, manifest(10, Perbill::zero())).await;
 	use lilypad::runtime_types::{
 		bounded_collections::bounded_vec::BoundedVec, lilypad_primitives::identity::Role,
 	};

@@ -1,22 +1,10 @@
 //! The example modules (`modules/`, built for `wasm32-wasip1`) under the agent's real WASM
 //! executor: what they output, and that a run is reproducible bit for bit, which a mediator's
 //! re-run relies on.
-use std::time::Duration;
-
 use lilypad_client::content::digest_of;
-use lilypad_e2e::rp::example_module;
+use lilypad_e2e::rp::{example_module, run_wasm};
 use lilypad_primitives::jobs::ExitStatus;
-use lilypad_rp::{
-	archive::canonical_archive,
-	wasm::{RunOutcome, WasmExecutor, WasmLimits, WasmRun},
-};
-
-const LIMITS: WasmLimits = WasmLimits {
-	fuel: 20_000_000_000,
-	wall: Duration::from_secs(60),
-	memory_bytes: 64 << 20,
-	output_bytes: 1 << 20,
-};
+use lilypad_rp::{executor::Outcome, wasm::WasmExecutor};
 
 /// Runs `wasm` in fresh directories; returns the outcome and the output archive's digest.
 fn run(
@@ -25,25 +13,9 @@ fn run(
 	args: &[&str],
 	env: &[(&str, &str)],
 	seed: [u8; 32],
-) -> (RunOutcome, [u8; 32]) {
-	let dir = tempfile::tempdir().unwrap();
-	let (inputs, outputs) = (dir.path().join("in"), dir.path().join("out"));
-	std::fs::create_dir_all(&inputs).unwrap();
-	std::fs::create_dir_all(&outputs).unwrap();
+) -> (Outcome, [u8; 32]) {
 	let module = exec.module(&digest_of(wasm), || Ok(wasm.to_vec())).unwrap();
-	let outcome = exec
-		.run(WasmRun {
-			module: &module,
-			args: args.iter().map(|s| s.to_string()).collect(),
-			env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
-			inputs: &inputs,
-			outputs: &outputs,
-			seed,
-			limits: LIMITS,
-		})
-		.unwrap();
-	let archive = canonical_archive(&outputs, 1 << 20).unwrap();
-	(outcome, digest_of(&archive))
+	run_wasm(exec, &module, args, env, seed)
 }
 
 #[test]

@@ -16,7 +16,6 @@ use lilypad_client::content::{blob_url, digest_of};
 
 use lilypad_e2e::{
 	echo::{lilypad, publish, wait_for_job, MILLI},
-	legacy,
 	rp::{
 		docker_artifact, docker_image, example_module, inputs, submit_jobs, version, wasm_artifact,
 		Agent,
@@ -134,22 +133,18 @@ fn direct_wasm_runs(cowsay: &[u8]) -> Vec<f64> {
 		let (i, o) = (dir.path().join("i"), dir.path().join("o"));
 		std::fs::create_dir_all(&i).unwrap();
 		std::fs::create_dir_all(&o).unwrap();
-		let t = Instant::now();
-		exec.run(lilypad_rp::wasm::WasmRun {
-			module: &module,
+		let request = lilypad_rp::executor::Request {
 			args: vec![],
 			env: vec![("Message".into(), "hi".into())],
-			inputs: &i,
-			outputs: &o,
+			inputs: i,
+			outputs: o,
 			seed: [0; 32],
-			limits: lilypad_rp::wasm::WasmLimits {
-				fuel: 10_000_000_000,
-				wall: Duration::from_secs(60),
-				memory_bytes: 64 << 20,
-				output_bytes: 1 << 20,
-			},
-		})
-		.unwrap();
+			name: "bench".into(),
+			limits: lilypad_e2e::rp::WASM_LIMITS,
+			stdout: None,
+		};
+		let t = Instant::now();
+		exec.run_module(&module, request).unwrap();
 		direct_wasm.push(t.elapsed().as_secs_f64() * 1e6);
 	}
 	direct_wasm
@@ -199,7 +194,6 @@ async fn main() {
 	let mut node = Node::spawn("bench-agent", &["--dev", "--tmp", "--solver"]);
 	let rpc = node.wait_for_finalized(1, Duration::from_secs(240)).await;
 	let api = Client::from_rpc_client(rpc.clone()).await.expect("subxt connects");
-	let genesis = legacy(&rpc).genesis_hash().await.expect("genesis").0;
 	let alice = dev::alice();
 	let env_input = ("Message", ParamType::Text, Delivery::Env);
 	let rounds_input = ("rounds", ParamType::Integer, Delivery::Argument);
@@ -212,7 +206,7 @@ async fn main() {
 		// Small enough for one of the agent's 8 slots on a 2-core machine.
 		let mut m = m;
 		m.resources.cpu_millicores = 200;
-		publish(&api, genesis, &alice, m).await;
+		publish(&api, &alice, m).await;
 	}
 	let tx = lilypad::transactions;
 	submit(&api, &tx().identity().register_role(Role::Solver), &alice).await.unwrap();

@@ -8,17 +8,14 @@
 use std::time::{Duration, Instant};
 
 use lilypad_client::content::digest_of;
-use lilypad_e2e::{rp::example_module, summary};
+use lilypad_e2e::{
+	rp::{example_module, WASM_LIMITS},
+	summary,
+};
 use lilypad_rp::{
 	archive::canonical_archive,
-	wasm::{Module, WasmExecutor, WasmLimits, WasmRun},
-};
-
-const LIMITS: WasmLimits = WasmLimits {
-	fuel: 100_000_000_000,
-	wall: Duration::from_secs(120),
-	memory_bytes: 64 << 20,
-	output_bytes: 1 << 20,
+	executor::Request,
+	wasm::{Module, WasmExecutor},
 };
 
 fn job(
@@ -32,20 +29,20 @@ fn job(
 	std::fs::create_dir_all(&i).unwrap();
 	std::fs::create_dir_all(&o).unwrap();
 	let start = Instant::now();
-	let out = exec
-		.run(WasmRun {
-			module,
-			args: args.to_vec(),
-			env: env.to_vec(),
-			inputs: &i,
-			outputs: &o,
-			seed: [0; 32],
-			limits: LIMITS,
-		})
-		.unwrap();
+	let request = Request {
+		args: args.to_vec(),
+		env: env.to_vec(),
+		inputs: i,
+		outputs: o.clone(),
+		seed: [0; 32],
+		name: "bench".into(),
+		limits: WASM_LIMITS,
+		stdout: None,
+	};
+	let out = exec.run_module(module, request).unwrap();
 	let archive = canonical_archive(&o, 1 << 20).unwrap();
 	digest_of(&archive);
-	(out.fuel_used, start.elapsed())
+	(out.fuel_used.unwrap_or(0), start.elapsed())
 }
 
 fn main() {
