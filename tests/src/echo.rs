@@ -125,6 +125,21 @@ pub async fn free_at(
 	lilypad_client::chain::balance_at(api, who, n).await.expect("the account's balance").0
 }
 
+/// The protocol parameters of short windows, for tests that wait them out: the challenge
+/// window, the execution grace and the appeal window, in blocks.
+pub fn windows(
+	challenge: u32,
+	grace: u32,
+	appeal: u32,
+) -> Vec<lilypad::runtime_types::lilypad_runtime::configs::dynamic_params::protocol::Parameters> {
+	use lilypad::runtime_types::lilypad_runtime::configs::dynamic_params::protocol;
+	vec![
+		protocol::Parameters::ChallengeWindow(protocol::ChallengeWindow, Some(challenge)),
+		protocol::Parameters::ExecutionGrace(protocol::ExecutionGrace, Some(grace)),
+		protocol::Parameters::AppealWindow(protocol::AppealWindow, Some(appeal)),
+	]
+}
+
 /// Alice (sudo on the dev chain) sets every one of `params` in one batch.
 pub async fn sudo_set(
 	api: &OnlineClient<SubstrateConfig>,

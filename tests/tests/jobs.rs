@@ -123,18 +123,7 @@ async fn a_job_completes_and_pays_everyone_and_a_silent_provider_is_slashed() {
 	let (alice, bob, charlie, dave) = (dev::alice(), dev::bob(), dev::charlie(), dev::dave());
 	let tx = lilypad::transactions;
 
-	sudo_set(
-		&api,
-		vec![
-			protocol::Parameters::ChallengeWindow(
-				protocol::ChallengeWindow,
-				Some(CHALLENGE_WINDOW),
-			),
-			protocol::Parameters::ExecutionGrace(protocol::ExecutionGrace, Some(EXECUTION_GRACE)),
-			protocol::Parameters::AppealWindow(protocol::AppealWindow, Some(APPEAL_WINDOW)),
-		],
-	)
-	.await;
+	sudo_set(&api, echo::windows(CHALLENGE_WINDOW, EXECUTION_GRACE, APPEAL_WINDOW)).await;
 
 	// Alice publishes the module; Bob offers and bonds; Dave stakes; Charlie creates jobs.
 	publish(&api, &alice, manifest(TIMEOUT_SECS, ROYALTY)).await;

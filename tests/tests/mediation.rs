@@ -129,15 +129,10 @@ async fn eve_answers(api: &Client, rpc: &RpcClient, genesis: [u8; 32], job_id: u
 	let sampled_at = reached(&j, "inMediation");
 	assert!(sampled_at > result_at + CHALLENGE_WINDOW as u64, "decided after the window");
 	let rerun = ResultManifest {
-		job: job_id,
-		module_digest: DIGEST,
-		input_digest: input_digest(&inputs("hello")),
-		output_digest: TRUE_OUTPUT,
 		// A re-run's logs and usage may differ; only the output and exit are compared.
 		stdout_digest: [4; 32],
-		stderr_digest: [3; 32],
-		exit: ExitStatus::Success,
 		usage: Usage { wall_ms: 900, cpu_ms: 800, peak_ram_mib: 12, gpu_ms: 0 },
+		..echo::result(job_id, DIGEST, TRUE_OUTPUT)
 	};
 	let call = mediation_call(&genesis, &eve, &rerun);
 	let events = submit(api, &call, &eve).await.expect("Eve answers");
@@ -158,25 +153,13 @@ async fn set_up(api: &Client, module: VersionManifest<u128>) {
 	let api = api.clone();
 	tokio::join!(
 		async {
-			sudo_set(
-				&api,
-				vec![
-					protocol::Parameters::ChallengeWindow(
-						protocol::ChallengeWindow,
-						Some(CHALLENGE_WINDOW),
-					),
-					protocol::Parameters::ExecutionGrace(
-						protocol::ExecutionGrace,
-						Some(EXECUTION_GRACE),
-					),
-					protocol::Parameters::AppealWindow(protocol::AppealWindow, Some(APPEAL_WINDOW)),
-					protocol::Parameters::DefaultSamplingRate(
-						protocol::DefaultSamplingRate,
-						Some(GenPerbill(1_000_000_000)),
-					),
-				],
-			)
-			.await;
+			let mut params = echo::windows(CHALLENGE_WINDOW, EXECUTION_GRACE, APPEAL_WINDOW);
+			// Every deterministic result is re-checked.
+			params.push(protocol::Parameters::DefaultSamplingRate(
+				protocol::DefaultSamplingRate,
+				Some(GenPerbill(1_000_000_000)),
+			));
+			sudo_set(&api, params).await;
 			publish(&api, &alice, module).await;
 		},
 		async {

@@ -137,21 +137,7 @@ async fn providers_are_rewarded_in_the_order_of_their_records_and_the_pool_pays_
 	};
 	tokio::join!(
 		async {
-			sudo_set(
-				&api,
-				vec![
-					protocol::Parameters::ChallengeWindow(
-						protocol::ChallengeWindow,
-						Some(CHALLENGE_WINDOW),
-					),
-					protocol::Parameters::ExecutionGrace(
-						protocol::ExecutionGrace,
-						Some(EXECUTION_GRACE),
-					),
-					protocol::Parameters::AppealWindow(protocol::AppealWindow, Some(APPEAL_WINDOW)),
-				],
-			)
-			.await;
+			sudo_set(&api, echo::windows(CHALLENGE_WINDOW, EXECUTION_GRACE, APPEAL_WINDOW)).await;
 			publish(&api, &alice, manifest(TIMEOUT_SECS, Perbill::zero())).await;
 		},
 		provider(bob.clone()),
