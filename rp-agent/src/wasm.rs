@@ -516,8 +516,8 @@ mod tests {
 	use super::*;
 	use crate::executor::Limits;
 
-	/// Writes "first\n" to stdout, then copies what it reads from `/inputs/fifo` (a named pipe
-	/// the test writes to only once "first" has reached it) to stdout, and exits.
+	/// Writes "first\n" to stdout, then waits until `/inputs/go` exists (the test creates it
+	/// only once "first" has reached it), copies what it holds to stdout, and exits.
 	const STREAMING: &str = r#"(module
 	  (import "wasi_snapshot_preview1" "path_open" (func $path_open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
 	  (import "wasi_snapshot_preview1" "fd_read" (func $fd_read (param i32 i32 i32 i32) (result i32)))
@@ -525,13 +525,14 @@ mod tests {
 	  (import "wasi_snapshot_preview1" "proc_exit" (func $proc_exit (param i32)))
 	  (memory (export "memory") 1)
 	  (data (i32.const 128) "first\0a")
-	  (data (i32.const 256) "fifo")
-	  (func (export "_start") (local $errno i32)
+	  (data (i32.const 256) "go")
+	  (func (export "_start")
 	    (i32.store (i32.const 64) (i32.const 128)) (i32.store (i32.const 68) (i32.const 6))
 	    (drop (call $fd_write (i32.const 1) (i32.const 64) (i32.const 1) (i32.const 40)))
-	    (local.set $errno (call $path_open (i32.const 3) (i32.const 1) (i32.const 256) (i32.const 4)
-	      (i32.const 0) (i64.const 2) (i64.const 0) (i32.const 0) (i32.const 32)))
-	    (if (local.get $errno) (then (call $proc_exit (local.get $errno))))
+	    (block $opened (loop $again
+	      (br_if $opened (i32.eqz (call $path_open (i32.const 3) (i32.const 1) (i32.const 256)
+	        (i32.const 2) (i32.const 0) (i64.const 2) (i64.const 0) (i32.const 0) (i32.const 32))))
+	      (br $again)))
 	    (i32.store (i32.const 64) (i32.const 1024)) (i32.store (i32.const 68) (i32.const 4096))
 	    (drop (call $fd_read (i32.load (i32.const 32)) (i32.const 64) (i32.const 1) (i32.const 40)))
 	    (i32.store (i32.const 68) (i32.load (i32.const 40)))
@@ -544,11 +545,7 @@ mod tests {
 		let (inputs, outputs) = (dir.path().join("inputs"), dir.path().join("outputs"));
 		std::fs::create_dir_all(&inputs).unwrap();
 		std::fs::create_dir_all(&outputs).unwrap();
-		let fifo = inputs.join("fifo");
-		let path = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
-		// SAFETY: a valid NUL-terminated path.
-		assert_eq!(unsafe { libc::mkfifo(path.as_ptr(), 0o600) }, 0, "mkfifo");
-
+		let go = inputs.join("go");
 		let exec = WasmExecutor::new(None).unwrap();
 		let module = exec.compile(STREAMING.as_bytes()).unwrap();
 		let (tap, mut streamed) = tokio::sync::mpsc::unbounded_channel();
@@ -572,15 +569,11 @@ mod tests {
 		};
 		let running = tokio::task::spawn_blocking(move || exec.run_module(&module, request));
 		let first = tokio::time::timeout(Duration::from_secs(30), streamed.recv()).await;
-		// The module waits for a writer of the pipe: it is still running whatever arrived.
+		// The module waits for `go`: it is still running, whatever arrived.
 		let still_running = !running.is_finished();
-		// Never blocks: with no reader waiting on the pipe, the open fails instead.
-		let writer = {
-			use std::os::unix::fs::OpenOptionsExt;
-			std::fs::OpenOptions::new().write(true).custom_flags(libc::O_NONBLOCK).open(&fifo)
-		};
-		std::io::Write::write_all(&mut writer.expect("the module waits on the pipe"), b"second\n")
-			.unwrap();
+		// Whole or not at all: written aside, then renamed into place.
+		std::fs::write(go.with_extension("part"), b"second\n").unwrap();
+		std::fs::rename(go.with_extension("part"), &go).unwrap();
 		let outcome = running.await.unwrap().unwrap();
 		let first = first.expect("stdout reached the tap in time").expect("a chunk");
 		assert_eq!(&first[..], b"first\n");

@@ -32,7 +32,6 @@ use subxt_signer::sr25519::{dev, Keypair};
 use lilypad::runtime_types::{
 	bounded_collections::bounded_vec::BoundedVec,
 	lilypad_primitives::{identity::Role, jobs::JobOptions, providers::BondKind},
-	lilypad_runtime::configs::dynamic_params::protocol,
 };
 
 type Client = OnlineClient<SubstrateConfig>;

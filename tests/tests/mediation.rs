@@ -30,7 +30,7 @@ use lilypad_e2e::{
 };
 use lilypad_primitives::{
 	economics::{charge_with_royalties, collateral_for, FeeRates},
-	jobs::{input_digest, ExitStatus, ResultManifest, Usage},
+	jobs::{ExitStatus, ResultManifest, Usage},
 	registry::{VerificationPolicy, VersionManifest},
 };
 use polkadot_sdk::sp_runtime::{FixedU128, Perbill};
