@@ -73,12 +73,30 @@
 //! - Each job has at most one automatic step pending, at block [`Job::due`]; it is queued in
 //!   [`DueJobs`] by block, and `on_initialize` runs one block's queue (at most
 //!   [`Config::MaxDuePerBlock`]). An entry whose job has moved on (`due` differs) is skipped.
-//!   A full block spills into the following ones.
+//!   A full block spills into the following ones: up to [`MAX_DUE_SPILL`] blocks for a step a
+//!   call queues (then the call is refused), up to [`MAX_HOOK_SPILL`] for one the hook queues.
 //! - Funds are held on their owners' accounts under this pallet's [`HoldReason`]s and moved
 //!   from there with `transfer_on_hold`, so nothing is minted or burnt, and every payment
 //!   that cannot land (a recipient that cannot exist) goes to the treasury instead.
 //! - The arithmetic of charges, collateral and slashes is in
 //!   [`lilypad_primitives::economics`]; the match rules in [`lilypad_primitives::jobs`].
+//!
+//! ## Where each concern lives
+//!
+//! This file holds the pallet's interface: its configuration, storage, events, errors, hooks
+//! and calls. The calls and the due steps are the only places that write [`Jobs`]; what they
+//! do is in one file per concern:
+//!
+//! - `queue.rs`: the due-step queue, its policy (how far a full block spills, and when a step
+//!   is refused), and each job's automatic step.
+//! - `matching.rs`: who may propose matches, the checks of a pair, and what a match changes.
+//! - `settlement.rs`: holds, payouts, refunds and releases.
+//! - `mediation.rs`: sampling, the mediator draw, late mediators and verdicts.
+//! - `slashing.rs`: timeouts and slashes, pending and applied.
+//! - `signing.rs`: what providers and mediators sign on this chain.
+//! - `api.rs`: the reads behind the `JobsApi` runtime API.
+//! - `invariants.rs`: the invariants `try_state` checks.
+//! - `solver.rs`: the solver's offchain worker; `migrations.rs`: storage migrations.
 #![cfg_attr(not(feature = "std"), no_std)]
 
 extern crate alloc;
@@ -93,11 +111,20 @@ pub use lilypad_primitives::{
 pub use pallet::*;
 pub use weights::WeightInfo;
 
+mod api;
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
+#[cfg(any(feature = "try-runtime", test))]
+mod invariants;
+mod matching;
+mod mediation;
 pub mod migrations;
 #[cfg(test)]
 mod mock;
+mod queue;
+mod settlement;
+mod signing;
+mod slashing;
 pub mod solver;
 #[cfg(test)]
 mod tests;
@@ -116,8 +143,8 @@ pub const NOTES_PER_STEP: u32 = 5;
 #[frame_support::pallet]
 pub mod pallet {
 	use super::*;
-	use alloc::vec::Vec;
-	use frame_support::{
+	pub(crate) use alloc::vec::Vec;
+	pub(crate) use frame_support::{
 		pallet_prelude::*,
 		traits::{
 			fungible::{Inspect, Mutate, MutateHold},
@@ -125,11 +152,11 @@ pub mod pallet {
 			Randomness,
 		},
 	};
-	use frame_system::{
+	pub(crate) use frame_system::{
 		offchain::{AppCrypto, CreateSignedTransaction},
 		pallet_prelude::*,
 	};
-	use lilypad_primitives::{
+	pub(crate) use lilypad_primitives::{
 		economics::{charge_with_royalties, split_protocol_fee, timeout_slash, FeeRates},
 		identity::{is_valid_credential, IdentityInspect, Role},
 		jobs::{
@@ -145,8 +172,8 @@ pub mod pallet {
 		reputation::Outcome,
 		rewards::{OnActivity, ReputationOf},
 	};
-	use sp_core::sr25519;
-	use sp_runtime::{
+	pub(crate) use sp_core::sr25519;
+	pub(crate) use sp_runtime::{
 		traits::{IdentifyAccount, Saturating, UniqueSaturatedInto, Verify, Zero},
 		FixedU128, Perbill,
 	};
@@ -533,12 +560,7 @@ pub mod pallet {
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
 		/// Runs this block's automatic steps: at most [`Config::MaxDuePerBlock`].
 		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
-			let due = DueJobs::<T>::take(now);
-			let steps = due.len() as u32;
-			let mut draws = Weight::zero();
-			for id in due {
-				draws.saturating_accrue(Self::step(id, now));
-			}
+			let (steps, draws) = Self::run_due(now);
 			T::WeightInfo::on_initialize(steps)
 				.saturating_add(draws)
 				.saturating_add(Self::notes_weight(NOTES_PER_STEP.saturating_mul(steps)))
@@ -633,7 +655,7 @@ pub mod pallet {
 
 			let id = NextJobId::<T>::get();
 			// A job not matched by `deadline` expires in the next block.
-			let due = Self::schedule(id, deadline.saturating_add(1u32.into()), MAX_DUE_SPILL)?;
+			let due = Self::schedule(id, deadline.saturating_add(1u32.into()))?;
 			T::Registry::acquire(&module)?;
 			T::Currency::hold(&HoldReason::JobEscrow.into(), &who, escrow)?;
 			T::Currency::hold(&HoldReason::JobDeposit.into(), &who, deposit)?;
@@ -697,7 +719,7 @@ pub mod pallet {
 			ensure!(record.stage == Stage::Submitted, Error::<T>::NotOpen);
 			let now = frame_system::Pallet::<T>::block_number();
 			let refunded = Self::refund_escrow(&mut record);
-			Self::finish(job, &mut record, Stage::Cancelled, now, MAX_DUE_SPILL)?;
+			Self::finish(job, &mut record, Stage::Cancelled, now)?;
 			OpenJobs::<T>::remove(job);
 			Jobs::<T>::insert(job, record);
 			Self::deposit_event(Event::JobCancelled { job, refunded });
@@ -741,15 +763,19 @@ pub mod pallet {
 					continue;
 				};
 				match Self::check_pair(&record, &provider, rho) {
-					Ok((price, collateral)) => Self::make_match(
-						job,
-						&mut record,
-						provider,
-						solver.clone(),
-						price,
-						collateral,
-						now,
-					)?,
+					Ok((price, collateral)) => {
+						let solver = solver.clone();
+						Self::make_match(
+							job,
+							&mut record,
+							provider,
+							solver,
+							price,
+							collateral,
+							now,
+						)?;
+						Jobs::<T>::insert(job, record);
+					}
 					Err(MatchError::CapacityFull | MatchError::InsufficientCollateral) => {
 						Self::deposit_event(Event::MatchSkipped { job, provider });
 					}
@@ -837,8 +863,7 @@ pub mod pallet {
 			);
 
 			let challenge_until = now.saturating_add(T::ChallengeWindow::get().into());
-			let due =
-				Self::schedule(job, challenge_until.saturating_add(1u32.into()), MAX_DUE_SPILL)?;
+			let due = Self::schedule(job, challenge_until.saturating_add(1u32.into()))?;
 			T::Providers::end_job(&provider);
 			let exit = manifest.exit;
 			record.result = Some(manifest);
@@ -883,7 +908,7 @@ pub mod pallet {
 				Error::<T>::InsufficientBalance
 			);
 			// The draw needs randomness from after this block: the next block's step has it.
-			let due = Self::schedule(job, now.saturating_add(1u32.into()), MAX_DUE_SPILL)?;
+			let due = Self::schedule(job, now.saturating_add(1u32.into()))?;
 			T::Currency::hold(&HoldReason::ChallengeFee.into(), &who, fee)?;
 			record.challenge_fee = fee;
 			record.mediation = Some(Self::new_mediation(MediationCause::Challenged, now));
@@ -927,7 +952,7 @@ pub mod pallet {
 					Self::unlock_mediator(&mediator, m);
 				}
 			}
-			Self::resolve(job, &mut record, verdict, None, now, MAX_DUE_SPILL)?;
+			Self::resolve(job, &mut record, verdict, None, now)?;
 			Jobs::<T>::insert(job, record);
 			Ok(())
 		}
@@ -998,7 +1023,7 @@ pub mod pallet {
 				mediator: mediator.clone(),
 				output_digest: rerun.output_digest,
 			});
-			Self::resolve(job, &mut record, verdict, Some(mediator), now, MAX_DUE_SPILL)?;
+			Self::resolve(job, &mut record, verdict, Some(mediator), now)?;
 			Jobs::<T>::insert(job, record);
 			Ok(())
 		}
@@ -1027,834 +1052,9 @@ pub mod pallet {
 				assignment.collateral,
 			);
 			record.slash = None;
-			Self::finish(job, &mut record, Stage::SlashCancelled, now, MAX_DUE_SPILL)?;
+			Self::finish(job, &mut record, Stage::SlashCancelled, now)?;
 			Jobs::<T>::insert(job, record);
 			Self::deposit_event(Event::SlashCancelled { job, provider: assignment.provider });
-			Ok(())
-		}
-	}
-
-	impl<T: Config> Pallet<T> {
-		/// This chain's genesis hash, which every signed payload names.
-		fn genesis_hash() -> T::Hash {
-			frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::zero())
-		}
-
-		/// The bytes a provider signs for `manifest` on this chain.
-		pub fn result_payload(manifest: &ResultManifest) -> Vec<u8> {
-			result_signing_payload(&Self::genesis_hash(), manifest)
-		}
-
-		/// The bytes a mediator signs for its re-run `rerun` on this chain.
-		pub fn mediation_payload(rerun: &ResultManifest) -> Vec<u8> {
-			mediation_signing_payload(&Self::genesis_hash(), rerun)
-		}
-
-		/// Releases the stake `mediator` has locked for mediation `m`.
-		fn unlock_mediator(
-			mediator: &T::AccountId,
-			m: &mut Mediation<T::AccountId, BalanceOf<T>, BlockNumberFor<T>>,
-		) {
-			let locked = core::mem::take(&mut m.stake_locked);
-			T::Providers::unlock_bond(mediator, BondKind::Mediator, locked);
-		}
-
-		/// The governed fee rates in force.
-		/// The weight of `n` notes to the rewards pallet (bond changes the providers pallet
-		/// reports to it included).
-		fn notes_weight(n: u32) -> Weight {
-			T::Rewards::note_weight().saturating_mul(n.into())
-		}
-
-		fn fee_rates() -> FeeRates {
-			FeeRates { solver: T::SolverFee::get(), protocol: T::ProtocolFee::get() }
-		}
-
-		/// All royalties of a job on `module` at `price`.
-		fn royalties_total(module: &ModuleRef, price: BalanceOf<T>) -> BalanceOf<T> {
-			T::Registry::royalties(module, price)
-				.into_iter()
-				.fold(Zero::zero(), |acc: BalanceOf<T>, (_, a)| acc.saturating_add(a))
-		}
-
-		/// Queues `job`'s next step at `at`, or in one of the `spill` blocks after it if that
-		/// block is full; returns the block.
-		fn schedule(
-			job: JobId,
-			at: BlockNumberFor<T>,
-			spill: u32,
-		) -> Result<BlockNumberFor<T>, DispatchError> {
-			// This block's queue has run (or runs now): the earliest step is the next block's,
-			// whatever a governed window of zero would say.
-			let next = frame_system::Pallet::<T>::block_number().saturating_add(1u32.into());
-			let at = at.max(next);
-			for extra in 0..spill {
-				let block = at.saturating_add(extra.into());
-				if DueJobs::<T>::try_mutate(block, |due| due.try_push(job)).is_ok() {
-					return Ok(block);
-				}
-			}
-			Err(Error::<T>::QueueFull.into())
-		}
-
-		/// Records that `job` reached `stage` at `now`, with its next step at `due`.
-		fn enter(
-			job: &mut JobOf<T>,
-			stage: Stage,
-			now: BlockNumberFor<T>,
-			due: Option<BlockNumberFor<T>>,
-		) {
-			job.stage = stage;
-			job.due = due;
-			// Each stage is entered at most once, and there are no more stages than entries.
-			let _ = job.history.try_push((stage, now));
-		}
-
-		/// Ends a job in a final `stage`, its pruning queued after the retention period.
-		fn finish(
-			id: JobId,
-			job: &mut JobOf<T>,
-			stage: Stage,
-			now: BlockNumberFor<T>,
-			spill: u32,
-		) -> DispatchResult {
-			let due = Self::schedule(id, now.saturating_add(T::Retention::get()), spill)?;
-			Self::enter(job, stage, now, Some(due));
-			Ok(())
-		}
-
-		/// Whether `who` may propose matches: a solver whose free stake covers a penalty.
-		/// Returns the penalty an invalid pair costs it.
-		pub fn ensure_can_solve(who: &T::AccountId) -> Result<BalanceOf<T>, DispatchError> {
-			ensure!(T::Identity::has_role(who, Role::Solver), Error::<T>::NotSolver);
-			let stake = T::Providers::free_bond(who, BondKind::Solver);
-			let penalty = T::InvalidMatchPenalty::get();
-			ensure!(!stake.is_zero() && stake >= penalty, Error::<T>::SolverNotStaked);
-			Ok(penalty)
-		}
-
-		/// Checks a pair against the rules of a match; `Ok((price, collateral))` if it holds.
-		fn check_pair(
-			job: &JobOf<T>,
-			provider: &T::AccountId,
-			rho: FixedU128,
-		) -> Result<(BalanceOf<T>, BalanceOf<T>), MatchError> {
-			let view = T::Providers::provider(provider).ok_or(MatchError::ProviderNotRegistered)?;
-			let floor =
-				T::Registry::version(&job.module).map(|v| v.price_floor).unwrap_or_else(Zero::zero);
-			check_match(
-				job,
-				&ProviderTerms {
-					account: provider,
-					offer: &view.offer,
-					status: view.status,
-					active_jobs: view.active_jobs,
-					free_collateral: T::Providers::free_bond(provider, BondKind::Provider),
-				},
-				floor,
-				rho,
-				|c| T::Identity::has_credential(provider, c),
-			)
-		}
-
-		/// Makes a checked match: locks the collateral, re-prices the job and returns the
-		/// excess escrow.
-		fn make_match(
-			id: JobId,
-			job: &mut JobOf<T>,
-			provider: T::AccountId,
-			solver: T::AccountId,
-			price: BalanceOf<T>,
-			collateral: BalanceOf<T>,
-			now: BlockNumberFor<T>,
-		) -> DispatchResult {
-			let execute_by = now
-				.saturating_add(blocks_for_secs(job.timeout_secs).into())
-				.saturating_add(T::ExecutionGrace::get().into());
-			let due = Self::schedule(id, execute_by.saturating_add(1u32.into()), MAX_DUE_SPILL)?;
-			// Both were checked just now; failing here would be a bug, and reverts the call.
-			T::Providers::lock_bond(&provider, BondKind::Provider, collateral)?;
-			T::Providers::start_job(&provider)?;
-			// The royalties may only shrink: the lineage's cap may have changed since.
-			let royalties = Self::royalties_total(&job.module, price).min(job.charge.royalties);
-			let charge = charge_with_royalties(price, job.rates, royalties);
-			let released = job.escrow.saturating_sub(charge.total());
-			Self::release(HoldReason::JobEscrow, &job.creator, released);
-			job.charge = charge;
-			job.escrow = charge.total();
-			job.assignment = Some(Assignment {
-				provider: provider.clone(),
-				solver: solver.clone(),
-				price,
-				collateral,
-				matched_at: now,
-				execute_by,
-			});
-			Self::enter(job, Stage::Matched, now, Some(due));
-			OpenJobs::<T>::remove(id);
-			JobsByProvider::<T>::insert(&provider, id, ());
-			Jobs::<T>::insert(id, &*job);
-			Self::deposit_event(Event::JobMatched {
-				job: id,
-				provider,
-				solver,
-				price,
-				collateral,
-				released,
-			});
-			Ok(())
-		}
-
-		/// Runs `id`'s automatic step if it is due at `now`; returns the weight of any mediator
-		/// draw it made, beyond the step's own.
-		fn step(id: JobId, now: BlockNumberFor<T>) -> Weight {
-			let Some(mut job) = Jobs::<T>::get(id) else { return Weight::zero() };
-			if job.due != Some(now) {
-				return Weight::zero(); // The job moved on since this entry was queued.
-			}
-			let mut drawn = Weight::zero();
-			// The hook cannot refuse, so it spills further than calls do.
-			let result = match job.stage {
-				Stage::Submitted => {
-					let refunded = Self::refund_escrow(&mut job);
-					OpenJobs::<T>::remove(id);
-					Self::deposit_event(Event::JobExpired { job: id, refunded });
-					Self::finish(id, &mut job, Stage::Expired, now, MAX_HOOK_SPILL)
-				}
-				Stage::Matched => Self::time_out(id, &mut job, now),
-				Stage::ResultSubmitted => Self::sample_or_complete(id, &mut job, now, &mut drawn),
-				Stage::InMediation => Self::mediation_step(id, &mut job, now, &mut drawn),
-				Stage::SlashPending => Self::apply_slash(id, &mut job, now),
-				_ => {
-					Self::prune(id, job);
-					return Weight::zero();
-				}
-			};
-			if result.is_err() {
-				// Every block in reach is full: the step is done (funds moved) and the job
-				// waits for a call-free retry one block on.
-				job.due = None;
-			}
-			Jobs::<T>::insert(id, job);
-			drawn
-		}
-
-		/// A fresh mediation record: no mediator drawn yet.
-		fn new_mediation(
-			cause: MediationCause,
-			now: BlockNumberFor<T>,
-		) -> Mediation<T::AccountId, BalanceOf<T>, BlockNumberFor<T>> {
-			Mediation {
-				cause,
-				mediator: None,
-				stake_locked: Zero::zero(),
-				answer_by: now,
-				failed: Default::default(),
-				verdict: None,
-			}
-		}
-
-		/// The block `job`'s result was submitted in.
-		fn result_block(job: &JobOf<T>) -> BlockNumberFor<T> {
-			job.history
-				.iter()
-				.find(|(stage, _)| *stage == Stage::ResultSubmitted)
-				.map(|(_, at)| *at)
-				.unwrap_or_default()
-		}
-
-		/// A seed for `domain` and `job` from randomness first known after `after`:
-		/// `Err(())` if the randomness known now is not that recent yet (wait a block),
-		/// `Ok(None)` if the chain has none.
-		fn seed(
-			domain: &[u8],
-			job: JobId,
-			attempt: u32,
-			after: BlockNumberFor<T>,
-		) -> Result<Option<[u8; 32]>, ()> {
-			let (random, known_since) = T::Randomness::random(&(domain, job, attempt).encode());
-			if known_since <= after {
-				return Err(());
-			}
-			Ok(random.map(|r| r.using_encoded(sp_io::hashing::blake2_256)))
-		}
-
-		/// Waits a block for usable randomness.
-		fn retry_next_block(
-			id: JobId,
-			job: &mut JobOf<T>,
-			now: BlockNumberFor<T>,
-		) -> DispatchResult {
-			job.due = Some(Self::schedule(id, now.saturating_add(1u32.into()), MAX_HOOK_SPILL)?);
-			Ok(())
-		}
-
-		/// The end of the challenge window: randomness from after the result decides whether
-		/// the job is re-checked; if not, it completes.
-		fn sample_or_complete(
-			id: JobId,
-			job: &mut JobOf<T>,
-			now: BlockNumberFor<T>,
-			drawn: &mut Weight,
-		) -> DispatchResult {
-			let rate = sampling_rate(job.verification, T::DeterministicSamplingRate::get());
-			if rate.is_zero() {
-				return Self::complete(id, job, now, MAX_HOOK_SPILL);
-			}
-			let seed = match Self::seed(SAMPLE_DOMAIN, id, 0, Self::result_block(job)) {
-				Err(()) => return Self::retry_next_block(id, job, now),
-				Ok(seed) => seed,
-			};
-			// Without randomness (a chain without VRF outputs) nothing can be sampled.
-			if !seed.is_some_and(|seed| is_sampled(rate, &seed)) {
-				return Self::complete(id, job, now, MAX_HOOK_SPILL);
-			}
-			job.mediation = Some(Self::new_mediation(MediationCause::Sampled, now));
-			Self::enter(job, Stage::InMediation, now, None);
-			Self::deposit_event(Event::ResultSampled { job: id });
-			Self::draw_mediator(id, job, now, drawn)
-		}
-
-		/// A mediation's due step: draw its mediator, or, past the drawn one's deadline,
-		/// slash it and draw another.
-		fn mediation_step(
-			id: JobId,
-			job: &mut JobOf<T>,
-			now: BlockNumberFor<T>,
-			drawn: &mut Weight,
-		) -> DispatchResult {
-			let Some(m) = job.mediation.as_mut() else {
-				return Self::stand_unverified(id, job, now);
-			};
-			if let Some(mediator) = m.mediator.take() {
-				let locked = core::mem::take(&mut m.stake_locked);
-				let slashed = T::Providers::slash_bond(
-					&mediator,
-					BondKind::Mediator,
-					locked,
-					&T::Treasury::get(),
-				);
-				T::Providers::unlock_bond(
-					&mediator,
-					BondKind::Mediator,
-					locked.saturating_sub(slashed),
-				);
-				// At most MAX_MEDIATION_ATTEMPTS are drawn, so this always fits.
-				let _ = m.failed.try_push(mediator.clone());
-				let exhausted = m.failed.len() as u32 >= MAX_MEDIATION_ATTEMPTS;
-				T::Rewards::note(
-					BondKind::Mediator,
-					&mediator,
-					Some(Outcome::Failure),
-					Zero::zero(),
-				);
-				Self::deposit_event(Event::MediatorTimedOut { job: id, mediator, slashed });
-				if exhausted {
-					Self::deposit_event(Event::MediationTimedOut { job: id });
-					return Self::stand_unverified(id, job, now);
-				}
-			}
-			Self::draw_mediator(id, job, now, drawn)
-		}
-
-		/// Draws `job`'s mediator by stake and locks its penalty; with nobody to draw, the
-		/// result stands.
-		pub(crate) fn draw_mediator(
-			id: JobId,
-			job: &mut JobOf<T>,
-			now: BlockNumberFor<T>,
-			drawn: &mut Weight,
-		) -> DispatchResult {
-			let Some(m) = job.mediation.as_ref() else { return Ok(()) };
-			let attempt = m.failed.len() as u32;
-			let seed = match Self::seed(DRAW_DOMAIN, id, attempt, Self::result_block(job)) {
-				Err(()) => return Self::retry_next_block(id, job, now),
-				Ok(seed) => seed,
-			};
-			let penalty = T::MediatorPenalty::get();
-			let provider = job.assignment.as_ref().map(|a| a.provider.clone());
-			let pool = T::Providers::mediators();
-			drawn.saturating_accrue(T::DbWeight::get().reads_writes(pool.len() as u64 + 3, 2));
-			let (candidates, weights): (Vec<T::AccountId>, Vec<u128>) =
-				pool.into_iter()
-					.filter(|(who, stake)| {
-						!stake.is_zero()
-							&& *stake >= penalty && *who != job.creator
-							&& !m.failed.contains(who)
-							&& !provider.as_ref().is_some_and(|p| T::Identity::acts_for(who, p))
-					})
-					.map(|(who, stake)| {
-						(who, UniqueSaturatedInto::<u128>::unique_saturated_into(stake))
-					})
-					.unzip();
-			let pick = seed.and_then(|seed| draw_weighted(&weights, &seed));
-			let Some(mediator) = pick.map(|i| candidates[i].clone()) else {
-				Self::deposit_event(Event::NoMediatorAvailable { job: id });
-				return Self::stand_unverified(id, job, now);
-			};
-			// Checked just now: its free stake covers the penalty.
-			T::Providers::lock_bond(&mediator, BondKind::Mediator, penalty)?;
-			// The provider's own time to fetch and run the job, and the mediation timeout.
-			let answer_by = now
-				.saturating_add(blocks_for_secs(job.timeout_secs).into())
-				.saturating_add(T::ExecutionGrace::get().into())
-				.saturating_add(T::MediationTimeout::get());
-			let due = Self::schedule(id, answer_by.saturating_add(1u32.into()), MAX_HOOK_SPILL)?;
-			if let Some(m) = job.mediation.as_mut() {
-				m.mediator = Some(mediator.clone());
-				m.stake_locked = penalty;
-				m.answer_by = answer_by;
-			}
-			job.due = Some(due);
-			Self::deposit_event(Event::MediatorAssigned { job: id, mediator, answer_by });
-			Ok(())
-		}
-
-		/// Mediation could not decide: the result stands, a challenger's fee goes back.
-		fn stand_unverified(
-			id: JobId,
-			job: &mut JobOf<T>,
-			now: BlockNumberFor<T>,
-		) -> DispatchResult {
-			let fee = core::mem::take(&mut job.challenge_fee);
-			Self::release(HoldReason::ChallengeFee, &job.creator, fee);
-			Self::complete(id, job, now, MAX_HOOK_SPILL)
-		}
-
-		/// Carries out `verdict` on a job in mediation; `mediator` is the one that answered
-		/// (`None` when the mediation origin decided), and is paid.
-		fn resolve(
-			id: JobId,
-			job: &mut JobOf<T>,
-			verdict: Verdict,
-			mediator: Option<T::AccountId>,
-			now: BlockNumberFor<T>,
-			spill: u32,
-		) -> DispatchResult {
-			let fee = core::mem::take(&mut job.challenge_fee);
-			if let Some(m) = job.mediation.as_mut() {
-				m.verdict = Some(verdict);
-			}
-			Self::deposit_event(Event::MediationResolved { job: id, verdict });
-			match verdict {
-				Verdict::ResultUpheld => {
-					let creator = job.creator.clone();
-					match mediator {
-						// A challenge pays for its mediation.
-						Some(mediator) if !fee.is_zero() => {
-							Self::pay_from(HoldReason::ChallengeFee, &creator, &mediator, fee);
-							T::Rewards::note(BondKind::Mediator, &mediator, None, fee);
-							Self::deposit_event(Event::MediatorPaid {
-								job: id,
-								mediator,
-								amount: fee,
-							});
-						}
-						// A sample is paid for by the protocol, out of the job's protocol fee.
-						Some(mediator) => {
-							let amount = T::ChallengeFee::get().min(job.charge.protocol_fee);
-							Self::pay_from(HoldReason::JobEscrow, &creator, &mediator, amount);
-							job.charge.protocol_fee.saturating_reduce(amount);
-							job.escrow.saturating_reduce(amount);
-							T::Rewards::note(BondKind::Mediator, &mediator, None, amount);
-							Self::deposit_event(Event::MediatorPaid { job: id, mediator, amount });
-						}
-						None => Self::pay_from(
-							HoldReason::ChallengeFee,
-							&creator,
-							&T::Treasury::get(),
-							fee,
-						),
-					}
-					Self::complete(id, job, now, spill)
-				}
-				Verdict::ResultWrong => {
-					Self::release(HoldReason::ChallengeFee, &job.creator, fee);
-					Self::refund_escrow(job);
-					Self::start_slash(id, job, SlashCause::BadResult, now, spill)
-				}
-			}
-		}
-
-		/// No result by the execution deadline: refund the creator, end the provider's
-		/// running job, and slash its collateral after the appeal window.
-		fn time_out(id: JobId, job: &mut JobOf<T>, now: BlockNumberFor<T>) -> DispatchResult {
-			let Some(a) = job.assignment.clone() else { return Ok(()) };
-			let refunded = Self::refund_escrow(job);
-			T::Providers::end_job(&a.provider);
-			Self::start_slash(id, job, SlashCause::ExecutionTimeout, now, MAX_HOOK_SPILL)?;
-			let applies_at = job.slash.map(|s| s.applies_at).unwrap_or(now);
-			Self::deposit_event(Event::ExecutionTimedOut {
-				job: id,
-				provider: a.provider,
-				refunded,
-				applies_at,
-			});
-			Ok(())
-		}
-
-		/// Puts the assigned provider's collateral under a pending slash.
-		fn start_slash(
-			id: JobId,
-			job: &mut JobOf<T>,
-			cause: SlashCause,
-			now: BlockNumberFor<T>,
-			spill: u32,
-		) -> DispatchResult {
-			let Some(a) = job.assignment.clone() else { return Ok(()) };
-			let applies_at = now.saturating_add(T::AppealWindow::get().into());
-			let split = timeout_slash(a.collateral, a.price);
-			// A mediator that caught the result is paid out of the treasury's part first.
-			let caught_by_mediator = job.mediation.as_ref().is_some_and(|m| m.mediator.is_some());
-			let to_mediator = if caught_by_mediator {
-				T::ChallengeFee::get().min(split.to_treasury)
-			} else {
-				Zero::zero()
-			};
-			let to_treasury = split.to_treasury.saturating_sub(to_mediator);
-			let due = Self::schedule(id, applies_at, spill)?;
-			job.slash = Some(PendingSlash {
-				cause,
-				to_creator: split.to_creator,
-				to_mediator,
-				to_treasury,
-				applies_at: due,
-			});
-			Self::enter(job, Stage::SlashPending, now, Some(due));
-			Self::deposit_event(Event::SlashPending {
-				job: id,
-				provider: a.provider,
-				cause,
-				to_creator: split.to_creator,
-				to_mediator,
-				to_treasury,
-				applies_at: due,
-			});
-			Ok(())
-		}
-
-		/// Applies a pending slash: the collateral goes to the creator and the treasury.
-		fn apply_slash(id: JobId, job: &mut JobOf<T>, now: BlockNumberFor<T>) -> DispatchResult {
-			let (Some(a), Some(slash)) = (job.assignment.clone(), job.slash) else {
-				return Self::finish(id, job, Stage::Slashed, now, MAX_HOOK_SPILL);
-			};
-			let treasury = T::Treasury::get();
-			let to_creator = T::Providers::slash_bond(
-				&a.provider,
-				BondKind::Provider,
-				slash.to_creator,
-				&job.creator,
-			);
-			let mediator = job.mediation.as_ref().and_then(|m| m.mediator.clone());
-			let to_mediator = match &mediator {
-				Some(mediator) => T::Providers::slash_bond(
-					&a.provider,
-					BondKind::Provider,
-					slash.to_mediator,
-					mediator,
-				),
-				None => Zero::zero(),
-			};
-			// What could not reach the creator or the mediator goes to the treasury with the
-			// rest.
-			let short = slash
-				.to_creator
-				.saturating_sub(to_creator)
-				.saturating_add(slash.to_mediator.saturating_sub(to_mediator));
-			let to_treasury = T::Providers::slash_bond(
-				&a.provider,
-				BondKind::Provider,
-				slash.to_treasury.saturating_add(short),
-				&treasury,
-			);
-			// Anything left of this job's lock (a bond that shrank below it) is released.
-			T::Providers::unlock_bond(
-				&a.provider,
-				BondKind::Provider,
-				a.collateral
-					.saturating_sub(to_creator)
-					.saturating_sub(to_mediator)
-					.saturating_sub(to_treasury),
-			);
-			if let Some(mediator) = mediator.filter(|_| !to_mediator.is_zero()) {
-				T::Rewards::note(BondKind::Mediator, &mediator, None, to_mediator);
-				Self::deposit_event(Event::MediatorPaid { job: id, mediator, amount: to_mediator });
-			}
-			T::Rewards::note(BondKind::Provider, &a.provider, Some(Outcome::Slash), Zero::zero());
-			Self::deposit_event(Event::SlashApplied {
-				job: id,
-				provider: a.provider,
-				to_creator,
-				to_mediator,
-				to_treasury,
-			});
-			Self::finish(id, job, Stage::Slashed, now, MAX_HOOK_SPILL)
-		}
-
-		/// Pays out a job: provider, solver, royalties up the lineage, protocol fee; releases
-		/// the collateral.
-		fn complete(
-			id: JobId,
-			job: &mut JobOf<T>,
-			now: BlockNumberFor<T>,
-			spill: u32,
-		) -> DispatchResult {
-			let Some(a) = job.assignment.clone() else { return Ok(()) };
-			let charge = job.charge;
-			let creator = job.creator.clone();
-			let escrow = HoldReason::JobEscrow;
-			Self::pay_from(escrow, &creator, &a.provider, charge.price);
-			Self::pay_from(escrow, &creator, &a.solver, charge.solver_fee);
-			T::Rewards::note(BondKind::Provider, &a.provider, Some(Outcome::Success), charge.price);
-			T::Rewards::note(
-				BondKind::Solver,
-				&a.solver,
-				Some(Outcome::Success),
-				charge.solver_fee,
-			);
-			let mut left = charge.royalties;
-			for (owner, due) in T::Registry::royalties(&job.module, charge.price) {
-				let amount = due.min(left);
-				Self::pay_from(escrow, &creator, &owner, amount);
-				left.saturating_reduce(amount);
-			}
-			// Royalties that shrank since the match go back to the creator.
-			Self::release(escrow, &creator, left);
-			let (rewards, treasury) =
-				split_protocol_fee(charge.protocol_fee, T::ProtocolFeeToRewards::get());
-			Self::pay_from(escrow, &creator, &T::RewardsPool::get(), rewards);
-			Self::pay_from(escrow, &creator, &T::Treasury::get(), treasury);
-			job.escrow = Zero::zero();
-			T::Providers::unlock_bond(&a.provider, BondKind::Provider, a.collateral);
-			T::Registry::release(&job.module);
-			Self::deposit_event(Event::JobCompleted {
-				job: id,
-				provider: a.provider,
-				price: charge.price,
-				solver_fee: charge.solver_fee,
-				royalties: charge.royalties.saturating_sub(left),
-				protocol_fee: charge.protocol_fee,
-			});
-			Self::finish(id, job, Stage::Completed, now, spill)
-		}
-
-		/// Returns a live job's whole escrow to its creator and ends its count on the module.
-		fn refund_escrow(job: &mut JobOf<T>) -> BalanceOf<T> {
-			let refunded = core::mem::take(&mut job.escrow);
-			Self::release(HoldReason::JobEscrow, &job.creator, refunded);
-			T::Registry::release(&job.module);
-			refunded
-		}
-
-		/// Removes a finished job and returns its deposit.
-		fn prune(id: JobId, job: JobOf<T>) {
-			Self::release(HoldReason::JobDeposit, &job.creator, job.deposit);
-			JobsByCreator::<T>::remove(&job.creator, id);
-			if let Some(a) = &job.assignment {
-				JobsByProvider::<T>::remove(&a.provider, id);
-			}
-			Jobs::<T>::remove(id);
-			Self::deposit_event(Event::JobPruned { job: id, deposit: job.deposit });
-		}
-
-		/// Moves `amount` held from `from` under `reason` to `to`; to the treasury if `to`
-		/// cannot receive it (an amount below the existential deposit for an account that does
-		/// not exist), and back to `from` if even that fails, so nothing stays held.
-		fn pay_from(
-			reason: HoldReason,
-			from: &T::AccountId,
-			to: &T::AccountId,
-			amount: BalanceOf<T>,
-		) {
-			if amount.is_zero() {
-				return;
-			}
-			let transfer = |dest: &T::AccountId| {
-				T::Currency::transfer_on_hold(
-					&reason.into(),
-					from,
-					dest,
-					amount,
-					Precision::Exact,
-					Restriction::Free,
-					Fortitude::Force,
-				)
-			};
-			if transfer(to).is_err() && transfer(&T::Treasury::get()).is_err() {
-				Self::release(reason, from, amount);
-			}
-		}
-
-		/// Releases `amount` held from `who` under `reason`.
-		fn release(reason: HoldReason, who: &T::AccountId, amount: BalanceOf<T>) {
-			if !amount.is_zero() {
-				// What was held under `reason` can always be released: the amounts are the
-				// pallet's own records of what it held.
-				let _ = T::Currency::release(&reason.into(), who, amount, Precision::BestEffort);
-			}
-		}
-
-		/// One job, for the runtime API.
-		pub fn job(id: JobId) -> Option<JobOf<T>> {
-			Jobs::<T>::get(id)
-		}
-
-		/// A page of `who`'s jobs (as creator, or as provider), oldest first, for the runtime
-		/// API. Scans at most ten thousand of the account's jobs.
-		pub fn jobs_of(
-			who: T::AccountId,
-			as_provider: bool,
-			start_after: Option<JobId>,
-			limit: u32,
-		) -> Vec<(JobId, JobOf<T>)> {
-			let mut ids: Vec<JobId> = if as_provider {
-				JobsByProvider::<T>::iter_key_prefix(&who).take(10_000).collect()
-			} else {
-				JobsByCreator::<T>::iter_key_prefix(&who).take(10_000).collect()
-			};
-			ids.sort_unstable();
-			ids.into_iter()
-				.filter(|id| start_after.is_none_or(|after| *id > after))
-				.take(limit.min(MAX_JOBS_PAGE) as usize)
-				.filter_map(|id| Jobs::<T>::get(id).map(|j| (id, j)))
-				.collect()
-		}
-
-		/// What a job on `module` would cost now: the cheapest of up to a thousand offers, for
-		/// the runtime API.
-		pub fn estimate(module: ModuleRef) -> Option<PriceEstimate<T::AccountId, BalanceOf<T>>> {
-			let version = T::Registry::version(&module)?;
-			let mut offers = 0u32;
-			let mut cheapest: Option<(T::AccountId, BalanceOf<T>)> = None;
-			for (who, view) in T::Providers::offers(1_000) {
-				if view.status != ProviderStatus::Active
-					|| !view.offer.serves(&module.name)
-					|| !view.offer.covers(&version.manifest.resources)
-				{
-					continue;
-				}
-				let price = view.offer.price_for(&module.name);
-				if price < version.price_floor {
-					continue;
-				}
-				offers.saturating_inc();
-				if cheapest.as_ref().is_none_or(|(_, p)| price < *p) {
-					cheapest = Some((who, price));
-				}
-			}
-			let price = cheapest.as_ref().map(|(_, p)| *p).unwrap_or(version.price_floor);
-			let charge = charge_with_royalties(
-				price,
-				Self::fee_rates(),
-				Self::royalties_total(&module, price),
-			);
-			Some(PriceEstimate { floor: version.price_floor, cheapest, offers, charge })
-		}
-
-		/// Holds agree with the jobs: escrow, challenge fees and deposits on every account,
-		/// collateral in use per provider, running jobs per provider; finished jobs hold
-		/// nothing; every scheduled step is queued; the open-jobs index is exact. Linear in
-		/// accounts and jobs: `try_state` and tests only.
-		#[cfg(any(feature = "try-runtime", test))]
-		pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
-			use alloc::collections::btree_map::BTreeMap;
-			use frame_support::traits::fungible::InspectHold;
-			let mut held: BTreeMap<T::AccountId, [BalanceOf<T>; 3]> = BTreeMap::new();
-			let mut locked: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
-			let mut running: BTreeMap<T::AccountId, u32> = BTreeMap::new();
-			let mut mediating: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
-			for (id, job) in Jobs::<T>::iter() {
-				let h = held.entry(job.creator.clone()).or_default();
-				h[0].saturating_accrue(job.escrow);
-				h[1].saturating_accrue(job.challenge_fee);
-				h[2].saturating_accrue(job.deposit);
-				let live = !job.stage.is_final();
-				if !live || job.stage == Stage::SlashPending {
-					ensure!(job.escrow.is_zero(), "a finished job holds escrow");
-					ensure!(job.challenge_fee.is_zero(), "a finished job holds a challenge fee");
-				} else {
-					ensure!(job.escrow == job.charge.total(), "escrow differs from the charge");
-				}
-				ensure!(
-					job.stage == Stage::InMediation || job.challenge_fee.is_zero(),
-					"a challenge fee outside mediation"
-				);
-				ensure!(
-					job.stage != Stage::InMediation || job.mediation.is_some(),
-					"a job in mediation has no mediation record"
-				);
-				if let Some(m) = &job.mediation {
-					ensure!(
-						job.stage == Stage::InMediation || m.stake_locked.is_zero(),
-						"a mediator's stake is locked outside mediation"
-					);
-					if let Some(mediator) = &m.mediator {
-						mediating
-							.entry(mediator.clone())
-							.or_default()
-							.saturating_accrue(m.stake_locked);
-					}
-				}
-				if let Some(a) = &job.assignment {
-					if matches!(
-						job.stage,
-						Stage::Matched
-							| Stage::ResultSubmitted
-							| Stage::InMediation | Stage::SlashPending
-					) {
-						locked
-							.entry(a.provider.clone())
-							.or_default()
-							.saturating_accrue(a.collateral);
-					}
-					if job.stage == Stage::Matched {
-						running.entry(a.provider.clone()).or_default().saturating_inc();
-					}
-				}
-				if let Some(due) = job.due {
-					ensure!(DueJobs::<T>::get(due).contains(&id), "a job's step is not queued");
-				}
-				ensure!(JobsByCreator::<T>::contains_key(&job.creator, id), "a job is not indexed");
-				ensure!(
-					OpenJobs::<T>::contains_key(id) == (job.stage == Stage::Submitted),
-					"the open jobs are not exactly the submitted ones"
-				);
-			}
-			ensure!(
-				OpenJobs::<T>::iter_keys().all(Jobs::<T>::contains_key),
-				"an open job does not exist"
-			);
-			// Every account, so that a hold no job accounts for is caught too.
-			for who in frame_system::Account::<T>::iter_keys() {
-				let [escrow, fee, deposit] = held.get(&who).copied().unwrap_or_default();
-				let on_hold = |r: HoldReason| T::Currency::balance_on_hold(&r.into(), &who);
-				ensure!(on_hold(HoldReason::JobEscrow) == escrow, "escrow differs from its hold");
-				ensure!(on_hold(HoldReason::ChallengeFee) == fee, "fees differ from their hold");
-				ensure!(
-					on_hold(HoldReason::JobDeposit) == deposit,
-					"deposits differ from their hold"
-				);
-			}
-			for (who, collateral) in locked {
-				ensure!(
-					T::Providers::bond_in_use(&who, BondKind::Provider) == collateral,
-					"collateral in use differs from the jobs'"
-				);
-			}
-			// Every mediator in the pool, so that a lock no job accounts for is caught too.
-			for (who, _) in T::Providers::mediators() {
-				ensure!(
-					T::Providers::bond_in_use(&who, BondKind::Mediator)
-						== mediating.get(&who).copied().unwrap_or_default(),
-					"a mediator's locked stake differs from its mediations'"
-				);
-			}
-			for (who, jobs) in running {
-				ensure!(
-					T::Providers::provider(&who).map(|p| p.active_jobs) == Some(jobs),
-					"running jobs differ from the provider's count"
-				);
-			}
 			Ok(())
 		}
 	}

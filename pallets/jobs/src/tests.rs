@@ -1129,7 +1129,13 @@ mod mediation {
 				let mut record = Jobs::<Test>::get(job).unwrap();
 				let mut weight = Default::default();
 				let now = System::block_number();
-				assert_ok!(Ophir::draw_mediator(job, &mut record, now, &mut weight));
+				// As the block's hook draws.
+				assert_ok!(Ophir::as_hook(|| Ophir::draw_mediator(
+					job,
+					&mut record,
+					now,
+					&mut weight
+				)));
 				Jobs::<Test>::insert(job, record);
 				*counts.entry(drawn(job)).or_default() += 1;
 			}
