@@ -8,8 +8,8 @@ use std::path::PathBuf;
 use lilypad_primitives::{
 	economics::{Charge, FeeRates},
 	jobs::{
-		Assignment, ExitStatus, Job, JobInputs, Mediation, PendingSlash, PriceEstimate,
-		ResultManifest, SlashCause, Stage, Usage,
+		Assignment, ExitStatus, Job, JobInputs, JobOutcome, JobState, Mediation, PendingSlash,
+		PriceEstimate, ResultManifest, SlashCause, Stage, Usage,
 	},
 	mediation::{MediationCause, Verdict},
 	providers::{
@@ -52,8 +52,8 @@ fn resources() -> Resources {
 	Resources { cpu_millicores: 1500, ram_mib: 512, gpus: 1, vram_mib: 8192, disk_mib: 64 }
 }
 
-/// Two jobs with every optional part set (one per variant of each enum in them) and one with
-/// none, across every stage.
+/// Two jobs with every optional part set (one per variant of each enum in them), and one job
+/// in every stage with only the parts that stage needs.
 fn jobs() -> Vec<(u64, Job<AccountId, Balance, BlockNumber>)> {
 	let bare = Job {
 		creator: account(1),
@@ -72,13 +72,42 @@ fn jobs() -> Vec<(u64, Job<AccountId, Balance, BlockNumber>)> {
 		challenge_fee: 0,
 		deposit: MILLI_LILY,
 		match_by: 40,
-		assignment: None,
-		result: None,
-		slash: None,
-		mediation: None,
-		stage: Stage::Submitted,
+		state: JobState::Open,
 		due: None,
 		history: bounded(vec![(Stage::Submitted, 7)]),
+	};
+	let assignment = |n: u8| Assignment {
+		provider: account(4),
+		solver: account(2),
+		price: u128::MAX - n as u128,
+		collateral: 5 * LILY,
+		matched_at: 9,
+		execute_by: 39,
+	};
+	let result = |n: u8, exit| ResultManifest {
+		job: 11 + n as u64,
+		module_digest: [0xab; 32],
+		input_digest: [1; 32],
+		output_digest: [2; 32],
+		stdout_digest: [3; 32],
+		stderr_digest: [4; 32],
+		exit,
+		usage: Usage { wall_ms: 1234, cpu_ms: 999, peak_ram_mib: 77, gpu_ms: 5 },
+	};
+	let slash = |n: usize| PendingSlash {
+		cause: [SlashCause::ExecutionTimeout, SlashCause::BadResult][n],
+		to_creator: 3 * LILY,
+		to_mediator: LILY,
+		to_treasury: LILY / 2,
+		applies_at: 60,
+	};
+	let mediation = |n: usize| Mediation {
+		cause: [MediationCause::Sampled, MediationCause::Challenged][n],
+		mediator: [None, Some(account(5))][n].clone(),
+		stake_locked: 7 * LILY,
+		answer_by: 55,
+		failed: bounded(vec![account(6), account(7)]),
+		verdict: [Some(Verdict::ResultUpheld), Some(Verdict::ResultWrong)][n],
 	};
 	let full = |n: u8| {
 		let mut job = bare.clone();
@@ -99,55 +128,62 @@ fn jobs() -> Vec<(u64, Job<AccountId, Balance, BlockNumber>)> {
 		job.target = Some(account(4));
 		job.credentials = bounded(vec![text("gpu-verified"), text("eu")]);
 		job.challenge_fee = 3 * MILLI_LILY;
-		job.assignment = Some(Assignment {
-			provider: account(4),
-			solver: account(2),
-			price: u128::MAX - n as u128,
-			collateral: 5 * LILY,
-			matched_at: 9,
-			execute_by: 39,
-		});
-		job.result = Some(ResultManifest {
-			job: 11 + n as u64,
-			module_digest: [0xab; 32],
-			input_digest: [1; 32],
-			output_digest: [2; 32],
-			stdout_digest: [3; 32],
-			stderr_digest: [4; 32],
-			exit: [ExitStatus::Failed { code: -3 }, ExitStatus::TimedOut][n as usize],
-			usage: Usage { wall_ms: 1234, cpu_ms: 999, peak_ram_mib: 77, gpu_ms: 5 },
-		});
-		job.slash = Some(PendingSlash {
-			cause: [SlashCause::ExecutionTimeout, SlashCause::BadResult][n as usize],
-			to_creator: 3 * LILY,
-			to_mediator: LILY,
-			to_treasury: LILY / 2,
-			applies_at: 60,
-		});
-		job.mediation = Some(Mediation {
-			cause: [MediationCause::Sampled, MediationCause::Challenged][n as usize],
-			mediator: [None, Some(account(5))][n as usize].clone(),
-			stake_locked: 7 * LILY,
-			answer_by: 55,
-			failed: bounded(vec![account(6), account(7)]),
-			verdict: [Some(Verdict::ResultUpheld), Some(Verdict::ResultWrong)][n as usize],
+		// Slashed is the one state that keeps every part.
+		job.state = JobState::Closed(JobOutcome::Slashed {
+			assignment: assignment(n),
+			result: Some(result(
+				n,
+				[ExitStatus::Failed { code: -3 }, ExitStatus::TimedOut][n as usize],
+			)),
+			mediation: Some(mediation(n as usize)),
+			slash: slash(n as usize),
 		});
 		job.due = Some(70);
 		job.history = bounded(Stage::ALL[..8].iter().zip(10..).map(|(s, at)| (*s, at)).collect());
 		job
 	};
 	let mut jobs = vec![(1, full(0)), (2, full(1))];
-	// Every stage, the other optional parts unset, and every exit status.
-	let exits = [ExitStatus::Success, ExitStatus::OutOfMemory];
-	for (i, stage) in Stage::ALL.iter().enumerate() {
+	// Every stage with only what it needs, and the other exit statuses.
+	let (ok, oom) = (result(0, ExitStatus::Success), result(0, ExitStatus::OutOfMemory));
+	let states = [
+		JobState::Open,
+		JobState::Matched { assignment: assignment(0) },
+		JobState::Reported { assignment: assignment(0), result: ok.clone() },
+		JobState::InMediation {
+			assignment: assignment(0),
+			result: ok.clone(),
+			mediation: mediation(0),
+		},
+		JobState::SlashPending {
+			assignment: assignment(0),
+			result: None,
+			mediation: None,
+			slash: slash(0),
+		},
+		JobState::Closed(JobOutcome::Completed {
+			assignment: assignment(0),
+			result: oom,
+			mediation: None,
+		}),
+		JobState::Closed(JobOutcome::Cancelled),
+		JobState::Closed(JobOutcome::Expired),
+		JobState::Closed(JobOutcome::Slashed {
+			assignment: assignment(0),
+			result: None,
+			mediation: None,
+			slash: slash(0),
+		}),
+		JobState::Closed(JobOutcome::SlashCancelled {
+			assignment: assignment(0),
+			result: None,
+			mediation: None,
+		}),
+	];
+	for (i, state) in states.into_iter().enumerate() {
 		let mut job = bare.clone();
-		job.stage = *stage;
-		job.history = bounded(vec![(*stage, 20 + i as u32)]);
-		if i < exits.len() {
-			let mut result = full(0).result.unwrap();
-			result.exit = exits[i];
-			job.result = Some(result);
-		}
+		assert_eq!(state.stage(), Stage::ALL[i]);
+		job.history = bounded(vec![(state.stage(), 20 + i as u32)]);
+		job.state = state;
 		jobs.push((100 + i as u64, job));
 	}
 	jobs

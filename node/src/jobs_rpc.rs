@@ -6,12 +6,15 @@ use std::sync::Arc;
 use crate::rpc::{account, internal, invalid_params};
 use jsonrpsee::{core::RpcResult, proc_macros::rpc, types::ErrorObjectOwned};
 use lilypad_primitives::{
-	jobs::{JobId, JobsApi, MAX_JOBS_PAGE},
+	jobs::{v1, Job, JobId, JobsApi, MAX_JOBS_PAGE},
 	registry::{ModuleRef, SemVer},
 	wire, AccountId, Balance, BlockNumber, Hash,
 };
 use lilypad_runtime::opaque::Block;
-use polkadot_sdk::{sp_api::ProvideRuntimeApi, sp_blockchain::HeaderBackend};
+use polkadot_sdk::{
+	sp_api::{ApiExt, ProvideRuntimeApi},
+	sp_blockchain::HeaderBackend,
+};
 
 /// The jobs' JSON-RPC methods.
 #[rpc(server, namespace = "lilypad")]
@@ -64,6 +67,32 @@ pub(crate) fn module_ref(s: &str) -> Result<ModuleRef, ErrorObjectOwned> {
 	Ok(ModuleRef { name, version })
 }
 
+type JobOf = Job<AccountId, Balance, BlockNumber>;
+
+/// A job a runtime older than `JobsApi` version 2 returned, in today's layout.
+fn upgraded(id: JobId, job: v1::Job<AccountId, Balance, BlockNumber>) -> RpcResult<JobOf> {
+	job.upgrade().map_err(|old| {
+		internal(format!("job {id} is stored in stage {:?} without the parts it needs", old.stage))
+	})
+}
+
+impl<C> Jobs<C>
+where
+	C: ProvideRuntimeApi<Block> + HeaderBackend<Block> + Send + Sync + 'static,
+	C::Api: JobsApi<Block, AccountId, Balance, BlockNumber>,
+{
+	/// Whether the runtime at `at` is older than `JobsApi` version 2, which changed the jobs'
+	/// layout (runtime spec 108 and before).
+	fn before_v2(&self, at: Hash) -> RpcResult<bool> {
+		let version = self
+			.client
+			.runtime_api()
+			.api_version::<dyn JobsApi<Block, AccountId, Balance, BlockNumber>>(at)
+			.map_err(internal)?;
+		Ok(version.is_some_and(|v| v < 2))
+	}
+}
+
 impl<C> JobsRpcServer for Jobs<C>
 where
 	C: ProvideRuntimeApi<Block> + HeaderBackend<Block> + Send + Sync + 'static,
@@ -71,7 +100,14 @@ where
 {
 	fn job(&self, id: JobId, at: Option<Hash>) -> RpcResult<Option<wire::Job>> {
 		let at = at.unwrap_or_else(|| self.client.info().best_hash);
-		let job = self.client.runtime_api().job(at, id).map_err(internal)?;
+		let api = self.client.runtime_api();
+		let job = if self.before_v2(at)? {
+			#[allow(deprecated)]
+			let old = api.job_before_version_2(at, id).map_err(internal)?;
+			old.map(|j| upgraded(id, j)).transpose()?
+		} else {
+			api.job(at, id).map_err(internal)?
+		};
 		Ok(job.as_ref().map(|j| wire::Job::from((id, j))))
 	}
 
@@ -92,11 +128,16 @@ where
 			}
 		};
 		let limit = limit.unwrap_or(MAX_JOBS_PAGE).min(MAX_JOBS_PAGE);
-		let page = self
-			.client
-			.runtime_api()
-			.jobs_of(at, account(&who)?, as_provider, start_after, limit)
-			.map_err(internal)?;
+		let api = self.client.runtime_api();
+		let who = account(&who)?;
+		let page: Vec<(JobId, JobOf)> = if self.before_v2(at)? {
+			#[allow(deprecated)]
+			let old = api.jobs_of_before_version_2(at, who, as_provider, start_after, limit)
+				.map_err(internal)?;
+			old.into_iter().map(|(id, j)| Ok((id, upgraded(id, j)?))).collect::<RpcResult<_>>()?
+		} else {
+			api.jobs_of(at, who, as_provider, start_after, limit).map_err(internal)?
+		};
 		Ok(page.iter().map(|(id, j)| wire::Job::from((*id, j))).collect())
 	}
 

@@ -221,25 +221,6 @@ impl Stage {
 	}
 }
 
-impl<AccountId: PartialEq, Balance, BlockNumber: Copy> Job<AccountId, Balance, BlockNumber> {
-	/// Whether the job waits for `provider`'s result: matched to it, with no result yet.
-	pub fn awaits_result_from(&self, provider: &AccountId) -> bool {
-		self.stage == Stage::Matched
-			&& self.result.is_none()
-			&& self.assignment.as_ref().is_some_and(|a| &a.provider == provider)
-	}
-
-	/// The block by which `mediator` must answer, if the job waits for its re-run: in
-	/// mediation, drawn to it, with no verdict yet.
-	pub fn awaits_mediation_from(&self, mediator: &AccountId) -> Option<BlockNumber> {
-		let m = self.mediation.as_ref()?;
-		(self.stage == Stage::InMediation
-			&& m.mediator.as_ref() == Some(mediator)
-			&& m.verdict.is_none())
-		.then_some(m.answer_by)
-	}
-}
-
 /// Why a provider's collateral for a job is slashed.
 #[derive(
 	Clone,
@@ -333,17 +314,323 @@ pub struct Job<AccountId, Balance, BlockNumber> {
 	pub deposit: Balance,
 	/// The last block a match is accepted in.
 	pub match_by: BlockNumber,
-	pub assignment: Option<Assignment<AccountId, Balance, BlockNumber>>,
-	pub result: Option<ResultManifest>,
-	pub slash: Option<PendingSlash<Balance, BlockNumber>>,
-	/// The re-check of the result, if it was sampled or challenged.
-	pub mediation: Option<Mediation<AccountId, Balance, BlockNumber>>,
-	pub stage: Stage,
+	/// Where the job is, with what that stage needs.
+	pub state: JobState<AccountId, Balance, BlockNumber>,
 	/// The block this job's next automatic step runs in (expiry, timeout, completion, slash,
 	/// pruning); `None` while only a call can move it on (mediation).
 	pub due: Option<BlockNumber>,
 	/// Every stage it reached, with the block.
 	pub history: BoundedVec<(Stage, BlockNumber), ConstU32<MAX_HISTORY>>,
+}
+
+impl<AccountId: PartialEq, Balance, BlockNumber: Copy> Job<AccountId, Balance, BlockNumber> {
+	/// The job's stage: the name of its state.
+	pub fn stage(&self) -> Stage {
+		self.state.stage()
+	}
+
+	/// Whether the job waits for `provider`'s result: matched to it, with no result yet.
+	pub fn awaits_result_from(&self, provider: &AccountId) -> bool {
+		matches!(&self.state, JobState::Matched { assignment } if &assignment.provider == provider)
+	}
+
+	/// The block by which `mediator` must answer, if the job waits for its re-run: in
+	/// mediation, drawn to it, with no verdict yet.
+	pub fn awaits_mediation_from(&self, mediator: &AccountId) -> Option<BlockNumber> {
+		let JobState::InMediation { mediation: m, .. } = &self.state else { return None };
+		(m.mediator.as_ref() == Some(mediator) && m.verdict.is_none()).then_some(m.answer_by)
+	}
+}
+
+/// Where a job is, each state with what it needs and nothing it cannot have (docs/design.md §3):
+/// a matched job has its assignment, a reported one its result too, and so on. The live states
+/// hold escrow or collateral; [`JobState::Closed`] holds only the storage deposit until pruned.
+#[derive(Clone, PartialEq, Eq, Encode, Decode, MaxEncodedLen, TypeInfo, Debug)]
+pub enum JobState<AccountId, Balance, BlockNumber> {
+	/// Waiting for a match until [`Job::match_by`].
+	Open,
+	/// Assigned to a provider, which owes a result by the assignment's `execute_by`.
+	Matched { assignment: Assignment<AccountId, Balance, BlockNumber> },
+	/// A result is in; when the challenge window ends it is sampled for a re-run or completes.
+	Reported { assignment: Assignment<AccountId, Balance, BlockNumber>, result: ResultManifest },
+	/// Sampled or challenged: a mediator re-runs the job and its answer decides.
+	InMediation {
+		assignment: Assignment<AccountId, Balance, BlockNumber>,
+		result: ResultManifest,
+		mediation: Mediation<AccountId, Balance, BlockNumber>,
+	},
+	/// The creator was refunded; the provider's collateral waits out the appeal window. A
+	/// result found wrong keeps its result and mediation; a timeout has neither.
+	SlashPending {
+		assignment: Assignment<AccountId, Balance, BlockNumber>,
+		result: Option<ResultManifest>,
+		mediation: Option<Mediation<AccountId, Balance, BlockNumber>>,
+		slash: PendingSlash<Balance, BlockNumber>,
+	},
+	/// Nothing more happens to the job but pruning.
+	Closed(JobOutcome<AccountId, Balance, BlockNumber>),
+}
+
+/// How a job ended, with what it kept of its run.
+#[derive(Clone, PartialEq, Eq, Encode, Decode, MaxEncodedLen, TypeInfo, Debug)]
+pub enum JobOutcome<AccountId, Balance, BlockNumber> {
+	/// Refunded in full: cancelled before a match.
+	Cancelled,
+	/// Refunded in full: nobody matched it before its deadline.
+	Expired,
+	/// Paid out: provider, solver, royalties and protocol fee. `mediation` if it was re-checked.
+	Completed {
+		assignment: Assignment<AccountId, Balance, BlockNumber>,
+		result: ResultManifest,
+		mediation: Option<Mediation<AccountId, Balance, BlockNumber>>,
+	},
+	/// The provider's collateral was slashed as `slash` says.
+	Slashed {
+		assignment: Assignment<AccountId, Balance, BlockNumber>,
+		result: Option<ResultManifest>,
+		mediation: Option<Mediation<AccountId, Balance, BlockNumber>>,
+		slash: PendingSlash<Balance, BlockNumber>,
+	},
+	/// Governance cancelled the pending slash; the provider kept its collateral.
+	SlashCancelled {
+		assignment: Assignment<AccountId, Balance, BlockNumber>,
+		result: Option<ResultManifest>,
+		mediation: Option<Mediation<AccountId, Balance, BlockNumber>>,
+	},
+}
+
+impl<AccountId, Balance, BlockNumber> JobState<AccountId, Balance, BlockNumber> {
+	/// The stage this state is.
+	pub fn stage(&self) -> Stage {
+		match self {
+			JobState::Open => Stage::Submitted,
+			JobState::Matched { .. } => Stage::Matched,
+			JobState::Reported { .. } => Stage::ResultSubmitted,
+			JobState::InMediation { .. } => Stage::InMediation,
+			JobState::SlashPending { .. } => Stage::SlashPending,
+			JobState::Closed(JobOutcome::Cancelled) => Stage::Cancelled,
+			JobState::Closed(JobOutcome::Expired) => Stage::Expired,
+			JobState::Closed(JobOutcome::Completed { .. }) => Stage::Completed,
+			JobState::Closed(JobOutcome::Slashed { .. }) => Stage::Slashed,
+			JobState::Closed(JobOutcome::SlashCancelled { .. }) => Stage::SlashCancelled,
+		}
+	}
+
+	/// Who runs (or ran) the job, once matched.
+	pub fn assignment(&self) -> Option<&Assignment<AccountId, Balance, BlockNumber>> {
+		match self {
+			JobState::Open | JobState::Closed(JobOutcome::Cancelled | JobOutcome::Expired) => None,
+			JobState::Matched { assignment }
+			| JobState::Reported { assignment, .. }
+			| JobState::InMediation { assignment, .. }
+			| JobState::SlashPending { assignment, .. }
+			| JobState::Closed(
+				JobOutcome::Completed { assignment, .. }
+				| JobOutcome::Slashed { assignment, .. }
+				| JobOutcome::SlashCancelled { assignment, .. },
+			) => Some(assignment),
+		}
+	}
+
+	/// The provider's result, once reported.
+	pub fn result(&self) -> Option<&ResultManifest> {
+		match self {
+			JobState::Reported { result, .. }
+			| JobState::InMediation { result, .. }
+			| JobState::Closed(JobOutcome::Completed { result, .. }) => Some(result),
+			JobState::SlashPending { result, .. }
+			| JobState::Closed(
+				JobOutcome::Slashed { result, .. } | JobOutcome::SlashCancelled { result, .. },
+			) => result.as_ref(),
+			_ => None,
+		}
+	}
+
+	/// The re-check of the result, if it was sampled or challenged.
+	pub fn mediation(&self) -> Option<&Mediation<AccountId, Balance, BlockNumber>> {
+		match self {
+			JobState::InMediation { mediation, .. } => Some(mediation),
+			JobState::SlashPending { mediation, .. }
+			| JobState::Closed(
+				JobOutcome::Completed { mediation, .. }
+				| JobOutcome::Slashed { mediation, .. }
+				| JobOutcome::SlashCancelled { mediation, .. },
+			) => mediation.as_ref(),
+			_ => None,
+		}
+	}
+
+	/// The slash, pending or applied.
+	pub fn slash(&self) -> Option<&PendingSlash<Balance, BlockNumber>> {
+		match self {
+			JobState::SlashPending { slash, .. }
+			| JobState::Closed(JobOutcome::Slashed { slash, .. }) => Some(slash),
+			_ => None,
+		}
+	}
+}
+
+/// The layout jobs were stored in up to storage version 1 of the jobs pallet (runtime spec
+/// 108): a stage tag beside optional parts. Frozen here, never to change: the jobs pallet's v2
+/// migration reads it, and a node reads it from a runtime older than `JobsApi` version 2.
+pub mod v1 {
+	use super::*;
+
+	/// A job as version 1 stored it.
+	#[derive(Clone, PartialEq, Eq, Encode, Decode, MaxEncodedLen, TypeInfo, Debug)]
+	pub struct Job<AccountId, Balance, BlockNumber> {
+		pub creator: AccountId,
+		pub module: ModuleRef,
+		pub module_digest: Digest,
+		pub resources: Resources,
+		pub timeout_secs: u32,
+		pub verification: VerificationPolicy,
+		pub inputs: JobInputs,
+		pub max_price: Balance,
+		pub target: Option<AccountId>,
+		pub credentials: BoundedVec<CredentialName, ConstU32<MAX_JOB_CREDENTIALS>>,
+		pub rates: FeeRates,
+		pub charge: Charge<Balance>,
+		pub escrow: Balance,
+		pub challenge_fee: Balance,
+		pub deposit: Balance,
+		pub match_by: BlockNumber,
+		pub assignment: Option<Assignment<AccountId, Balance, BlockNumber>>,
+		pub result: Option<ResultManifest>,
+		pub slash: Option<PendingSlash<Balance, BlockNumber>>,
+		pub mediation: Option<Mediation<AccountId, Balance, BlockNumber>>,
+		pub stage: Stage,
+		pub due: Option<BlockNumber>,
+		pub history: BoundedVec<(Stage, BlockNumber), ConstU32<MAX_HISTORY>>,
+	}
+
+	/// Today's job as version 1 stored it: the stage, and each part its state has.
+	impl<AccountId: Clone, Balance: Clone, BlockNumber: Clone>
+		From<super::Job<AccountId, Balance, BlockNumber>> for Job<AccountId, Balance, BlockNumber>
+	{
+		fn from(j: super::Job<AccountId, Balance, BlockNumber>) -> Self {
+			Job {
+				assignment: j.state.assignment().cloned(),
+				result: j.state.result().cloned(),
+				slash: j.state.slash().cloned(),
+				mediation: j.state.mediation().cloned(),
+				stage: j.state.stage(),
+				creator: j.creator,
+				module: j.module,
+				module_digest: j.module_digest,
+				resources: j.resources,
+				timeout_secs: j.timeout_secs,
+				verification: j.verification,
+				inputs: j.inputs,
+				max_price: j.max_price,
+				target: j.target,
+				credentials: j.credentials,
+				rates: j.rates,
+				charge: j.charge,
+				escrow: j.escrow,
+				challenge_fee: j.challenge_fee,
+				deposit: j.deposit,
+				match_by: j.match_by,
+				due: j.due,
+				history: j.history,
+			}
+		}
+	}
+
+	impl<AccountId: Clone, Balance: Clone, BlockNumber: Clone> Job<AccountId, Balance, BlockNumber> {
+		/// The job in today's layout, or `Err(self)` if its stage lacks a part that stage
+		/// needs (a record version 1 never wrote: every stage past `Submitted` had its
+		/// assignment, every stage past `Matched` but a timeout its result, and so on).
+		// The record comes back whole on the rare refusal, so that nothing of it is lost: its
+		// size is the point, not a cost on a path that never runs on a healthy chain.
+		#[allow(clippy::result_large_err)]
+		pub fn upgrade(self) -> Result<super::Job<AccountId, Balance, BlockNumber>, Self> {
+			match self.state() {
+				Some(state) => Ok(self.with_state(state)),
+				None => Err(self),
+			}
+		}
+
+		/// The state its stage and parts make, if they make one.
+		pub fn state(&self) -> Option<JobState<AccountId, Balance, BlockNumber>> {
+			use JobOutcome as O;
+			let state =
+				match (self.stage, &self.assignment, &self.result, &self.mediation, &self.slash) {
+					(Stage::Submitted, None, None, None, None) => JobState::Open,
+					(Stage::Cancelled, None, None, None, None) => JobState::Closed(O::Cancelled),
+					(Stage::Expired, None, None, None, None) => JobState::Closed(O::Expired),
+					(Stage::Matched, Some(a), None, None, None) => {
+						JobState::Matched { assignment: a.clone() }
+					}
+					(Stage::ResultSubmitted, Some(a), Some(r), None, None) => {
+						JobState::Reported { assignment: a.clone(), result: r.clone() }
+					}
+					(Stage::InMediation, Some(a), Some(r), Some(m), None) => {
+						JobState::InMediation {
+							assignment: a.clone(),
+							result: r.clone(),
+							mediation: m.clone(),
+						}
+					}
+					(Stage::SlashPending, Some(a), r, m, Some(s)) => JobState::SlashPending {
+						assignment: a.clone(),
+						result: r.clone(),
+						mediation: m.clone(),
+						slash: s.clone(),
+					},
+					(Stage::Completed, Some(a), Some(r), m, None) => {
+						JobState::Closed(O::Completed {
+							assignment: a.clone(),
+							result: r.clone(),
+							mediation: m.clone(),
+						})
+					}
+					(Stage::Slashed, Some(a), r, m, Some(s)) => JobState::Closed(O::Slashed {
+						assignment: a.clone(),
+						result: r.clone(),
+						mediation: m.clone(),
+						slash: s.clone(),
+					}),
+					(Stage::SlashCancelled, Some(a), r, m, None) => {
+						JobState::Closed(O::SlashCancelled {
+							assignment: a.clone(),
+							result: r.clone(),
+							mediation: m.clone(),
+						})
+					}
+					_ => return None,
+				};
+			Some(state)
+		}
+
+		/// The job in today's layout with `state`, every other field as it was.
+		pub fn with_state(
+			self,
+			state: JobState<AccountId, Balance, BlockNumber>,
+		) -> super::Job<AccountId, Balance, BlockNumber> {
+			super::Job {
+				creator: self.creator,
+				module: self.module,
+				module_digest: self.module_digest,
+				resources: self.resources,
+				timeout_secs: self.timeout_secs,
+				verification: self.verification,
+				inputs: self.inputs,
+				max_price: self.max_price,
+				target: self.target,
+				credentials: self.credentials,
+				rates: self.rates,
+				charge: self.charge,
+				escrow: self.escrow,
+				challenge_fee: self.challenge_fee,
+				deposit: self.deposit,
+				match_by: self.match_by,
+				state,
+				due: self.due,
+				history: self.history,
+			}
+		}
+	}
 }
 
 /// Why a proposed pair breaks a rule: the solver is penalised for it.
@@ -462,14 +749,29 @@ pub struct PriceEstimate<AccountId, Balance> {
 
 polkadot_sdk::sp_api::decl_runtime_apis! {
 	/// Reads of jobs, behind the `lilypad_job`, `lilypad_jobs` and `lilypad_estimate` RPCs.
+	///
+	/// Version 2 returns jobs whose state is a [`JobState`]; version 1 (runtime spec 108 and
+	/// before) returned the [`v1::Job`] layout, which a node reads with `*_before_version_2`.
+	#[api_version(2)]
 	pub trait JobsApi<AccountId, Balance, BlockNumber>
 	where
 		AccountId: Codec,
 		Balance: Codec,
 		BlockNumber: Codec,
 	{
+		/// One job, with its history, as version 1 stored it.
+		#[changed_in(2)]
+		fn job(id: JobId) -> Option<v1::Job<AccountId, Balance, BlockNumber>>;
 		/// One job, with its history.
 		fn job(id: JobId) -> Option<Job<AccountId, Balance, BlockNumber>>;
+		/// [`Self::jobs_of`], as version 1 stored them.
+		#[changed_in(2)]
+		fn jobs_of(
+			who: AccountId,
+			as_provider: bool,
+			start_after: Option<JobId>,
+			limit: u32,
+		) -> Vec<(JobId, v1::Job<AccountId, Balance, BlockNumber>)>;
 		/// Up to `limit` (at most [`MAX_JOBS_PAGE`]) jobs `who` created, or runs if `as_provider`,
 		/// after job `start_after`, oldest first.
 		fn jobs_of(
@@ -568,11 +870,7 @@ mod tests {
 			challenge_fee: 0,
 			deposit: 0,
 			match_by: 10,
-			assignment: None,
-			result: None,
-			slash: None,
-			mediation: None,
-			stage: Stage::Submitted,
+			state: JobState::Open,
 			due: Some(11),
 			history: Default::default(),
 		}
@@ -693,5 +991,142 @@ mod tests {
 		assert_eq!(effective_verification(sampled(10), Some(sampled(5))), None);
 		assert_eq!(effective_verification(det, Some(none)), None);
 		assert_eq!(effective_verification(none, Some(none)), Some(none));
+	}
+
+	/// A version-1 job in `stage` with the given parts, the rest as [`job`] makes them.
+	fn v1_job(
+		stage: Stage,
+		assignment: bool,
+		result: bool,
+		mediation: bool,
+		slash: bool,
+	) -> v1::Job<u32, u128, u32> {
+		let j = job(100);
+		v1::Job {
+			creator: j.creator,
+			module: j.module,
+			module_digest: j.module_digest,
+			resources: j.resources,
+			timeout_secs: j.timeout_secs,
+			verification: j.verification,
+			inputs: j.inputs,
+			max_price: j.max_price,
+			target: j.target,
+			credentials: j.credentials,
+			rates: j.rates,
+			charge: j.charge,
+			escrow: j.escrow,
+			challenge_fee: 7,
+			deposit: 3,
+			match_by: j.match_by,
+			assignment: assignment.then_some(Assignment {
+				provider: 2,
+				solver: 3,
+				price: 50,
+				collateral: 125,
+				matched_at: 4,
+				execute_by: 9,
+			}),
+			result: result.then(|| ResultManifest {
+				job: 0,
+				module_digest: [1; 32],
+				input_digest: [2; 32],
+				output_digest: [3; 32],
+				stdout_digest: [4; 32],
+				stderr_digest: [5; 32],
+				exit: ExitStatus::Success,
+				usage: Usage::default(),
+			}),
+			slash: slash.then_some(PendingSlash {
+				cause: SlashCause::BadResult,
+				to_creator: 50,
+				to_mediator: 10,
+				to_treasury: 65,
+				applies_at: 30,
+			}),
+			mediation: mediation.then(|| Mediation {
+				cause: crate::mediation::MediationCause::Challenged,
+				mediator: Some(5),
+				stake_locked: 0,
+				answer_by: 20,
+				failed: Default::default(),
+				verdict: None,
+			}),
+			stage,
+			due: Some(12),
+			history: BoundedVec::truncate_from(vec![(Stage::Submitted, 1), (stage, 2)]),
+		}
+	}
+
+	#[test]
+	fn every_version_1_job_keeps_its_stage_and_parts_in_the_new_layout() {
+		// (stage, assignment, result, mediation, slash): every combination version 1 wrote.
+		let written = [
+			(Stage::Submitted, false, false, false, false),
+			(Stage::Cancelled, false, false, false, false),
+			(Stage::Expired, false, false, false, false),
+			(Stage::Matched, true, false, false, false),
+			(Stage::ResultSubmitted, true, true, false, false),
+			(Stage::InMediation, true, true, true, false),
+			(Stage::SlashPending, true, false, false, true),
+			(Stage::SlashPending, true, true, true, true),
+			(Stage::Completed, true, true, false, false),
+			(Stage::Completed, true, true, true, false),
+			(Stage::Slashed, true, false, false, true),
+			(Stage::Slashed, true, true, true, true),
+			(Stage::SlashCancelled, true, false, false, false),
+			(Stage::SlashCancelled, true, true, true, false),
+		];
+		for stage in Stage::ALL {
+			assert!(written.iter().any(|w| w.0 == stage), "{stage:?} is covered");
+		}
+		for (stage, a, r, m, s) in written {
+			let old = v1_job(stage, a, r, m, s);
+			let new = old.clone().upgrade().unwrap_or_else(|_| panic!("{stage:?} upgrades"));
+			assert_eq!(new.stage(), old.stage);
+			assert_eq!(new.state.assignment(), old.assignment.as_ref());
+			assert_eq!(new.state.result(), old.result.as_ref());
+			assert_eq!(new.state.mediation(), old.mediation.as_ref());
+			assert_eq!(new.state.slash(), old.slash.as_ref());
+			assert_eq!(
+				(new.escrow, new.challenge_fee, new.deposit, new.due, new.history.clone()),
+				(old.escrow, old.challenge_fee, old.deposit, old.due, old.history.clone())
+			);
+			assert_eq!(
+				(new.creator, new.charge, new.inputs.clone()),
+				(old.creator, old.charge, old.inputs.clone())
+			);
+			// And back: what version 1 stored is exactly what today's job says.
+			assert_eq!(v1::Job::from(new.clone()).upgrade(), Ok(new));
+		}
+	}
+
+	#[test]
+	fn a_version_1_job_missing_what_its_stage_needs_is_refused_whole() {
+		for (stage, a, r, m, s) in [
+			(Stage::Matched, false, false, false, false),
+			(Stage::Submitted, true, false, false, false),
+			(Stage::ResultSubmitted, true, false, false, false),
+			(Stage::InMediation, true, true, false, false),
+			(Stage::SlashPending, true, true, true, false),
+			(Stage::Completed, true, false, false, false),
+			(Stage::SlashCancelled, true, false, false, true),
+		] {
+			let old = v1_job(stage, a, r, m, s);
+			assert_eq!(old.clone().upgrade(), Err(old), "{stage:?}");
+		}
+	}
+
+	#[test]
+	fn a_job_awaits_the_provider_and_the_mediator_it_was_given() {
+		let matched = v1_job(Stage::Matched, true, false, false, false).upgrade().unwrap();
+		assert!(matched.awaits_result_from(&2) && !matched.awaits_result_from(&3));
+		let reported = v1_job(Stage::ResultSubmitted, true, true, false, false).upgrade().unwrap();
+		assert!(!reported.awaits_result_from(&2));
+		let mediated = v1_job(Stage::InMediation, true, true, true, false).upgrade().unwrap();
+		assert_eq!(mediated.awaits_mediation_from(&5), Some(20));
+		assert_eq!(mediated.awaits_mediation_from(&2), None);
+		let pending = v1_job(Stage::SlashPending, true, true, true, true).upgrade().unwrap();
+		assert_eq!(pending.awaits_mediation_from(&5), None);
 	}
 }

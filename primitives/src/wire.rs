@@ -201,7 +201,7 @@ impl From<(JobId, &jobs::Job<AccountId, Balance, BlockNumber>)> for Job {
 			challenge_fee: j.challenge_fee,
 			deposit: j.deposit,
 			match_by: j.match_by,
-			assignment: j.assignment.as_ref().map(|a| Assignment {
+			assignment: j.state.assignment().map(|a| Assignment {
 				provider: a.provider.clone(),
 				solver: a.solver.clone(),
 				price: a.price,
@@ -209,7 +209,7 @@ impl From<(JobId, &jobs::Job<AccountId, Balance, BlockNumber>)> for Job {
 				matched_at: a.matched_at,
 				execute_by: a.execute_by,
 			}),
-			result: j.result.as_ref().map(|r| JobResult {
+			result: j.state.result().map(|r| JobResult {
 				module_digest: r.module_digest,
 				input_digest: r.input_digest,
 				output_digest: r.output_digest,
@@ -218,14 +218,14 @@ impl From<(JobId, &jobs::Job<AccountId, Balance, BlockNumber>)> for Job {
 				exit: r.exit,
 				usage: r.usage,
 			}),
-			slash: j.slash.as_ref().map(|s| Slash {
+			slash: j.state.slash().map(|s| Slash {
 				cause: s.cause,
 				to_creator: s.to_creator,
 				to_mediator: s.to_mediator,
 				to_treasury: s.to_treasury,
 				applies_at: s.applies_at,
 			}),
-			mediation: j.mediation.as_ref().map(|m| Mediation {
+			mediation: j.state.mediation().map(|m| Mediation {
 				cause: m.cause,
 				mediator: m.mediator.clone(),
 				stake_locked: m.stake_locked,
@@ -233,7 +233,7 @@ impl From<(JobId, &jobs::Job<AccountId, Balance, BlockNumber>)> for Job {
 				failed: m.failed.to_vec(),
 				verdict: m.verdict,
 			}),
-			stage: j.stage,
+			stage: j.stage(),
 			due: j.due,
 			history: j.history.iter().map(|(stage, at)| Step { stage: *stage, at: *at }).collect(),
 		}

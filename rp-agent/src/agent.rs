@@ -365,7 +365,7 @@ impl Agent {
 					return Ok(());
 				}
 				let execute_by =
-					record.assignment.as_ref().map(|a| a.execute_by).unwrap_or_default();
+					record.state.assignment().map(|a| a.execute_by).unwrap_or_default();
 				self.journal.put(job, &Entry::Running { execute_by })?;
 				let _slot = self.slots.acquire().await.expect("never closed");
 				info!(module = %String::from_utf8_lossy(&record.module.name), "running");
@@ -422,7 +422,7 @@ impl Agent {
 			};
 			let Some(record) = record else { bail!("job {job} not on chain") };
 			if !record.awaits_result_from(&self.chain.account) {
-				let entry = if record.result.as_ref() == Some(&manifest) {
+				let entry = if record.state.result() == Some(&manifest) {
 					info!("result on chain");
 					Entry::Submitted { manifest }
 				} else {
@@ -431,7 +431,7 @@ impl Agent {
 				self.journal.put(job, &entry)?;
 				return Ok(());
 			}
-			let execute_by = record.assignment.as_ref().map(|a| a.execute_by).unwrap_or_default();
+			let execute_by = record.state.assignment().map(|a| a.execute_by).unwrap_or_default();
 			let sent = match self.journal.get(job)? {
 				// Not on chain and its nonce not used by anything else: send the same bytes.
 				Some(Entry::Submitting { tx, nonce, .. }) if finalized_nonce <= nonce => {

@@ -269,7 +269,7 @@ fn an_appeal_within_the_window_cancels_the_slash() {
 		});
 		assert_ok!(enacted_result(index));
 		let record = pallet_jobs::Jobs::<Runtime>::get(job).unwrap();
-		assert_eq!(record.stage, Stage::SlashCancelled);
+		assert_eq!(record.stage(), Stage::SlashCancelled);
 		assert_eq!(dave_bond(), (bond0, 0), "the collateral is released, none of it taken");
 		assert_eq!(Balances::total_balance(&who(Dave)), dave0);
 
@@ -302,7 +302,7 @@ fn an_appeal_after_the_window_finds_the_slash_applied() {
 		let to_treasury = Balances::free_balance(TreasuryAccount::get()) - treasury0;
 		assert!(to_charlie > 0);
 		assert_eq!(to_charlie + to_treasury, in_use0, "split between creator and treasury");
-		assert_eq!(pallet_jobs::Jobs::<Runtime>::get(job).unwrap().stage, Stage::Slashed);
+		assert_eq!(pallet_jobs::Jobs::<Runtime>::get(job).unwrap().stage(), Stage::Slashed);
 
 		// A late appeal passes but has nothing left to cancel.
 		let (index, hash) =

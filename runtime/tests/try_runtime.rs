@@ -7,7 +7,7 @@
 //! A dev chain runs a market through the runtime's calls until it holds a job in every stage,
 //! a published module, provider, solver and mediator bonds and a pending slash. The state is
 //! then put back the way the previous release (`runtime/previous-release`) keeps it: storage
-//! versions and deposits as that release wrote them. `Executive::try_runtime_upgrade` runs every
+//! versions and the jobs' layout as that release wrote them. `Executive::try_runtime_upgrade` runs every
 //! migration with its pre- and post-checks, then every pallet's `try_state`; the chain then goes
 //! on producing blocks, settling the jobs it holds, with `try_state` after each.
 //!
@@ -20,7 +20,6 @@ mod common;
 use common::{market::*, *};
 use lilypad_primitives::jobs::{JobId, Stage};
 use lilypad_runtime::{
-	configs::{JobDeposit, ModuleDeposit, VersionDeposit},
 	AllPalletsWithSystem, Balance, Balances, Executive, Header, Jobs, Runtime, RuntimeEvent,
 	RuntimeOrigin, System,
 };
@@ -110,7 +109,8 @@ fn live_market(head: &mut Header) -> Market {
 	});
 	// The next block draws a mediator: Alice, the only one, from the block's VRF output.
 	in_block(head, || ());
-	let mediation = pallet_jobs::Jobs::<Runtime>::get(mediated).unwrap().mediation.unwrap();
+	let mediation =
+		pallet_jobs::Jobs::<Runtime>::get(mediated).unwrap().state.mediation().cloned().unwrap();
 	assert_eq!(mediation.mediator, Some(who(Alice)), "Alice was drawn");
 	run_until_stage(head, pending, Stage::SlashPending, 10);
 	in_block(head, || match_to_dave(&[matched]));
@@ -134,23 +134,19 @@ fn live_market(head: &mut Header) -> Market {
 	Market { jobs }
 }
 
-/// The state as the previous release (`runtime/previous-release`, spec 107) keeps it. That
-/// release has the same storage layout, at storage version 0 in the jobs pallet and the
-/// registry, and dearer deposits: 10 mLILY a job and 100 mLILY a module version.
+/// The state as the previous release (`runtime/previous-release`, spec 108) keeps it. That
+/// release stores a job's stage beside optional parts (the jobs pallet's storage version 1,
+/// [`pallet_jobs::migrations::v1::Jobs`]); the other pallets store what this one does.
 mod previous_release {
 	use super::*;
-	use lilypad_runtime::{RuntimeHoldReason, MILLI_LILY, VERSION};
+	use lilypad_runtime::VERSION;
 	use polkadot_sdk::{frame_support::traits::StorageVersion, frame_system};
 
-	pub const SPEC_VERSION: u32 = 107;
-	pub const JOB_DEPOSIT: Balance = 10 * MILLI_LILY;
-	pub const VERSION_DEPOSIT: Balance = 100 * MILLI_LILY;
+	pub const SPEC_VERSION: u32 = 108;
 
-	/// Rewrites the current state into the previous release's; returns how much more it holds
-	/// in job deposits and in module deposits.
-	pub fn restore() -> (Balance, Balance) {
-		StorageVersion::new(0).put::<pallet_jobs::Pallet<Runtime>>();
-		StorageVersion::new(0).put::<pallet_registry::Pallet<Runtime>>();
+	/// Rewrites the current state into the previous release's.
+	pub fn restore() {
+		StorageVersion::new(1).put::<pallet_jobs::Pallet<Runtime>>();
 		// The chain last ran the previous release: the next block runs the migrations again
 		// (they must then do nothing).
 		let mut version = VERSION;
@@ -158,53 +154,24 @@ mod previous_release {
 		frame_system::LastRuntimeUpgrade::<Runtime>::put(
 			frame_system::LastRuntimeUpgradeInfo::from(version),
 		);
-
-		let mut jobs_extra = 0;
-		for (id, mut job) in pallet_jobs::Jobs::<Runtime>::iter() {
-			let extra = JOB_DEPOSIT - job.deposit;
-			let reason = RuntimeHoldReason::Jobs(pallet_jobs::HoldReason::JobDeposit);
-			assert_ok!(Balances::hold(&reason, &job.creator, extra));
-			job.deposit = JOB_DEPOSIT;
-			pallet_jobs::Jobs::<Runtime>::insert(id, job);
-			jobs_extra += extra;
+		for (id, job) in pallet_jobs::Jobs::<Runtime>::iter().collect::<Vec<_>>() {
+			pallet_jobs::migrations::v1::Jobs::<Runtime>::insert(
+				id,
+				lilypad_primitives::jobs::v1::Job::from(job),
+			);
 		}
-		let mut modules_extra = 0;
-		for (name, mut module) in pallet_registry::Modules::<Runtime>::iter() {
-			let price = ModuleDeposit::get() + VERSION_DEPOSIT * module.versions.len() as Balance;
-			let extra = price - module.deposit;
-			let reason = RuntimeHoldReason::Registry(pallet_registry::HoldReason::ModuleDeposit);
-			assert_ok!(Balances::hold(&reason, &module.owner, extra));
-			module.deposit = price;
-			pallet_registry::Modules::<Runtime>::insert(name, module);
-			modules_extra += extra;
-		}
-		(jobs_extra, modules_extra)
 	}
 }
 
-/// The deposits the migrations released, from their events, if each checked itself.
-fn repriced() -> (Option<Balance>, Option<Balance>) {
-	let mut out = (None, None);
-	for event in System::events().into_iter().map(|r| r.event) {
-		match event {
-			RuntimeEvent::Jobs(pallet_jobs::Event::DepositsRepriced {
-				released, checked, ..
-			}) => {
-				assert!(checked, "the jobs migration's own check failed");
-				out.0 = Some(released);
-			}
-			RuntimeEvent::Registry(pallet_registry::Event::DepositsRepriced {
-				released,
-				checked,
-				..
-			}) => {
-				assert!(checked, "the registry migration's own check failed");
-				out.1 = Some(released);
-			}
-			_ => {}
+/// What the jobs migration reported, if it ran: `(jobs, escrow, refused)`, having checked itself.
+fn migrated() -> Option<(u32, Balance, u32)> {
+	System::events().into_iter().find_map(|r| match r.event {
+		RuntimeEvent::Jobs(pallet_jobs::Event::JobsMigrated { jobs, escrow, refused, checked }) => {
+			assert!(checked, "the jobs migration's own check failed");
+			Some((jobs, escrow, refused))
 		}
-	}
-	out
+		_ => None,
+	})
 }
 
 #[test]
@@ -214,42 +181,31 @@ fn the_upgrade_migrates_a_live_market_and_every_check_passes() {
 		run_blocks(&mut head, 1);
 		let market = live_market(&mut head);
 		let jobs: Vec<_> = pallet_jobs::Jobs::<Runtime>::iter().collect();
+		let escrow: Balance = jobs.iter().map(|(_, j)| j.escrow).sum();
 		let modules: Vec<_> = pallet_registry::Modules::<Runtime>::iter().collect();
 		let versions: Vec<_> = pallet_registry::Versions::<Runtime>::iter().collect();
 		let free = |k: polkadot_sdk::sp_keyring::Sr25519Keyring| Balances::free_balance(who(k));
-		let (charlie, eve) = (free(Charlie), free(Eve));
+		let (charlie, dave, alice) = (free(Charlie), free(Dave), free(Alice));
 		let issuance = Balances::total_issuance();
 
-		let (jobs_extra, modules_extra) = previous_release::restore();
-		assert!(jobs_extra > 0 && modules_extra > 0);
-		assert_eq!(free(Charlie), charlie - jobs_extra);
-		assert_eq!(free(Eve), eve - modules_extra);
+		previous_release::restore();
 
 		let weight = Executive::try_runtime_upgrade(UpgradeCheckSelect::All)
 			.unwrap_or_else(|e| panic!("the upgrade's checks failed: {e:?}"));
 		assert!(weight.ref_time() > 0);
-		assert_eq!(repriced(), (Some(jobs_extra), Some(modules_extra)));
-		for pallet in [
-			pallet_jobs::Pallet::<Runtime>::on_chain_storage_version(),
-			pallet_registry::Pallet::<Runtime>::on_chain_storage_version(),
-		] {
-			assert_eq!(pallet, 1);
-		}
-		// Every job, module and version is as the market left it; the deposits are back.
+		assert_eq!(migrated(), Some((jobs.len() as u32, escrow, 0)));
+		assert_eq!(pallet_jobs::Pallet::<Runtime>::on_chain_storage_version(), 2);
+		// Every job, module and version is as the market left it, and no fund moved.
 		assert_eq!(pallet_jobs::Jobs::<Runtime>::iter().collect::<Vec<_>>(), jobs);
 		assert_eq!(pallet_registry::Modules::<Runtime>::iter().collect::<Vec<_>>(), modules);
 		assert_eq!(pallet_registry::Versions::<Runtime>::iter().collect::<Vec<_>>(), versions);
-		assert!(jobs.iter().all(|(_, j)| j.deposit == JobDeposit::get()));
-		assert!(modules.iter().all(|(_, m)| m.deposit
-			== ModuleDeposit::get() + VersionDeposit::get() * m.versions.len() as Balance));
-		assert_eq!((free(Charlie), free(Eve)), (charlie, eve));
+		assert_eq!((free(Charlie), free(Dave), free(Alice)), (charlie, dave, alice));
 		assert_eq!(Balances::total_issuance(), issuance);
 
 		// The first block of the new release runs the migrations again: they do nothing.
 		in_block(&mut head, || ());
-		assert_eq!(repriced(), (None, None));
-		assert_eq!(pallet_jobs::Pallet::<Runtime>::on_chain_storage_version(), 1);
-		assert!(pallet_jobs::Jobs::<Runtime>::iter_values().all(|j| j.deposit == JobDeposit::get()));
+		assert_eq!(migrated(), None);
+		assert_eq!(pallet_jobs::Pallet::<Runtime>::on_chain_storage_version(), 2);
 		check_every_pallet();
 
 		// The jobs the upgrade found live settle as they would have.

@@ -2,20 +2,30 @@
 //!
 //! `lilypad-node` starts a dev chain on the previous release's runtime
 //! (`scripts/previous-runtime.sh` builds it from the commit in `runtime/previous-release`, in
-//! its own target directory). Eve publishes a module and Charlie submits jobs on it. Then the
-//! dev accounts authorize this release's runtime through a `root` referendum (conviction
-//! voting, enacted by the scheduler), Ferdie applies it, and over JSON-RPC:
+//! its own target directory), which stores a job's stage beside optional parts. Eve publishes a
+//! module, Bob offers compute, Dave stakes as a solver and Ferdie as a mediator, and the dev
+//! accounts authorize this release's runtime through a `root` referendum (conviction voting,
+//! enacted by the scheduler). Right before Alice applies it, Charlie's jobs are left in every
+//! live stage: submitted, matched, result submitted, in mediation (Ferdie drawn), and slash
+//! pending (Ferdie found Bob's result wrong). Then, over JSON-RPC:
 //! - the new `spec_version` runs and blocks keep being produced and finalized;
-//! - the storage migrations ran once, and their own checks passed (`checked` in both
-//!   `DepositsRepriced` events), with the counts and escrow this test saw before;
-//! - every job and module is as it was except its re-priced deposit, and the balances moved by
-//!   exactly what the migrations released;
-//! - the `lilypad` CLI, which reads the chain's metadata afresh, still reads and transacts.
+//! - the jobs migration ran once and its own check passed (`checked` in `JobsMigrated`), with
+//!   the count and escrow this test saw before;
+//! - every job reads as it did (the node read the old layout through `JobsApi` version 1 before,
+//!   version 2 after), and no balance moved;
+//! - the jobs settle on the new runtime: Ferdie upholds the mediated result and it completes,
+//!   the reported one completes, the slash applies, the matched one times out, and Charlie
+//!   cancels the open one with the `lilypad` CLI, which reads the chain's metadata afresh; what
+//!   stays held of Charlie is then his jobs' deposits.
 use std::{path::PathBuf, process::Command, time::Duration};
 
+use lilypad_client::chain::{mediation_call, result_call};
 use lilypad_e2e::{
 	cli::{planck, Cli},
-	echo::{self, lilypad, manifest, publish},
+	echo::{
+		self, inputs, lilypad, manifest, offer, publish, submit_batch, sudo_set, wait_for_job,
+		wait_for_stage, DIGEST, MILLI,
+	},
 	legacy, submit_finalized, wait_until_finalized, Node,
 };
 use polkadot_sdk::{
@@ -33,9 +43,19 @@ type Api = OnlineClient<SubstrateConfig>;
 
 /// A debug node compiles the runtime before its first block; give it time on a slow machine.
 const START_TIMEOUT: Duration = Duration::from_secs(240);
-/// Jobs Charlie leaves waiting for a provider over the upgrade (no provider exists).
-const JOBS: usize = 3;
-const MAX_PRICE: u128 = 5 * echo::MILLI;
+const LILY: u128 = 1_000 * MILLI;
+const ASK: u128 = 2 * MILLI;
+const MAX_PRICE: u128 = 5 * MILLI;
+/// The echo module's timeout: one block.
+const TIMEOUT_SECS: u32 = 2;
+/// Windows (in blocks) that keep the jobs live from their creation through the upgrade and its
+/// checks, on a slow machine too: the test waits them out afterwards.
+const CHALLENGE_WINDOW: u32 = 60;
+const EXECUTION_GRACE: u32 = 60;
+const APPEAL_WINDOW: u32 = 40;
+/// What Bob's results say the module output, and what Ferdie's re-run of the wrong one does.
+const OUTPUT: [u8; 32] = [1; 32];
+const OTHER_OUTPUT: [u8; 32] = [2; 32];
 
 /// The previous release's runtime blob: `$LILYPAD_PREVIOUS_RUNTIME`, or built (or found) by
 /// `scripts/previous-runtime.sh`.
@@ -78,19 +98,12 @@ async fn job(rpc: &RpcClient, id: u64) -> Value {
 	echo::job(rpc, id).await
 }
 
-/// `v` without `key`.
-fn without(v: &Value, key: &str) -> Value {
-	let mut v = v.clone();
-	v.as_object_mut().expect("an object").remove(key);
-	v
-}
-
 async fn submit(api: &Api, call: &impl subxt::transactions::Payload, who: &Keypair, what: &str) {
 	submit_finalized(api, call, who).await.unwrap_or_else(|e| panic!("{what}: {e}"));
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_referendum_upgrades_the_runtime_and_the_migration_keeps_every_job_and_module() {
+async fn a_referendum_upgrades_the_runtime_and_jobs_in_every_live_stage_carry_over_and_settle() {
 	let dir = tempfile::tempdir().unwrap();
 	let old_code = previous_runtime();
 	let new_code = lilypad_runtime::WASM_BINARY.expect("the runtime's blob is built");
@@ -114,47 +127,45 @@ async fn a_referendum_upgrades_the_runtime_and_the_migration_keeps_every_job_and
 	let new_version = lilypad_runtime::VERSION.spec_version;
 	assert!(old_version < new_version, "the chain starts on the previous release");
 
-	// --- Before: a module and live jobs, with escrow held.
+	// --- Before: a module, a provider, a solver, a mediator and a job creator.
 	let api = Api::from_rpc_client(rpc.clone()).await.expect("subxt client");
-	let (eve, charlie) = (dev::eve(), dev::charlie());
-	publish(&api, &eve, manifest(10, Perbill::zero())).await;
+	let genesis = legacy(&rpc).genesis_hash().await.expect("genesis hash").0;
+	let (bob, charlie, dave, eve, ferdie) =
+		(dev::bob(), dev::charlie(), dev::dave(), dev::eve(), dev::ferdie());
 	use lilypad::runtime_types::{
-		bounded_collections::bounded_vec::BoundedVec, lilypad_primitives::identity::Role,
+		bounded_collections::bounded_vec::BoundedVec,
+		lilypad_primitives::{identity::Role, providers::BondKind},
+		lilypad_runtime::RuntimeCall,
+		pallet_jobs::pallet::Call as JobsCall,
 	};
 	let tx = lilypad::transactions;
-	submit(&api, &tx().identity().register_role(Role::JobCreator), &charlie, "role").await;
-	let best = lilypad_e2e::best_number(&rpc).await.unwrap().unwrap() as u32;
-	let mut jobs = vec![];
-	for _ in 0..JOBS {
-		let options = lilypad::runtime_types::lilypad_primitives::jobs::JobOptions {
-			target: None,
-			credentials: BoundedVec(vec![]),
-			verification: None,
-		};
-		let call = tx().jobs().submit_job(
-			Static(echo::module()),
-			Static(echo::inputs("before the upgrade")),
-			MAX_PRICE,
-			// Within the match timeout (300 blocks), beyond the end of this test.
-			best + 250,
-			options,
-		);
-		let events = submit_finalized(&api, &call, &charlie).await.expect("submit_job");
-		let submitted = events
-			.find_first::<lilypad::jobs::events::JobSubmitted>()
-			.expect("decode")
-			.expect("JobSubmitted");
-		jobs.push(submitted.job);
-	}
-	let cli = Cli::new(&node.ws_url(), dir.path());
-	let charlie_addr = charlie.public_key().to_account_id().to_string();
-	let eve_addr = eve.public_key().to_account_id().to_string();
-	let before_jobs: Vec<Value> = futures_join(&rpc, &jobs).await;
-	let before_module = cli.ok(None, &["module", "show", "echo"]);
-	let escrow: u128 = before_jobs.iter().map(|j| planck(&j["escrow"])).sum();
-	let old_job_deposit = planck(&before_jobs[0]["deposit"]);
-	let old_module_deposit = planck(&before_module["deposit"]);
-	let issuance = total_issuance(&api).await;
+	tokio::join!(
+		async {
+			sudo_set(&api, echo::windows(CHALLENGE_WINDOW, EXECUTION_GRACE, APPEAL_WINDOW)).await;
+			publish(&api, &eve, manifest(TIMEOUT_SECS, Perbill::zero())).await;
+		},
+		async {
+			submit(&api, &tx().identity().register_role(Role::ResourceProvider), &bob, "role")
+				.await;
+			let register = tx().providers().register_provider(Static(offer(ASK, 4)));
+			submit(&api, &register, &bob, "offer").await;
+			submit(&api, &tx().providers().bond(BondKind::Provider, LILY), &bob, "bond").await;
+		},
+		async {
+			submit(&api, &tx().identity().register_role(Role::Solver), &dave, "role").await;
+			let bond = tx().providers().bond(BondKind::Solver, 50 * LILY);
+			submit(&api, &bond, &dave, "stake").await;
+		},
+		async {
+			submit(&api, &tx().identity().register_role(Role::Mediator), &ferdie, "role").await;
+			let bond = tx().providers().bond(BondKind::Mediator, 20 * LILY);
+			submit(&api, &bond, &ferdie, "stake").await;
+		},
+		async {
+			let role = tx().identity().register_role(Role::JobCreator);
+			submit(&api, &role, &charlie, "role").await;
+		},
+	);
 
 	// --- The referendum: Root track, inline proposal, every dev account votes aye.
 	let code_hash = blake2_256(new_code);
@@ -217,9 +228,42 @@ async fn a_referendum_upgrades_the_runtime_and_the_migration_keeps_every_job_and
 		tokio::time::sleep(Duration::from_secs(1)).await;
 	}
 
-	// Charlie and Eve voted (and paid fees): their balances from here on.
-	let (charlie_free, charlie_held) = cli.balance(&charlie_addr);
-	let (eve_free, eve_held) = cli.balance(&eve_addr);
+	// --- Jobs in every live stage, made now so that none moves on before the upgrade.
+	let id = |k: &Keypair| -> subxt::utils::AccountId32 { k.public_key().into() };
+	let ids = submit_batch(&api, &rpc, vec![(echo::module(), inputs("hello")); 5], MAX_PRICE).await;
+	let [open, matched, reported, mediated, wrong] = ids.try_into().expect("five jobs");
+	let pairs = [matched, reported, mediated, wrong].map(|job| (job, id(&bob))).to_vec();
+	submit(&api, &tx().jobs().propose_match(BoundedVec(pairs)), &dave, "Dave matches").await;
+	for job in [reported, mediated, wrong] {
+		let result = echo::result(job, DIGEST, OUTPUT);
+		submit(&api, &result_call(&genesis, &bob, &result), &bob, "Bob reports").await;
+	}
+	let challenges = [mediated, wrong].map(|job| RuntimeCall::Jobs(JobsCall::challenge { job }));
+	let challenges = Vec::from(challenges);
+	submit(&api, &tx().utility().batch_all(challenges), &charlie, "challenges").await;
+	for job in [mediated, wrong] {
+		let j = wait_for_job(&rpc, job, "drawn a mediator", Duration::from_secs(60), |j| {
+			!j["mediation"]["mediator"].is_null()
+		})
+		.await;
+		assert_eq!(j["mediation"]["mediator"], id(&ferdie).to_string(), "the only mediator");
+	}
+	let rerun = echo::result(wrong, DIGEST, OTHER_OUTPUT);
+	submit(&api, &mediation_call(&genesis, &ferdie, &rerun), &ferdie, "Ferdie disagrees").await;
+	let jobs = [open, matched, reported, mediated, wrong];
+	let before_jobs = futures_join(&rpc, &jobs).await;
+	let stages: Vec<_> = before_jobs.iter().map(|j| j["stage"].clone()).collect();
+	assert_eq!(
+		stages,
+		["submitted", "matched", "resultSubmitted", "inMediation", "slashPending"],
+		"every live stage, read from the previous release"
+	);
+	let escrow: u128 = before_jobs.iter().map(|j| planck(&j["escrow"])).sum();
+	let deposit = planck(&before_jobs[0]["deposit"]);
+	let cli = Cli::new(&node.ws_url(), dir.path());
+	let accounts = [&charlie, &bob, &dave, &ferdie].map(|k| id(k).to_string());
+	let balances = accounts.clone().map(|a| cli.balance(&a));
+	let issuance = total_issuance(&api).await;
 
 	// --- Anyone may apply the authorized code (the fee is waived for the authorized code).
 	let progress = api
@@ -229,7 +273,7 @@ async fn a_referendum_upgrades_the_runtime_and_the_migration_keeps_every_job_and
 		.transactions()
 		.sign_and_submit_then_watch_default(
 			&tx().system().apply_authorized_upgrade(new_code.to_vec()),
-			&dev::ferdie(),
+			&dev::alice(),
 		)
 		.await
 		.expect("submit apply_authorized_upgrade");
@@ -246,53 +290,52 @@ async fn a_referendum_upgrades_the_runtime_and_the_migration_keeps_every_job_and
 	assert_eq!(spec_version(&rpc2).await, new_version, "the new runtime runs");
 	node.assert_running();
 
-	// --- The migrations ran in the first block of the new runtime, and their checks passed.
+	// --- The migration ran in the first block of the new runtime, and its check passed.
 	let api = Api::from_rpc_client(rpc2.clone()).await.expect("client with fresh metadata");
 	let events = api.at_block(upgraded_at + 1).await.unwrap().events().fetch().await.unwrap();
-	let jobs_migrated = events
-		.find_first::<lilypad::jobs::events::DepositsRepriced>()
+	let migrated = events
+		.find_first::<lilypad::jobs::events::JobsMigrated>()
 		.expect("decode")
 		.expect("the jobs migration ran");
-	let modules_migrated = events
-		.find_first::<lilypad::registry::events::DepositsRepriced>()
-		.expect("decode")
-		.expect("the registry migration ran");
-	assert!(jobs_migrated.checked && modules_migrated.checked, "post-checks passed");
-	assert_eq!(jobs_migrated.jobs as usize, JOBS);
-	assert_eq!(jobs_migrated.escrow, escrow);
-	assert_eq!((modules_migrated.modules, modules_migrated.versions), (1, 1));
+	assert!(migrated.checked, "the migration's own check passed");
+	assert_eq!(
+		(migrated.jobs as usize, migrated.escrow, migrated.refused),
+		(jobs.len(), escrow, 0)
+	);
 
-	// --- Jobs, modules and balances: unchanged but for the re-priced deposits.
-	let new_job_deposit = lilypad_runtime::configs::JobDeposit::get();
-	let new_module_deposit = lilypad_runtime::configs::ModuleDeposit::get()
-		+ lilypad_runtime::configs::VersionDeposit::get();
-	assert!(new_job_deposit < old_job_deposit && new_module_deposit < old_module_deposit);
+	// --- Every job reads as it did, and no balance moved.
 	let after_jobs = futures_join(&rpc2, &jobs).await;
 	for (before, after) in before_jobs.iter().zip(&after_jobs) {
-		assert_eq!(without(after, "deposit"), without(before, "deposit"));
-		assert_eq!(planck(&after["deposit"]), new_job_deposit);
+		assert_eq!(after, before);
 	}
-	let job_refund = JOBS as u128 * (old_job_deposit - new_job_deposit);
-	assert_eq!(jobs_migrated.released, job_refund);
-	let module_refund = old_module_deposit - new_module_deposit;
-	assert_eq!(modules_migrated.released, module_refund);
-	let after_module = cli.ok(None, &["module", "show", "echo"]);
-	assert_eq!(without(&after_module, "deposit"), without(&before_module, "deposit"));
-	assert_eq!(planck(&after_module["deposit"]), new_module_deposit);
-	assert_eq!(cli.balance(&charlie_addr), (charlie_free + job_refund, charlie_held - job_refund));
-	assert_eq!(cli.balance(&eve_addr), (eve_free + module_refund, eve_held - module_refund));
+	assert_eq!(accounts.clone().map(|a| cli.balance(&a)), balances);
 	assert_eq!(total_issuance(&api).await, issuance, "the supply did not change");
 
-	// --- Blocks keep coming, and the CLI still transacts: Charlie cancels a job.
+	// --- The jobs settle on the new runtime.
 	let best_now = lilypad_e2e::best_number(&rpc2).await.unwrap().unwrap();
 	wait_until_finalized(&rpc2, best_now + 3, Duration::from_secs(60), "blocks after").await;
-	let (free0, _) = cli.balance(&charlie_addr);
-	let cancelled = cli.ok(Some("//Charlie"), &["job", "cancel", &jobs[0].to_string()]);
-	assert_eq!(job(&rpc2, jobs[0]).await["stage"], "cancelled", "{cancelled}");
+	let rerun = echo::result(mediated, DIGEST, OUTPUT);
+	submit(&api, &mediation_call(&genesis, &ferdie, &rerun), &ferdie, "Ferdie agrees").await;
+	let (free0, _) = cli.balance(&accounts[0]);
+	let cancelled = cli.ok(Some("//Charlie"), &["job", "cancel", &open.to_string()]);
+	assert_eq!(job(&rpc2, open).await["stage"], "cancelled", "{cancelled}");
 	let refunded = planck(&before_jobs[0]["escrow"]);
-	let fee = planck(&cancelled["tx_fees"]);
 	assert_eq!(planck(&cancelled["refunded"]), refunded);
-	assert_eq!(cli.balance(&charlie_addr).0, free0 + refunded - fee);
+	assert_eq!(cli.balance(&accounts[0]).0, free0 + refunded - planck(&cancelled["tx_fees"]));
+	// The latest the windows allow, and some.
+	let wait = Duration::from_secs(2 * (CHALLENGE_WINDOW + EXECUTION_GRACE) as u64 + 60);
+	for (job, stage) in [
+		(mediated, "completed"),
+		(reported, "completed"),
+		(wrong, "slashed"),
+		(matched, "slashPending"),
+	] {
+		wait_for_stage(&rpc2, job, stage, wait).await;
+	}
+	let settled = futures_join(&rpc2, &jobs).await;
+	assert_eq!(settled.iter().map(|j| planck(&j["escrow"])).sum::<u128>(), 0, "no escrow left");
+	assert_eq!(cli.balance(&accounts[0]).1, jobs.len() as u128 * deposit, "only the deposits held");
+	node.assert_running();
 }
 
 /// Every job in `ids`, as `lilypad_job` returns it.

@@ -2,7 +2,7 @@
 use super::{OpenJob, Params, Provider, NEUTRAL_REPUTATION};
 use lilypad_primitives::{
 	economics::{charge, FeeRates},
-	jobs::{Job, JobInputs, Stage},
+	jobs::{Job, JobInputs, JobState},
 	providers::{Gpu, ModuleFilter, Offer, OfferResources, ProviderStatus},
 	registry::{ModuleRef, Resources, SemVer, VerificationPolicy},
 };
@@ -45,11 +45,7 @@ pub fn job(id: u64, module: &str, max_price: u128) -> OpenJob<Account, u128, u32
 			challenge_fee: 0,
 			deposit: 0,
 			match_by: 100,
-			assignment: None,
-			result: None,
-			slash: None,
-			mediation: None,
-			stage: Stage::Submitted,
+			state: JobState::Open,
 			due: Some(101),
 			history: Default::default(),
 		},

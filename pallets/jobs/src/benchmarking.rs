@@ -122,7 +122,7 @@ fn matched<T: Config>(w: &World<T>) -> JobId {
 		alloc::vec![(job, w.provider.clone())].try_into().expect("one fits; qed");
 	Pallet::<T>::propose_match(RawOrigin::Signed(w.solver.clone()).into(), batch)
 		.expect("the pair is valid; qed");
-	assert_eq!(Jobs::<T>::get(job).map(|j| j.stage), Some(Stage::Matched));
+	assert_eq!(Jobs::<T>::get(job).map(|j| j.stage()), Some(Stage::Matched));
 	job
 }
 
@@ -174,7 +174,10 @@ fn mediating<T: Config>(job: JobId) -> (T::AccountId, sr25519::Public) {
 	let answer_by =
 		frame_system::Pallet::<T>::block_number().saturating_add(T::MediationTimeout::get());
 	Jobs::<T>::mutate(job, |j| {
-		let m = j.as_mut().and_then(|j| j.mediation.as_mut()).expect("challenged; qed");
+		let Some(JobState::InMediation { mediation: m, .. }) = j.as_mut().map(|j| &mut j.state)
+		else {
+			panic!("challenged; qed")
+		};
 		m.mediator = Some(mediator.clone());
 		m.stake_locked = penalty;
 		m.answer_by = answer_by;
@@ -201,7 +204,7 @@ mod benchmarks {
 			deadline,
 			Default::default(),
 		);
-		assert_eq!(Jobs::<T>::get(0).map(|j| j.stage), Some(Stage::Submitted));
+		assert_eq!(Jobs::<T>::get(0).map(|j| j.stage()), Some(Stage::Submitted));
 	}
 
 	#[benchmark]
@@ -210,7 +213,7 @@ mod benchmarks {
 		let job = submit(&w);
 		#[extrinsic_call]
 		_(RawOrigin::Signed(w.creator.clone()), job);
-		assert_eq!(Jobs::<T>::get(job).map(|j| j.stage), Some(Stage::Cancelled));
+		assert_eq!(Jobs::<T>::get(job).map(|j| j.stage()), Some(Stage::Cancelled));
 	}
 
 	#[benchmark]
@@ -226,7 +229,7 @@ mod benchmarks {
 		#[extrinsic_call]
 		_(RawOrigin::Signed(w.solver.clone()), batch);
 		for job in jobs {
-			assert_eq!(Jobs::<T>::get(job).map(|j| j.stage), Some(Stage::Matched));
+			assert_eq!(Jobs::<T>::get(job).map(|j| j.stage()), Some(Stage::Matched));
 		}
 	}
 
@@ -238,7 +241,7 @@ mod benchmarks {
 		let sig = sign::<T>(&w.key, &m);
 		#[extrinsic_call]
 		_(RawOrigin::Signed(w.provider.clone()), job, m, w.key, sig);
-		assert_eq!(Jobs::<T>::get(job).map(|j| j.stage), Some(Stage::ResultSubmitted));
+		assert_eq!(Jobs::<T>::get(job).map(|j| j.stage()), Some(Stage::ResultSubmitted));
 	}
 
 	#[benchmark]
@@ -247,7 +250,7 @@ mod benchmarks {
 		let job = with_result(&w);
 		#[extrinsic_call]
 		_(RawOrigin::Signed(w.creator.clone()), job);
-		assert_eq!(Jobs::<T>::get(job).map(|j| j.stage), Some(Stage::InMediation));
+		assert_eq!(Jobs::<T>::get(job).map(|j| j.stage()), Some(Stage::InMediation));
 	}
 
 	#[benchmark]
@@ -259,7 +262,7 @@ mod benchmarks {
 		// Upholding pays every party up the lineage: the dearer verdict.
 		#[extrinsic_call]
 		_(origin as T::RuntimeOrigin, job, Verdict::ResultUpheld);
-		assert_eq!(Jobs::<T>::get(job).map(|j| j.stage), Some(Stage::Completed));
+		assert_eq!(Jobs::<T>::get(job).map(|j| j.stage()), Some(Stage::Completed));
 		Ok(())
 	}
 
@@ -275,7 +278,7 @@ mod benchmarks {
 		let sig = sp_io::crypto::sr25519_sign(KEY_TYPE, &key, &payload).expect("in the keystore");
 		#[extrinsic_call]
 		_(RawOrigin::Signed(mediator), job, rerun, key, sig);
-		assert_eq!(Jobs::<T>::get(job).map(|j| j.stage), Some(Stage::Completed));
+		assert_eq!(Jobs::<T>::get(job).map(|j| j.stage()), Some(Stage::Completed));
 	}
 
 	#[benchmark]
@@ -291,7 +294,7 @@ mod benchmarks {
 			.map_err(|_| BenchmarkError::Weightless)?;
 		#[extrinsic_call]
 		_(origin as T::RuntimeOrigin, job);
-		assert_eq!(Jobs::<T>::get(job).map(|j| j.stage), Some(Stage::SlashCancelled));
+		assert_eq!(Jobs::<T>::get(job).map(|j| j.stage()), Some(Stage::SlashCancelled));
 		Ok(())
 	}
 
@@ -318,7 +321,7 @@ mod benchmarks {
 			Pallet::<T>::on_initialize(due);
 		}
 		for job in jobs {
-			assert_eq!(Jobs::<T>::get(job).map(|j| j.stage), Some(Stage::Completed));
+			assert_eq!(Jobs::<T>::get(job).map(|j| j.stage()), Some(Stage::Completed));
 		}
 	}
 

@@ -18,24 +18,21 @@ impl<T: Config> Pallet<T> {
 			h[0].saturating_accrue(job.escrow);
 			h[1].saturating_accrue(job.challenge_fee);
 			h[2].saturating_accrue(job.deposit);
-			let live = !job.stage.is_final();
-			if !live || job.stage == Stage::SlashPending {
+			let stage = job.stage();
+			let live = !stage.is_final();
+			if !live || stage == Stage::SlashPending {
 				ensure!(job.escrow.is_zero(), "a finished job holds escrow");
 				ensure!(job.challenge_fee.is_zero(), "a finished job holds a challenge fee");
 			} else {
 				ensure!(job.escrow == job.charge.total(), "escrow differs from the charge");
 			}
 			ensure!(
-				job.stage == Stage::InMediation || job.challenge_fee.is_zero(),
+				stage == Stage::InMediation || job.challenge_fee.is_zero(),
 				"a challenge fee outside mediation"
 			);
-			ensure!(
-				job.stage != Stage::InMediation || job.mediation.is_some(),
-				"a job in mediation has no mediation record"
-			);
-			if let Some(m) = &job.mediation {
+			if let Some(m) = job.state.mediation() {
 				ensure!(
-					job.stage == Stage::InMediation || m.stake_locked.is_zero(),
+					stage == Stage::InMediation || m.stake_locked.is_zero(),
 					"a mediator's stake is locked outside mediation"
 				);
 				if let Some(mediator) = &m.mediator {
@@ -45,9 +42,9 @@ impl<T: Config> Pallet<T> {
 						.saturating_accrue(m.stake_locked);
 				}
 			}
-			if let Some(a) = &job.assignment {
+			if let Some(a) = job.state.assignment() {
 				if matches!(
-					job.stage,
+					stage,
 					Stage::Matched
 						| Stage::ResultSubmitted
 						| Stage::InMediation
@@ -55,7 +52,7 @@ impl<T: Config> Pallet<T> {
 				) {
 					locked.entry(a.provider.clone()).or_default().saturating_accrue(a.collateral);
 				}
-				if job.stage == Stage::Matched {
+				if stage == Stage::Matched {
 					running.entry(a.provider.clone()).or_default().saturating_inc();
 				}
 			}
@@ -64,7 +61,7 @@ impl<T: Config> Pallet<T> {
 			}
 			ensure!(JobsByCreator::<T>::contains_key(&job.creator, id), "a job is not indexed");
 			ensure!(
-				OpenJobs::<T>::contains_key(id) == (job.stage == Stage::Submitted),
+				OpenJobs::<T>::contains_key(id) == (stage == Stage::Submitted),
 				"the open jobs are not exactly the submitted ones"
 			);
 		}

@@ -68,6 +68,9 @@
 //!
 //! ## Low Level / Implementation Details
 //!
+//! - A job's state is a [`JobState`] whose variants carry what that stage needs (a matched job
+//!   its assignment, a reported one its result too, and so on), so a step reads what it needs
+//!   by matching on the state; a branch the state rules out is marked `defensive!`.
 //! - Open jobs are indexed in [`OpenJobs`], so that a solver reads them without reading every
 //!   job.
 //! - Each job has at most one automatic step pending, at block [`Job::due`]; it is queued in
@@ -103,8 +106,8 @@ extern crate alloc;
 
 pub use lilypad_primitives::{
 	jobs::{
-		Assignment, Job, JobId, JobInputs, JobOptions, MatchError, Mediation, PendingSlash,
-		ResultManifest, SlashCause, Stage,
+		Assignment, Job, JobId, JobInputs, JobOptions, JobOutcome, JobState, MatchError, Mediation,
+		PendingSlash, ResultManifest, SlashCause, Stage,
 	},
 	mediation::{MediationCause, Verdict},
 };
@@ -182,12 +185,17 @@ pub mod pallet {
 		<<T as Config>::Currency as Inspect<<T as frame_system::Config>::AccountId>>::Balance;
 	pub type JobOf<T> =
 		Job<<T as frame_system::Config>::AccountId, BalanceOf<T>, BlockNumberFor<T>>;
+	pub type StateOf<T> =
+		JobState<<T as frame_system::Config>::AccountId, BalanceOf<T>, BlockNumberFor<T>>;
+	pub type OutcomeOf<T> =
+		JobOutcome<<T as frame_system::Config>::AccountId, BalanceOf<T>, BlockNumberFor<T>>;
 	pub type OptionsOf<T> = JobOptions<<T as frame_system::Config>::AccountId>;
 	pub type BatchOf<T> =
 		BoundedVec<(JobId, <T as frame_system::Config>::AccountId), <T as Config>::MaxBatch>;
 
-	/// Version 1 re-priced job deposits ([`crate::migrations::v1`]).
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+	/// Version 1 re-priced job deposits ([`crate::migrations::v1`]); version 2 stores a job's
+	/// state as a [`JobState`] ([`crate::migrations::v2`]).
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(2);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -472,6 +480,12 @@ pub mod pallet {
 		/// `released` to their creators; they hold `escrow` in all. `checked`: the jobs and
 		/// their escrow are as before and the deposits fell by exactly `released`.
 		DepositsRepriced { jobs: u32, escrow: BalanceOf<T>, released: BalanceOf<T>, checked: bool },
+		/// A runtime upgrade moved the `jobs` in storage to the layout whose state is a
+		/// [`JobState`] ([`crate::migrations::v2`]); they hold `escrow` in all. `refused`: records
+		/// whose stage lacked a part it needs, closed with their funds returned (none on a
+		/// healthy chain). `checked`: every job is there, in the stage it was in, and the escrow
+		/// is as before but for what the refused ones returned.
+		JobsMigrated { jobs: u32, escrow: BalanceOf<T>, refused: u32, checked: bool },
 	}
 
 	#[pallet::error]
@@ -681,11 +695,7 @@ pub mod pallet {
 					challenge_fee: Zero::zero(),
 					deposit,
 					match_by: deadline,
-					assignment: None,
-					result: None,
-					slash: None,
-					mediation: None,
-					stage: Stage::Submitted,
+					state: JobState::Open,
 					due: Some(due),
 					history: BoundedVec::truncate_from(alloc::vec![(Stage::Submitted, now)]),
 				},
@@ -716,10 +726,10 @@ pub mod pallet {
 			let who = ensure_signed(origin)?;
 			let mut record = Jobs::<T>::get(job).ok_or(Error::<T>::JobNotFound)?;
 			ensure!(record.creator == who, Error::<T>::NotCreator);
-			ensure!(record.stage == Stage::Submitted, Error::<T>::NotOpen);
+			ensure!(record.state == JobState::Open, Error::<T>::NotOpen);
 			let now = frame_system::Pallet::<T>::block_number();
 			let refunded = Self::refund_escrow(&mut record);
-			Self::finish(job, &mut record, Stage::Cancelled, now)?;
+			Self::finish(job, &mut record, JobOutcome::Cancelled, now)?;
 			OpenJobs::<T>::remove(job);
 			Jobs::<T>::insert(job, record);
 			Self::deposit_event(Event::JobCancelled { job, refunded });
@@ -756,8 +766,8 @@ pub mod pallet {
 			let now = frame_system::Pallet::<T>::block_number();
 			let rho = T::CollateralRatio::get();
 			for (job, provider) in batch {
-				let Some(mut record) = Jobs::<T>::get(job)
-					.filter(|r| r.stage == Stage::Submitted && now <= r.match_by)
+				let Some(mut record) =
+					Jobs::<T>::get(job).filter(|r| r.state == JobState::Open && now <= r.match_by)
 				else {
 					Self::deposit_event(Event::MatchSkipped { job, provider });
 					continue;
@@ -837,9 +847,10 @@ pub mod pallet {
 		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			let mut record = Jobs::<T>::get(job).ok_or(Error::<T>::JobNotFound)?;
-			ensure!(record.stage == Stage::Matched, Error::<T>::NotAwaitingResult);
-			let assignment = record.assignment.clone().ok_or(Error::<T>::NotAwaitingResult)?;
-			let provider = assignment.provider;
+			let JobState::Matched { assignment } = record.state.clone() else {
+				return Err(Error::<T>::NotAwaitingResult.into());
+			};
+			let provider = assignment.provider.clone();
 			ensure!(T::Identity::acts_for(&who, &provider), Error::<T>::NotAssignedProvider);
 			let now = frame_system::Pallet::<T>::block_number();
 			ensure!(now <= assignment.execute_by, Error::<T>::ExecutionDeadlinePassed);
@@ -866,8 +877,12 @@ pub mod pallet {
 			let due = Self::schedule(job, challenge_until.saturating_add(1u32.into()))?;
 			T::Providers::end_job(&provider);
 			let exit = manifest.exit;
-			record.result = Some(manifest);
-			Self::enter(&mut record, Stage::ResultSubmitted, now, Some(due));
+			Self::enter(
+				&mut record,
+				JobState::Reported { assignment, result: manifest },
+				now,
+				Some(due),
+			);
 			Jobs::<T>::insert(job, record);
 			Self::deposit_event(Event::ResultSubmitted { job, provider, exit, challenge_until });
 			Ok(())
@@ -897,10 +912,10 @@ pub mod pallet {
 			let mut record = Jobs::<T>::get(job).ok_or(Error::<T>::JobNotFound)?;
 			ensure!(record.creator == who, Error::<T>::NotCreator);
 			let now = frame_system::Pallet::<T>::block_number();
-			ensure!(
-				record.stage == Stage::ResultSubmitted && record.due.is_some_and(|d| now < d),
-				Error::<T>::NotChallengeable
-			);
+			let JobState::Reported { assignment, result } = record.state.clone() else {
+				return Err(Error::<T>::NotChallengeable.into());
+			};
+			ensure!(record.due.is_some_and(|d| now < d), Error::<T>::NotChallengeable);
 			let fee = T::ChallengeFee::get();
 			ensure!(
 				T::Currency::reducible_balance(&who, Preservation::Preserve, Fortitude::Polite)
@@ -911,8 +926,13 @@ pub mod pallet {
 			let due = Self::schedule(job, now.saturating_add(1u32.into()))?;
 			T::Currency::hold(&HoldReason::ChallengeFee.into(), &who, fee)?;
 			record.challenge_fee = fee;
-			record.mediation = Some(Self::new_mediation(MediationCause::Challenged, now));
-			Self::enter(&mut record, Stage::InMediation, now, Some(due));
+			let mediation = Self::new_mediation(MediationCause::Challenged, now);
+			Self::enter(
+				&mut record,
+				JobState::InMediation { assignment, result, mediation },
+				now,
+				Some(due),
+			);
 			Jobs::<T>::insert(job, record);
 			Self::deposit_event(Event::JobChallenged { job, fee });
 			Ok(())
@@ -945,13 +965,13 @@ pub mod pallet {
 		) -> DispatchResult {
 			T::MediationOrigin::ensure_origin(origin)?;
 			let mut record = Jobs::<T>::get(job).ok_or(Error::<T>::JobNotFound)?;
-			ensure!(record.stage == Stage::InMediation, Error::<T>::NotInMediation);
-			let now = frame_system::Pallet::<T>::block_number();
-			if let Some(m) = record.mediation.as_mut() {
-				if let Some(mediator) = m.mediator.take() {
-					Self::unlock_mediator(&mediator, m);
-				}
+			let JobState::InMediation { mediation, .. } = &mut record.state else {
+				return Err(Error::<T>::NotInMediation.into());
+			};
+			if let Some(mediator) = mediation.mediator.take() {
+				Self::unlock_mediator(&mediator, mediation);
 			}
+			let now = frame_system::Pallet::<T>::block_number();
 			Self::resolve(job, &mut record, verdict, None, now)?;
 			Jobs::<T>::insert(job, record);
 			Ok(())
@@ -992,8 +1012,9 @@ pub mod pallet {
 		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			let mut record = Jobs::<T>::get(job).ok_or(Error::<T>::JobNotFound)?;
-			ensure!(record.stage == Stage::InMediation, Error::<T>::NotInMediation);
-			let mut mediation = record.mediation.clone().ok_or(Error::<T>::NotInMediation)?;
+			let JobState::InMediation { result, mediation, .. } = &mut record.state else {
+				return Err(Error::<T>::NotInMediation.into());
+			};
 			let mediator = mediation.mediator.clone().ok_or(Error::<T>::NotAssignedMediator)?;
 			ensure!(T::Identity::acts_for(&who, &mediator), Error::<T>::NotAssignedMediator);
 			let now = frame_system::Pallet::<T>::block_number();
@@ -1013,10 +1034,8 @@ pub mod pallet {
 				signature.verify(&Self::mediation_payload(&rerun)[..], &signer),
 				Error::<T>::BadSignature
 			);
-			let result = record.result.as_ref().ok_or(Error::<T>::NotInMediation)?;
 			let verdict = verdict(result, &rerun);
-			Self::unlock_mediator(&mediator, &mut mediation);
-			record.mediation = Some(mediation);
+			Self::unlock_mediator(&mediator, mediation);
 			T::Rewards::note(BondKind::Mediator, &mediator, Some(Outcome::Success), Zero::zero());
 			Self::deposit_event(Event::MediatorAnswered {
 				job,
@@ -1043,18 +1062,21 @@ pub mod pallet {
 		pub fn cancel_slash(origin: OriginFor<T>, job: JobId) -> DispatchResult {
 			T::SlashCancelOrigin::ensure_origin(origin)?;
 			let mut record = Jobs::<T>::get(job).ok_or(Error::<T>::JobNotFound)?;
-			ensure!(record.stage == Stage::SlashPending, Error::<T>::NoPendingSlash);
-			let assignment = record.assignment.clone().ok_or(Error::<T>::NoPendingSlash)?;
+			let JobState::SlashPending { assignment, result, mediation, .. } = record.state.clone()
+			else {
+				return Err(Error::<T>::NoPendingSlash.into());
+			};
 			let now = frame_system::Pallet::<T>::block_number();
 			T::Providers::unlock_bond(
 				&assignment.provider,
 				BondKind::Provider,
 				assignment.collateral,
 			);
-			record.slash = None;
-			Self::finish(job, &mut record, Stage::SlashCancelled, now)?;
+			let provider = assignment.provider.clone();
+			let outcome = JobOutcome::SlashCancelled { assignment, result, mediation };
+			Self::finish(job, &mut record, outcome, now)?;
 			Jobs::<T>::insert(job, record);
-			Self::deposit_event(Event::SlashCancelled { job, provider: assignment.provider });
+			Self::deposit_event(Event::SlashCancelled { job, provider });
 			Ok(())
 		}
 	}

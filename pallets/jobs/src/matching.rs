@@ -62,15 +62,15 @@ impl<T: Config> Pallet<T> {
 		Self::release(HoldReason::JobEscrow, &job.creator, released);
 		job.charge = charge;
 		job.escrow = charge.total();
-		job.assignment = Some(Assignment {
+		let assignment = Assignment {
 			provider: provider.clone(),
 			solver: solver.clone(),
 			price,
 			collateral,
 			matched_at: now,
 			execute_by,
-		});
-		Self::enter(job, Stage::Matched, now, Some(due));
+		};
+		Self::enter(job, JobState::Matched { assignment }, now, Some(due));
 		OpenJobs::<T>::remove(id);
 		JobsByProvider::<T>::insert(&provider, id, ());
 		Self::deposit_event(Event::JobMatched {

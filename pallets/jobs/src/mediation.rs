@@ -72,8 +72,12 @@ impl<T: Config> Pallet<T> {
 		if !seed.is_some_and(|seed| is_sampled(rate, &seed)) {
 			return Self::complete(id, job, now);
 		}
-		job.mediation = Some(Self::new_mediation(MediationCause::Sampled, now));
-		Self::enter(job, Stage::InMediation, now, None);
+		let JobState::Reported { assignment, result } = job.state.clone() else {
+			defensive!("a result is sampled only while reported");
+			return Ok(());
+		};
+		let mediation = Self::new_mediation(MediationCause::Sampled, now);
+		Self::enter(job, JobState::InMediation { assignment, result, mediation }, now, None);
 		Self::deposit_event(Event::ResultSampled { job: id });
 		Self::draw_mediator(id, job, now, drawn)
 	}
@@ -86,9 +90,9 @@ impl<T: Config> Pallet<T> {
 		now: BlockNumberFor<T>,
 		drawn: &mut Weight,
 	) -> DispatchResult {
-		let Some(m) = job.mediation.as_mut() else {
-			defensive!("a job in mediation has its mediation record");
-			return Self::stand_unverified(id, job, now);
+		let JobState::InMediation { mediation: m, .. } = &mut job.state else {
+			defensive!("a mediation steps only while the job is in mediation");
+			return Ok(());
 		};
 		if let Some(mediator) = m.mediator.take() {
 			let locked = core::mem::take(&mut m.stake_locked);
@@ -124,17 +128,17 @@ impl<T: Config> Pallet<T> {
 		now: BlockNumberFor<T>,
 		drawn: &mut Weight,
 	) -> DispatchResult {
-		let Some(m) = job.mediation.as_ref() else {
+		let JobState::InMediation { assignment, mediation: m, .. } = &job.state else {
 			defensive!("a mediator is drawn only for a job in mediation");
 			return Ok(());
 		};
-		let attempt = m.failed.len() as u32;
+		let (provider, failed) = (assignment.provider.clone(), m.failed.clone());
+		let attempt = failed.len() as u32;
 		let seed = match Self::seed(DRAW_DOMAIN, id, attempt, Self::result_block(job)) {
 			Err(()) => return Self::retry_next_block(id, job, now),
 			Ok(seed) => seed,
 		};
 		let penalty = T::MediatorPenalty::get();
-		let provider = job.assignment.as_ref().map(|a| a.provider.clone());
 		let pool = T::Providers::mediators();
 		drawn.saturating_accrue(T::DbWeight::get().reads_writes(pool.len() as u64 + 3, 2));
 		let (candidates, weights): (Vec<T::AccountId>, Vec<u128>) = pool
@@ -143,8 +147,8 @@ impl<T: Config> Pallet<T> {
 				!stake.is_zero()
 					&& *stake >= penalty
 					&& *who != job.creator
-					&& !m.failed.contains(who)
-					&& !provider.as_ref().is_some_and(|p| T::Identity::acts_for(who, p))
+					&& !failed.contains(who)
+					&& !T::Identity::acts_for(who, &provider)
 			})
 			.map(|(who, stake)| (who, UniqueSaturatedInto::<u128>::unique_saturated_into(stake)))
 			.unzip();
@@ -161,7 +165,7 @@ impl<T: Config> Pallet<T> {
 			.saturating_add(T::ExecutionGrace::get().into())
 			.saturating_add(T::MediationTimeout::get());
 		let due = Self::schedule(id, answer_by.saturating_add(1u32.into()))?;
-		if let Some(m) = job.mediation.as_mut() {
+		if let JobState::InMediation { mediation: m, .. } = &mut job.state {
 			m.mediator = Some(mediator.clone());
 			m.stake_locked = penalty;
 			m.answer_by = answer_by;
@@ -192,8 +196,11 @@ impl<T: Config> Pallet<T> {
 		now: BlockNumberFor<T>,
 	) -> DispatchResult {
 		let fee = core::mem::take(&mut job.challenge_fee);
-		if let Some(m) = job.mediation.as_mut() {
-			m.verdict = Some(verdict);
+		match &mut job.state {
+			JobState::InMediation { mediation, .. } => mediation.verdict = Some(verdict),
+			_ => {
+				defensive!("a verdict is given only in mediation");
+			}
 		}
 		Self::deposit_event(Event::MediationResolved { job: id, verdict });
 		match verdict {
@@ -224,7 +231,7 @@ impl<T: Config> Pallet<T> {
 			Verdict::ResultWrong => {
 				Self::release(HoldReason::ChallengeFee, &job.creator, fee);
 				Self::refund_escrow(job);
-				Self::start_slash(id, job, SlashCause::BadResult, now)
+				Self::start_slash(id, job, SlashCause::BadResult, now).map(|_| ())
 			}
 		}
 	}

@@ -1,39 +1,79 @@
-//! Storage migrations of the jobs pallet, run by the runtime on upgrade.
+//! Storage migrations of the jobs pallet, run by the runtime on upgrade (docs/migrations.md).
 //!
 //! Each is a [`VersionedMigration`]: it runs once, when the pallet's on-chain storage version
-//! is the one it migrates from, and sets the next.
+//! is the one it migrates from, and sets the next. Each reads the layout it migrates from
+//! through a frozen copy of it ([`v1::Jobs`]), so that it keeps compiling as today's types move
+//! on.
 use crate::pallet::*;
 use frame_support::{
 	migrations::VersionedMigration,
+	storage_alias,
 	traits::{fungible::MutateHold, tokens::Precision, Get, UncheckedOnRuntimeUpgrade},
 	weights::Weight,
+	Twox64Concat,
+};
+use lilypad_primitives::{
+	jobs::{JobId, JobOutcome, JobState, Stage},
+	providers::{BondKind, ProviderLedger},
 };
 use polkadot_sdk::{frame_support, frame_system, sp_runtime};
 use sp_runtime::traits::{Saturating, Zero};
 
-/// What the migration must leave unchanged (jobs, escrow) and what it moves (deposits).
+/// What a migration must account for: how many jobs, in which stages, holding what.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, codec::Encode, codec::Decode)]
 pub struct JobTotals<Balance> {
 	pub jobs: u32,
 	pub escrow: Balance,
 	pub deposits: Balance,
+	/// How many jobs are in each stage, in the order of [`Stage::ALL`].
+	pub stages: [u32; Stage::ALL.len()],
 }
 
-/// The totals over every job in storage.
-pub fn job_totals<T: Config>() -> JobTotals<BalanceOf<T>> {
-	let mut totals: JobTotals<BalanceOf<T>> =
-		JobTotals { jobs: 0, escrow: Zero::zero(), deposits: Zero::zero() };
-	for job in Jobs::<T>::iter_values() {
-		totals.jobs.saturating_inc();
-		totals.escrow.saturating_accrue(job.escrow);
-		totals.deposits.saturating_accrue(job.deposit);
+impl<Balance: Saturating + Zero + Copy> JobTotals<Balance> {
+	/// The totals of these jobs: `(stage, escrow, deposit)` of each.
+	pub fn of(jobs: impl Iterator<Item = (Stage, Balance, Balance)>) -> Self {
+		let mut totals: Self = JobTotals {
+			jobs: 0,
+			escrow: Zero::zero(),
+			deposits: Zero::zero(),
+			stages: [0; Stage::ALL.len()],
+		};
+		for (stage, escrow, deposit) in jobs {
+			totals.jobs.saturating_inc();
+			totals.escrow = totals.escrow.saturating_add(escrow);
+			totals.deposits = totals.deposits.saturating_add(deposit);
+			if let Some(i) = Stage::ALL.iter().position(|s| *s == stage) {
+				totals.stages[i].saturating_inc();
+			}
+		}
+		totals
 	}
-	totals
+}
+
+/// The totals over every job stored in today's layout.
+pub fn job_totals<T: Config>() -> JobTotals<BalanceOf<T>> {
+	JobTotals::of(Jobs::<T>::iter_values().map(|j| (j.stage(), j.escrow, j.deposit)))
 }
 
 /// Version 1: job deposits are re-priced to the current [`Config::JobDeposit`].
 pub mod v1 {
 	use super::*;
+
+	/// A job as storage versions 0 and 1 keep it: a stage tag beside optional parts.
+	pub type JobOf<T> = lilypad_primitives::jobs::v1::Job<
+		<T as frame_system::Config>::AccountId,
+		BalanceOf<T>,
+		BlockNumberFor<T>,
+	>;
+
+	/// [`crate::Jobs`] as storage versions 0 and 1 lay it out.
+	#[storage_alias]
+	pub type Jobs<T: Config> = StorageMap<Pallet<T>, Twox64Concat, JobId, JobOf<T>>;
+
+	/// The totals over every job stored in the version 1 layout.
+	pub fn job_totals<T: Config>() -> JobTotals<BalanceOf<T>> {
+		JobTotals::of(Jobs::<T>::iter_values().map(|j| (j.stage, j.escrow, j.deposit)))
+	}
 
 	/// Every job whose deposit is above [`Config::JobDeposit`] gets the difference back
 	/// (released from its [`HoldReason::JobDeposit`] hold) and records the new deposit; jobs,
@@ -89,6 +129,8 @@ pub mod v1 {
 			Ok(job_totals::<T>().encode())
 		}
 
+		/// Compares the totals. The pallet's `try_state` reads today's layout, which version 1
+		/// is not: the v2 migration's check runs it.
 		#[cfg(feature = "try-runtime")]
 		fn post_upgrade(state: alloc::vec::Vec<u8>) -> Result<(), sp_runtime::TryRuntimeError> {
 			use codec::Decode;
@@ -96,9 +138,10 @@ pub mod v1 {
 				.map_err(|_| "pre-upgrade state decodes")?;
 			let after = job_totals::<T>();
 			frame_support::ensure!(after.jobs == before.jobs, "no job is lost or added");
+			frame_support::ensure!(after.stages == before.stages, "every job keeps its stage");
 			frame_support::ensure!(after.escrow == before.escrow, "escrow is untouched");
 			frame_support::ensure!(after.deposits <= before.deposits, "deposits only fall");
-			Pallet::<T>::do_try_state()
+			Ok(())
 		}
 	}
 
@@ -110,4 +153,106 @@ pub mod v1 {
 		Pallet<T>,
 		<T as frame_system::Config>::DbWeight,
 	>;
+}
+
+/// Version 2: a job's stage and its optional parts become one [`JobState`], each variant
+/// carrying what that stage needs.
+pub mod v2 {
+	use super::*;
+
+	/// Rewrites every job from the [`v1::Jobs`] layout to today's ([`v1::JobOf::upgrade`]):
+	/// same stage, same parts, same funds. A record whose stage lacks a part it needs (which
+	/// version 1 never wrote) cannot be carried over: it is closed as
+	/// [`JobOutcome::Cancelled`], and what it held comes back ([`close_refused`]). Afterwards it
+	/// counts again and emits [`Event::JobsMigrated`].
+	///
+	/// One pass over `Jobs` in one block, as [`v1::RepriceJobDeposits`].
+	pub struct UseJobStates<T>(core::marker::PhantomData<T>);
+
+	impl<T: Config> UncheckedOnRuntimeUpgrade for UseJobStates<T> {
+		fn on_runtime_upgrade() -> Weight {
+			let before = v1::job_totals::<T>();
+			let (mut refused, mut returned) = (0u32, BalanceOf::<T>::zero());
+			Jobs::<T>::translate::<v1::JobOf<T>, _>(|id, old| {
+				Some(old.upgrade().unwrap_or_else(|old| {
+					log::error!(target: "runtime::jobs", "v2 migration: job {id} in {:?} lacks a part", old.stage);
+					refused.saturating_inc();
+					returned.saturating_accrue(old.escrow);
+					close_refused::<T>(id, old)
+				}))
+			});
+			let after = job_totals::<T>();
+			let checked = after.jobs == before.jobs
+				&& (refused > 0 || after.stages == before.stages)
+				&& after.escrow.saturating_add(returned) == before.escrow
+				&& after.deposits == before.deposits;
+			if !checked {
+				log::error!(target: "runtime::jobs", "v2 migration: {before:?} -> {after:?}");
+			}
+			Pallet::<T>::deposit_event(Event::JobsMigrated {
+				jobs: after.jobs,
+				escrow: after.escrow,
+				refused,
+				checked,
+			});
+			// Two passes reading, one writing; a refused job also writes its holds and bonds.
+			let n = u64::from(before.jobs);
+			let r = u64::from(refused);
+			T::DbWeight::get().reads_writes(3 * n + 4 * r + 1, n + 4 * r + 1)
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn pre_upgrade() -> Result<alloc::vec::Vec<u8>, sp_runtime::TryRuntimeError> {
+			use codec::Encode;
+			Ok(v1::job_totals::<T>().encode())
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn post_upgrade(state: alloc::vec::Vec<u8>) -> Result<(), sp_runtime::TryRuntimeError> {
+			use codec::Decode;
+			let before = JobTotals::<BalanceOf<T>>::decode(&mut &state[..])
+				.map_err(|_| "pre-upgrade state decodes")?;
+			let after = job_totals::<T>();
+			frame_support::ensure!(
+				after == before,
+				"every job keeps its stage, escrow and deposit"
+			);
+			Pallet::<T>::do_try_state()
+		}
+	}
+
+	/// Closes a record the migration cannot carry over, as a cancel would, so that nothing it
+	/// held stays held: its escrow and challenge fee go back to its creator, its provider's
+	/// collateral and running job and its mediator's stake are released, and its pruning (which
+	/// returns the deposit) stays where it was queued, or is queued now.
+	pub fn close_refused<T: Config>(id: JobId, mut old: v1::JobOf<T>) -> JobOf<T> {
+		let escrow = core::mem::take(&mut old.escrow);
+		let fee = core::mem::take(&mut old.challenge_fee);
+		Pallet::<T>::release(HoldReason::JobEscrow, &old.creator, escrow);
+		Pallet::<T>::release(HoldReason::ChallengeFee, &old.creator, fee);
+		if !old.stage.is_final() {
+			if let Some(a) = &old.assignment {
+				T::Providers::unlock_bond(&a.provider, BondKind::Provider, a.collateral);
+				if old.stage == Stage::Matched {
+					T::Providers::end_job(&a.provider);
+				}
+			}
+		}
+		if let Some(m) = &old.mediation {
+			if let Some(mediator) = &m.mediator {
+				T::Providers::unlock_bond(mediator, BondKind::Mediator, m.stake_locked);
+			}
+		}
+		OpenJobs::<T>::remove(id);
+		let mut job = old.with_state(JobState::Closed(JobOutcome::Cancelled));
+		if job.due.is_none() {
+			let at = frame_system::Pallet::<T>::block_number().saturating_add(T::Retention::get());
+			job.due = Pallet::<T>::schedule(id, at).ok();
+		}
+		job
+	}
+
+	/// [`UseJobStates`] from storage version 1 to 2.
+	pub type MigrateToV2<T> =
+		VersionedMigration<1, 2, UseJobStates<T>, Pallet<T>, <T as frame_system::Config>::DbWeight>;
 }

@@ -55,28 +55,29 @@ impl<T: Config> Pallet<T> {
 		Err(Error::<T>::QueueFull.into())
 	}
 
-	/// Records that `job` reached `stage` at `now`, with its next step at `due`.
+	/// Moves `job` to `state` at `now`, with its next step at `due`, and records the stage.
 	pub(crate) fn enter(
 		job: &mut JobOf<T>,
-		stage: Stage,
+		state: StateOf<T>,
 		now: BlockNumberFor<T>,
 		due: Option<BlockNumberFor<T>>,
 	) {
-		job.stage = stage;
+		let stage = state.stage();
+		job.state = state;
 		job.due = due;
 		// Each stage is entered at most once, and there are no more stages than entries.
 		let _ = job.history.try_push((stage, now));
 	}
 
-	/// Ends a job in a final `stage`, its pruning queued after the retention period.
+	/// Closes a job with `outcome`, its pruning queued after the retention period.
 	pub(crate) fn finish(
 		id: JobId,
 		job: &mut JobOf<T>,
-		stage: Stage,
+		outcome: OutcomeOf<T>,
 		now: BlockNumberFor<T>,
 	) -> DispatchResult {
 		let due = Self::schedule(id, now.saturating_add(T::Retention::get()))?;
-		Self::enter(job, stage, now, Some(due));
+		Self::enter(job, JobState::Closed(outcome), now, Some(due));
 		Ok(())
 	}
 
@@ -88,18 +89,18 @@ impl<T: Config> Pallet<T> {
 			return Weight::zero(); // The job moved on since this entry was queued.
 		}
 		let mut drawn = Weight::zero();
-		let result = match job.stage {
-			Stage::Submitted => {
+		let result = match job.state {
+			JobState::Open => {
 				let refunded = Self::refund_escrow(&mut job);
 				OpenJobs::<T>::remove(id);
 				Self::deposit_event(Event::JobExpired { job: id, refunded });
-				Self::finish(id, &mut job, Stage::Expired, now)
+				Self::finish(id, &mut job, JobOutcome::Expired, now)
 			}
-			Stage::Matched => Self::time_out(id, &mut job, now),
-			Stage::ResultSubmitted => Self::sample_or_complete(id, &mut job, now, &mut drawn),
-			Stage::InMediation => Self::mediation_step(id, &mut job, now, &mut drawn),
-			Stage::SlashPending => Self::apply_slash(id, &mut job, now),
-			_ => {
+			JobState::Matched { .. } => Self::time_out(id, &mut job, now),
+			JobState::Reported { .. } => Self::sample_or_complete(id, &mut job, now, &mut drawn),
+			JobState::InMediation { .. } => Self::mediation_step(id, &mut job, now, &mut drawn),
+			JobState::SlashPending { .. } => Self::apply_slash(id, &mut job, now),
+			JobState::Closed(_) => {
 				Self::prune(id, job);
 				Jobs::<T>::remove(id);
 				return Weight::zero();

@@ -30,9 +30,15 @@ impl<T: Config> Pallet<T> {
 		job: &mut JobOf<T>,
 		now: BlockNumberFor<T>,
 	) -> DispatchResult {
-		let Some(a) = job.assignment.clone() else {
-			defensive!("a job completes only once matched");
-			return Ok(());
+		let (a, result, mediation) = match job.state.clone() {
+			JobState::Reported { assignment, result } => (assignment, result, None),
+			JobState::InMediation { assignment, result, mediation } => {
+				(assignment, result, Some(mediation))
+			}
+			_ => {
+				defensive!("a job completes only with a result");
+				return Ok(());
+			}
 		};
 		let charge = job.charge;
 		let creator = job.creator.clone();
@@ -58,13 +64,13 @@ impl<T: Config> Pallet<T> {
 		T::Registry::release(&job.module);
 		Self::deposit_event(Event::JobCompleted {
 			job: id,
-			provider: a.provider,
+			provider: a.provider.clone(),
 			price: charge.price,
 			solver_fee: charge.solver_fee,
 			royalties: charge.royalties.saturating_sub(left),
 			protocol_fee: charge.protocol_fee,
 		});
-		Self::finish(id, job, Stage::Completed, now)
+		Self::finish(id, job, JobOutcome::Completed { assignment: a, result, mediation }, now)
 	}
 
 	/// Returns a live job's whole escrow to its creator and ends its count on the module.
@@ -80,7 +86,7 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn prune(id: JobId, job: JobOf<T>) {
 		Self::release(HoldReason::JobDeposit, &job.creator, job.deposit);
 		JobsByCreator::<T>::remove(&job.creator, id);
-		if let Some(a) = &job.assignment {
+		if let Some(a) = job.state.assignment() {
 			JobsByProvider::<T>::remove(&a.provider, id);
 		}
 		Self::deposit_event(Event::JobPruned { job: id, deposit: job.deposit });

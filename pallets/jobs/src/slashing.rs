@@ -10,38 +10,40 @@ impl<T: Config> Pallet<T> {
 		job: &mut JobOf<T>,
 		now: BlockNumberFor<T>,
 	) -> DispatchResult {
-		let Some(a) = job.assignment.clone() else {
-			defensive!("a job times out only once matched");
+		let JobState::Matched { assignment: a } = &job.state else {
+			defensive!("a job times out only while matched");
 			return Ok(());
 		};
+		let provider = a.provider.clone();
 		let refunded = Self::refund_escrow(job);
-		T::Providers::end_job(&a.provider);
-		Self::start_slash(id, job, SlashCause::ExecutionTimeout, now)?;
-		let applies_at = job.slash.map(|s| s.applies_at).unwrap_or(now);
-		Self::deposit_event(Event::ExecutionTimedOut {
-			job: id,
-			provider: a.provider,
-			refunded,
-			applies_at,
-		});
+		T::Providers::end_job(&provider);
+		let applies_at = Self::start_slash(id, job, SlashCause::ExecutionTimeout, now)?;
+		Self::deposit_event(Event::ExecutionTimedOut { job: id, provider, refunded, applies_at });
 		Ok(())
 	}
 
-	/// Puts the assigned provider's collateral under a pending slash.
+	/// Puts the assigned provider's collateral under a pending slash: a matched job's for a
+	/// timeout, a mediated one's for a wrong result. Returns the block it applies in.
 	pub(crate) fn start_slash(
 		id: JobId,
 		job: &mut JobOf<T>,
 		cause: SlashCause,
 		now: BlockNumberFor<T>,
-	) -> DispatchResult {
-		let Some(a) = job.assignment.clone() else {
-			defensive!("a job's provider is slashed only once matched");
-			return Ok(());
+	) -> Result<BlockNumberFor<T>, DispatchError> {
+		let (a, result, mediation) = match job.state.clone() {
+			JobState::Matched { assignment } => (assignment, None, None),
+			JobState::InMediation { assignment, result, mediation } => {
+				(assignment, Some(result), Some(mediation))
+			}
+			_ => {
+				defensive!("a provider is slashed only for a matched or mediated job");
+				return Ok(now);
+			}
 		};
 		let applies_at = now.saturating_add(T::AppealWindow::get().into());
 		let split = timeout_slash(a.collateral, a.price);
 		// A mediator that caught the result is paid out of the treasury's part first.
-		let caught_by_mediator = job.mediation.as_ref().is_some_and(|m| m.mediator.is_some());
+		let caught_by_mediator = mediation.as_ref().is_some_and(|m| m.mediator.is_some());
 		let to_mediator = if caught_by_mediator {
 			T::ChallengeFee::get().min(split.to_treasury)
 		} else {
@@ -49,24 +51,26 @@ impl<T: Config> Pallet<T> {
 		};
 		let to_treasury = split.to_treasury.saturating_sub(to_mediator);
 		let due = Self::schedule(id, applies_at)?;
-		job.slash = Some(PendingSlash {
+		let slash = PendingSlash {
 			cause,
 			to_creator: split.to_creator,
 			to_mediator,
 			to_treasury,
 			applies_at: due,
-		});
-		Self::enter(job, Stage::SlashPending, now, Some(due));
+		};
+		let provider = a.provider.clone();
+		let state = JobState::SlashPending { assignment: a, result, mediation, slash };
+		Self::enter(job, state, now, Some(due));
 		Self::deposit_event(Event::SlashPending {
 			job: id,
-			provider: a.provider,
+			provider,
 			cause,
 			to_creator: split.to_creator,
 			to_mediator,
 			to_treasury,
 			applies_at: due,
 		});
-		Ok(())
+		Ok(due)
 	}
 
 	/// Applies a pending slash: the collateral goes to the creator and the treasury.
@@ -75,9 +79,10 @@ impl<T: Config> Pallet<T> {
 		job: &mut JobOf<T>,
 		now: BlockNumberFor<T>,
 	) -> DispatchResult {
-		let (Some(a), Some(slash)) = (job.assignment.clone(), job.slash) else {
-			defensive!("a pending slash has its assignment and its amounts");
-			return Self::finish(id, job, Stage::Slashed, now);
+		let JobState::SlashPending { assignment: a, result, mediation, slash } = job.state.clone()
+		else {
+			defensive!("a slash applies only while pending");
+			return Ok(());
 		};
 		let treasury = T::Treasury::get();
 		let to_creator = T::Providers::slash_bond(
@@ -86,7 +91,7 @@ impl<T: Config> Pallet<T> {
 			slash.to_creator,
 			&job.creator,
 		);
-		let mediator = job.mediation.as_ref().and_then(|m| m.mediator.clone());
+		let mediator = mediation.as_ref().and_then(|m| m.mediator.clone());
 		let to_mediator = match &mediator {
 			Some(mediator) => T::Providers::slash_bond(
 				&a.provider,
@@ -124,11 +129,12 @@ impl<T: Config> Pallet<T> {
 		T::Rewards::note(BondKind::Provider, &a.provider, Some(Outcome::Slash), Zero::zero());
 		Self::deposit_event(Event::SlashApplied {
 			job: id,
-			provider: a.provider,
+			provider: a.provider.clone(),
 			to_creator,
 			to_mediator,
 			to_treasury,
 		});
-		Self::finish(id, job, Stage::Slashed, now)
+		let outcome = JobOutcome::Slashed { assignment: a, result, mediation, slash };
+		Self::finish(id, job, outcome, now)
 	}
 }

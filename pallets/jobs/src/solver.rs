@@ -197,7 +197,7 @@ pub fn round<T: Config>(now: BlockNumberFor<T>) -> Vec<(JobId, T::AccountId)> {
 		.take(MAX_ROUND_JOBS)
 		.filter_map(|id| {
 			let job = Jobs::<T>::get(id)?;
-			if job.stage != Stage::Submitted || job.match_by < lands_at {
+			if job.stage() != Stage::Submitted || job.match_by < lands_at {
 				return None;
 			}
 			// As the chain reads it: a version gone since submission has no floor.

@@ -193,7 +193,7 @@ fn bond(n: u8, kind: BondKind) -> (Balance, Balance) {
 }
 
 fn stage(job: JobId) -> Stage {
-	Jobs::<Test>::get(job).unwrap().stage
+	Jobs::<Test>::get(job).unwrap().stage()
 }
 
 fn active_jobs(n: u8) -> u32 {
@@ -234,7 +234,7 @@ fn submitting_holds_the_charge_at_the_max_price_and_the_deposit() {
 			.into(),
 		);
 		let j = Jobs::<Test>::get(job).unwrap();
-		assert_eq!(j.stage, Stage::Submitted);
+		assert_eq!(j.stage(), Stage::Submitted);
 		assert_eq!(j.timeout_secs, TIMEOUT_SECS);
 		assert_eq!(j.module_digest, DIGEST);
 		assert_eq!(j.verification, VerificationPolicy::Sampled { p: Perbill::from_percent(10) });
@@ -395,8 +395,8 @@ fn a_match_prices_the_job_at_the_ask_locks_collateral_and_releases_the_excess() 
 		assert_eq!(bond(PROVIDER, BondKind::Provider), (BOND, COLLATERAL));
 		assert_eq!(active_jobs(PROVIDER), 1);
 		let j = Jobs::<Test>::get(job).unwrap();
-		assert_eq!(j.stage, Stage::Matched);
-		let a = j.assignment.unwrap();
+		assert_eq!(j.stage(), Stage::Matched);
+		let a = j.state.assignment().cloned().unwrap();
 		// Two blocks of module timeout plus three of grace.
 		assert_eq!(a.execute_by, System::block_number() + 2 + 3);
 		// The same pair again is stale.
@@ -614,7 +614,7 @@ fn a_late_result_is_refused() {
 	test(|| {
 		let job = submit();
 		propose(&[(job, PROVIDER)]);
-		let execute_by = Jobs::<Test>::get(job).unwrap().assignment.unwrap().execute_by;
+		let execute_by = Jobs::<Test>::get(job).unwrap().state.assignment().unwrap().execute_by;
 		System::set_block_number(execute_by + 1);
 		assert_noop!(
 			submit_result(PROVIDER, result_for(job, ExitStatus::Success)),
@@ -726,7 +726,7 @@ fn no_result_in_time_refunds_the_creator_and_slashes_after_the_appeal_window() {
 		let treasury = free(TREASURY);
 		let job = submit();
 		propose(&[(job, PROVIDER)]);
-		let execute_by = Jobs::<Test>::get(job).unwrap().assignment.unwrap().execute_by;
+		let execute_by = Jobs::<Test>::get(job).unwrap().state.assignment().unwrap().execute_by;
 		run_to(execute_by + 1);
 		assert_eq!(stage(job), Stage::SlashPending);
 		let applies_at = execute_by + 1 + 10;
@@ -856,7 +856,10 @@ fn root_may_find_a_result_wrong_refunding_the_creator_and_slashing_the_provider(
 		assert_eq!(stage(job), Stage::Slashed);
 		assert_eq!(free(CREATOR), creator - JOB_DEPOSIT + ASK);
 		assert_eq!(free(TREASURY), treasury + COLLATERAL - ASK);
-		assert_eq!(Jobs::<Test>::get(job).unwrap().slash.unwrap().cause, SlashCause::BadResult);
+		assert_eq!(
+			Jobs::<Test>::get(job).unwrap().state.slash().unwrap().cause,
+			SlashCause::BadResult
+		);
 	});
 }
 
@@ -975,7 +978,7 @@ mod mediation {
 	}
 
 	fn mediation_of(job: JobId) -> Mediation<AccountId, Balance, u64> {
-		Jobs::<Test>::get(job).unwrap().mediation.unwrap()
+		Jobs::<Test>::get(job).unwrap().state.mediation().cloned().unwrap()
 	}
 
 	fn drawn(job: JobId) -> u8 {
@@ -1093,7 +1096,7 @@ mod mediation {
 			assert_ok!(submit_result(PROVIDER, result_for(job, ExitStatus::Success)));
 			run_to(System::block_number() + 6);
 			assert_eq!(stage(job), Stage::Completed);
-			assert!(Jobs::<Test>::get(job).unwrap().mediation.is_none());
+			assert!(Jobs::<Test>::get(job).unwrap().state.mediation().is_none());
 		});
 		// A module whose policy is `None` cannot be sampled, whatever the rates.
 		assert_eq!(
@@ -1121,7 +1124,11 @@ mod mediation {
 				let last = m.mediator.unwrap();
 				Providers::unlock_bond(&last, BondKind::Mediator, m.stake_locked);
 				Jobs::<Test>::mutate(job, |j| {
-					let m = j.as_mut().unwrap().mediation.as_mut().unwrap();
+					let Some(JobState::InMediation { mediation: m, .. }) =
+						j.as_mut().map(|j| &mut j.state)
+					else {
+						panic!("in mediation")
+					};
 					m.mediator = None;
 					m.stake_locked = 0;
 				});
@@ -1443,7 +1450,7 @@ mod properties {
 			return pick / 10;
 		}
 		let mut ids: Vec<u64> =
-			Jobs::<Test>::iter().filter(|(_, j)| j.stage == stage).map(|(id, _)| id).collect();
+			Jobs::<Test>::iter().filter(|(_, j)| j.stage() == stage).map(|(id, _)| id).collect();
 		ids.sort();
 		if ids.is_empty() {
 			pick
@@ -1476,7 +1483,7 @@ mod properties {
 			Op::Result { job, exit, tamper } => {
 				let job = job_in(Stage::Matched, job);
 				let Some(j) = Jobs::<Test>::get(job) else { return };
-				let Some(a) = j.assignment else { return };
+				let Some(a) = j.state.assignment().cloned() else { return };
 				let provider = endowed().into_iter().find(|n| account(*n) == a.provider).unwrap();
 				let exit = match exit {
 					0 => ExitStatus::Success,
@@ -1503,10 +1510,12 @@ mod properties {
 			Op::Answer { job, agree } => {
 				let job = job_in(Stage::InMediation, job);
 				let Some(j) = Jobs::<Test>::get(job) else { return };
-				let Some(mediator) = j.mediation.and_then(|m| m.mediator) else { return };
+				let Some(mediator) = j.state.mediation().and_then(|m| m.mediator.clone()) else {
+					return;
+				};
 				let n = endowed().into_iter().find(|n| account(*n) == mediator).unwrap();
 				let mut rerun = result_for(job, ExitStatus::Success);
-				if let Some(result) = j.result {
+				if let Some(result) = j.state.result().cloned() {
 					rerun.exit = result.exit;
 					if !agree {
 						rerun.output_digest = [0; 32];
@@ -1848,6 +1857,21 @@ mod solver_worker {
 	}
 }
 
+/// Rewrites every job in the layout storage versions 0 and 1 kept.
+fn store_as_v1() {
+	for (id, job) in Jobs::<Test>::iter().collect::<Vec<_>>() {
+		crate::migrations::v1::Jobs::<Test>::insert(
+			id,
+			lilypad_primitives::jobs::v1::Job::from(job),
+		);
+	}
+}
+
+/// Every job as the version 1 layout holds it.
+fn v1_jobs() -> Vec<(JobId, crate::migrations::v1::JobOf<Test>)> {
+	crate::migrations::v1::Jobs::<Test>::iter().collect()
+}
+
 #[test]
 fn the_v1_migration_reprices_deposits_and_keeps_every_job() {
 	use frame_support::traits::{GetStorageVersion, OnRuntimeUpgrade, StorageVersion};
@@ -1855,27 +1879,30 @@ fn the_v1_migration_reprices_deposits_and_keeps_every_job() {
 		let waiting = submit();
 		let matched = submit_with(CREATOR2, MAX_PRICE, Default::default()).unwrap();
 		propose(&[(matched, PROVIDER)]);
-		assert_eq!(Ophir::on_chain_storage_version(), 1, "a new chain starts at version 1");
+		assert_eq!(Ophir::on_chain_storage_version(), 2, "a new chain starts at version 2");
 		// A chain from before version 1, whose jobs paid a dearer deposit than the price now.
+		store_as_v1();
 		StorageVersion::new(0).put::<Ophir>();
 		JobStorageDeposit::set(2);
-		let before = [waiting, matched].map(|j| Jobs::<Test>::get(j).unwrap());
-		let escrow: Balance = before.iter().map(|j| j.escrow).sum();
+		let before = v1_jobs();
+		let escrow: Balance = before.iter().map(|(_, j)| j.escrow).sum();
 		let (free1, free2) = (free(CREATOR), free(CREATOR2));
 		let issuance = Balances::total_issuance();
 
 		crate::migrations::v1::MigrateToV1::<Test>::on_runtime_upgrade();
 
 		assert_eq!(Ophir::on_chain_storage_version(), 1);
-		for (id, old) in [waiting, matched].into_iter().zip(&before) {
-			let new = Jobs::<Test>::get(id).unwrap();
+		for ((id, new), (old_id, old)) in v1_jobs().into_iter().zip(&before) {
+			assert_eq!(id, *old_id);
 			assert_eq!(new.deposit, 2);
-			assert_eq!(JobOf::<Test> { deposit: old.deposit, ..new }, *old, "nothing else changed");
+			let unchanged = crate::migrations::v1::JobOf::<Test> { deposit: old.deposit, ..new };
+			assert_eq!(unchanged, *old, "nothing else changed");
 		}
 		assert_eq!(free(CREATOR), free1 + JOB_DEPOSIT - 2);
 		assert_eq!(free(CREATOR2), free2 + JOB_DEPOSIT - 2);
 		assert_eq!(on_hold(HoldReason::JobDeposit, CREATOR), 2);
-		assert_eq!(on_hold(HoldReason::JobEscrow, CREATOR), before[0].escrow, "escrow stays");
+		let held = before.iter().find(|(id, _)| *id == waiting).unwrap().1.escrow;
+		assert_eq!(on_hold(HoldReason::JobEscrow, CREATOR), held, "escrow stays");
 		assert_eq!(Balances::total_issuance(), issuance);
 		System::assert_last_event(
 			Event::DepositsRepriced {
@@ -1890,12 +1917,15 @@ fn the_v1_migration_reprices_deposits_and_keeps_every_job() {
 		// It runs once: at version 1 a second upgrade leaves the jobs alone.
 		JobStorageDeposit::set(1);
 		crate::migrations::v1::MigrateToV1::<Test>::on_runtime_upgrade();
-		assert_eq!(Jobs::<Test>::get(waiting).unwrap().deposit, 2);
+		assert!(v1_jobs().iter().all(|(_, j)| j.deposit == 2));
 		assert_eq!(free(CREATOR), free1 + JOB_DEPOSIT - 2);
 		JobStorageDeposit::set(JOB_DEPOSIT);
 
-		// The re-priced deposit is what pruning returns: the holds still match the records.
-		Ophir::do_try_state().expect("holds agree with the migrated records");
+		// Then to today's layout: the re-priced deposit is what pruning returns, and the holds
+		// still match the records (checked after every test).
+		crate::migrations::v2::MigrateToV2::<Test>::on_runtime_upgrade();
+		assert_eq!(Ophir::on_chain_storage_version(), 2);
+		assert!(Jobs::<Test>::iter_values().all(|j| j.deposit == 2));
 	});
 }
 
@@ -1904,17 +1934,136 @@ fn the_v1_migration_leaves_deposits_at_or_below_the_price() {
 	use frame_support::traits::{OnRuntimeUpgrade, StorageVersion};
 	test(|| {
 		let job = submit();
+		store_as_v1();
 		StorageVersion::new(0).put::<Ophir>();
 		// The price rose: deposits already held are not topped up.
 		JobStorageDeposit::set(JOB_DEPOSIT + 3);
 		let free0 = free(CREATOR);
 		crate::migrations::v1::MigrateToV1::<Test>::on_runtime_upgrade();
-		assert_eq!(Jobs::<Test>::get(job).unwrap().deposit, JOB_DEPOSIT);
+		assert_eq!(crate::migrations::v1::Jobs::<Test>::get(job).unwrap().deposit, JOB_DEPOSIT);
 		assert_eq!(free(CREATOR), free0);
 		System::assert_last_event(
 			Event::DepositsRepriced { jobs: 1, escrow: HELD_AT_MAX, released: 0, checked: true }
 				.into(),
 		);
 		JobStorageDeposit::set(JOB_DEPOSIT);
+		crate::migrations::v2::MigrateToV2::<Test>::on_runtime_upgrade();
+	});
+}
+
+/// A market with a job in every live stage and a closed one; returns them.
+fn jobs_in_every_live_stage() -> [(Stage, JobId); 6] {
+	let pending = submit();
+	propose(&[(pending, PROVIDER)]);
+	let execute_by = Jobs::<Test>::get(pending).unwrap().state.assignment().unwrap().execute_by;
+	run_to(execute_by + 1);
+	let waiting = submit();
+	let cancelled = submit();
+	assert_ok!(Ophir::cancel_job(signed(CREATOR), cancelled));
+	let [reported, mediated, matched] = [(); 3].map(|_| submit());
+	propose(&[(reported, PROVIDER), (mediated, PROVIDER), (matched, PROVIDER2)]);
+	for job in [reported, mediated] {
+		assert_ok!(submit_result(PROVIDER, result_for(job, ExitStatus::Success)));
+	}
+	assert_ok!(Ophir::challenge(signed(CREATOR), mediated));
+	let jobs = [
+		(Stage::Submitted, waiting),
+		(Stage::Matched, matched),
+		(Stage::ResultSubmitted, reported),
+		(Stage::InMediation, mediated),
+		(Stage::SlashPending, pending),
+		(Stage::Cancelled, cancelled),
+	];
+	for (wanted, job) in jobs {
+		assert_eq!(stage(job), wanted, "job {job}");
+	}
+	jobs
+}
+
+#[test]
+fn the_v2_migration_keeps_every_job_in_its_stage_with_its_funds() {
+	use frame_support::traits::{GetStorageVersion, OnRuntimeUpgrade, StorageVersion};
+	test(|| {
+		let jobs = jobs_in_every_live_stage();
+		let before: Vec<_> = Jobs::<Test>::iter().collect();
+		let escrow: Balance = before.iter().map(|(_, j)| j.escrow).sum();
+		let holds = [CREATOR, CREATOR2].map(|c| {
+			[HoldReason::JobEscrow, HoldReason::ChallengeFee, HoldReason::JobDeposit]
+				.map(|r| on_hold(r, c))
+		});
+		let bonds = [bond(PROVIDER, BondKind::Provider), bond(PROVIDER2, BondKind::Provider)];
+		let issuance = Balances::total_issuance();
+		store_as_v1();
+		StorageVersion::new(1).put::<Ophir>();
+
+		crate::migrations::v2::MigrateToV2::<Test>::on_runtime_upgrade();
+
+		assert_eq!(Ophir::on_chain_storage_version(), 2);
+		assert_eq!(Jobs::<Test>::iter().collect::<Vec<_>>(), before, "every job as it was");
+		System::assert_last_event(
+			Event::JobsMigrated { jobs: before.len() as u32, escrow, refused: 0, checked: true }
+				.into(),
+		);
+		let holds_after = [CREATOR, CREATOR2].map(|c| {
+			[HoldReason::JobEscrow, HoldReason::ChallengeFee, HoldReason::JobDeposit]
+				.map(|r| on_hold(r, c))
+		});
+		assert_eq!(holds_after, holds, "no fund moved");
+		assert_eq!(
+			[bond(PROVIDER, BondKind::Provider), bond(PROVIDER2, BondKind::Provider)],
+			bonds
+		);
+		assert_eq!(Balances::total_issuance(), issuance);
+		check_invariants();
+
+		// At version 2 it does nothing.
+		System::reset_events();
+		crate::migrations::v2::MigrateToV2::<Test>::on_runtime_upgrade();
+		assert!(System::events().is_empty());
+		assert_eq!(Jobs::<Test>::iter().collect::<Vec<_>>(), before);
+
+		// The live jobs settle as they would have.
+		let live: Vec<_> = jobs.iter().filter(|(s, _)| !s.is_final()).map(|(_, j)| *j).collect();
+		run_to(System::block_number() + 3 * MEDIATION_TIMEOUT);
+		for job in live {
+			// Settled, or settled and pruned since.
+			let record = Jobs::<Test>::get(job);
+			assert!(
+				record.as_ref().is_none_or(|j| j.stage().is_settled()),
+				"job {job}: {record:?}"
+			);
+		}
+		assert_eq!(Balances::total_issuance(), issuance);
+	});
+}
+
+#[test]
+fn the_v2_migration_closes_a_record_it_cannot_carry_and_returns_its_funds() {
+	use frame_support::traits::{OnRuntimeUpgrade, StorageVersion};
+	test(|| {
+		let job = submit();
+		store_as_v1();
+		// A record version 1 never wrote: in mediation without an assignment or a result.
+		crate::migrations::v1::Jobs::<Test>::mutate(job, |j| {
+			j.as_mut().unwrap().stage = Stage::InMediation;
+		});
+		StorageVersion::new(1).put::<Ophir>();
+		let free0 = free(CREATOR);
+
+		crate::migrations::v2::MigrateToV2::<Test>::on_runtime_upgrade();
+
+		let closed = Jobs::<Test>::get(job).unwrap();
+		assert_eq!(closed.state, JobState::Closed(JobOutcome::Cancelled));
+		assert_eq!(closed.escrow, 0);
+		assert_eq!(free(CREATOR), free0 + HELD_AT_MAX, "the escrow came back");
+		assert_eq!(on_hold(HoldReason::JobDeposit, CREATOR), JOB_DEPOSIT, "until pruned");
+		assert!(!OpenJobs::<Test>::contains_key(job));
+		System::assert_last_event(
+			Event::JobsMigrated { jobs: 1, escrow: 0, refused: 1, checked: true }.into(),
+		);
+		// Pruned as a cancelled job is: the deposit comes back.
+		run_to(System::block_number() + RETENTION + 1);
+		assert!(Jobs::<Test>::get(job).is_none());
+		assert_eq!(free(CREATOR), free0 + HELD_AT_MAX + JOB_DEPOSIT);
 	});
 }

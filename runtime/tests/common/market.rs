@@ -179,5 +179,5 @@ pub fn submit_result(job: JobId) {
 }
 
 pub fn stage(job: JobId) -> Stage {
-	pallet_jobs::Jobs::<Runtime>::get(job).expect("the job exists").stage
+	pallet_jobs::Jobs::<Runtime>::get(job).expect("the job exists").stage()
 }
