@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the example job modules (cowsay, numeric) and the hostile test module as static
+# Builds the example job modules (cowsay, numeric, model-probe) and the hostile test module as static
 # binaries, each into a `FROM scratch` Docker image run as `nobody`, and `docker save`s each image
 # by its id to $LILYPAD_IMAGES_OUT (default: $CARGO_TARGET_DIR/images): `<name>.tar` is what a
 # module's `archive_digest` (blake3) pins, `<name>.id` the image id (`sha256:<config digest>`).
@@ -13,7 +13,7 @@ host=x86_64-unknown-linux-gnu
 # No musl target here: a static glibc binary (`+crt-static` on the gnu target).
 RUSTFLAGS="-C target-feature=+crt-static" cargo build -q --release --target "$host" --target-dir "$native"
 mkdir -p "$out"
-for m in cowsay numeric hostile; do
+for m in cowsay numeric hostile model-probe; do
 	ctx="$out/context-$m"
 	rm -rf "$ctx" && mkdir -p "$ctx"
 	cp "$native/$host/release/$m" "$ctx/$m"

@@ -1,4 +1,5 @@
-//! Every command but `run`: jobs, modules, accounts, providers and the dev chain's setup.
+//! Every command but `run`: jobs, modules, models, accounts, providers and the dev chain's
+//! setup.
 //! Each returns the object `--json` prints; without `--json` it prints text itself.
 use std::{path::PathBuf, str::FromStr};
 
@@ -7,7 +8,9 @@ use lilypad_client::{
 	chain::{account_id, JobRole, TxError},
 	lilypad,
 };
-use lilypad_primitives::{identity::Role, jobs::Stage, registry::ModuleRef, wire};
+use lilypad_primitives::{
+	identity::Role, jobs::Stage, models::WeightsLayout, registry::ModuleRef, wire,
+};
 use serde_json::{json, Value};
 use subxt::utils::AccountId32;
 
@@ -63,6 +66,22 @@ pub enum ModuleCommand {
 	List,
 	/// A module and its versions, or one version (`NAME@VERSION`).
 	Show { module: String },
+}
+
+#[derive(clap::Subcommand)]
+pub enum ModelCommand {
+	/// Publish the model version described by `DIR/lilypad-model.toml`, and hand its weights
+	/// to the providers' content stores.
+	Publish {
+		dir: PathBuf,
+		/// A content store to upload the weights to (default: every provider's on chain).
+		#[arg(long, value_name = "URL")]
+		store: Vec<String>,
+	},
+	/// The published models.
+	List,
+	/// A model and its versions.
+	Show { model: String },
 }
 
 #[derive(clap::Subcommand)]
@@ -139,6 +158,13 @@ pub(crate) async fn dispatch(
 			}
 			ModuleCommand::List => module_list(&node, json_out).await,
 			ModuleCommand::Show { module } => module_show(&node, &module, json_out).await,
+		},
+		C::Model { command } => match command {
+			ModelCommand::Publish { dir, store } => {
+				model_publish(&node, &signer().await?, &dir, store, json_out).await
+			}
+			ModelCommand::List => model_list(&node, json_out).await,
+			ModelCommand::Show { model } => model_show(&node, &model, json_out).await,
 		},
 		C::Account { command } => match command {
 			AccountCommand::New { .. } => unreachable!("handled above"),
@@ -355,12 +381,7 @@ async fn publish(
 			})?;
 	}
 	// The artifact goes to the content stores providers fetch modules from.
-	let stores: Vec<String> = if stores.is_empty() {
-		let offers = node.offers(&Default::default(), None, None).await?;
-		offers.iter().map(|o| o.endpoint.trim_end_matches('/').to_string()).collect()
-	} else {
-		stores.iter().map(|s| s.trim_end_matches('/').to_string()).collect()
-	};
+	let stores = content_stores(node, stores).await?;
 	let digest = lilypad_client::content::digest_of(&pkg.artifact);
 	let uploaded = run::put_everywhere(&stores, &digest, &pkg.artifact).await;
 	if !json_out {
@@ -385,6 +406,16 @@ async fn publish(
 		"uploaded": uploaded,
 		"tx_fees": tx_fees.to_string(),
 	}))
+}
+
+/// The content stores to upload to: those given, else every provider's on chain.
+async fn content_stores(node: &Node, given: Vec<String>) -> anyhow::Result<Vec<String>> {
+	Ok(if given.is_empty() {
+		let offers = node.offers(&Default::default(), None, None).await?;
+		offers.iter().map(|o| o.endpoint.trim_end_matches('/').to_string()).collect()
+	} else {
+		given.iter().map(|s| s.trim_end_matches('/').to_string()).collect()
+	})
 }
 
 async fn module_list(node: &Node, json_out: bool) -> anyhow::Result<Value> {
@@ -422,6 +453,153 @@ async fn module_show(node: &Node, spec: &str, json_out: bool) -> anyhow::Result<
 		println!("{}", serde_json::to_string_pretty(&out)?);
 	}
 	Ok(out)
+}
+
+async fn model_publish(
+	node: &Node,
+	signer: &Signer,
+	dir: &std::path::Path,
+	stores: Vec<String>,
+	json_out: bool,
+) -> anyhow::Result<Value> {
+	let pkg = manifest::load_model(dir)?;
+	let m = &pkg.manifest;
+	let name = String::from_utf8_lossy(&m.model).into_owned();
+	let spec = format!("{name}@{}", m.version);
+	let mut published = true;
+	if let Some(model) = node.model(&name).await? {
+		if account_id(&model.owner) != signer.account {
+			return Err(fail(
+				Kind::Refused,
+				format!("model {name} belongs to {}, not {}", model.owner, signer.account),
+			));
+		}
+		if let Some(existing) = model.versions.iter().find(|v| v.version == m.version) {
+			if existing.manifest(&name).as_ref() != Some(m) {
+				return Err(fail(
+					Kind::BadInput,
+					format!(
+						"{spec} is already published with other weights or terms: give this \
+						 one a new version"
+					),
+				));
+			}
+			published = false;
+		}
+	}
+	let mut tx_fees = 0u128;
+	if published {
+		tx_fees +=
+			lilypad_client::chain::publish_model(&node.api, &signer.key, m).await.map_err(|e| {
+				match e.downcast_ref::<TxError>() {
+					Some(TxError::Refused(_) | TxError::Failed { .. }) => {
+						fail(Kind::Refused, format!("publish {spec}: {e}"))
+					}
+					_ => e.context(format!("publish {spec}")),
+				}
+			})?;
+	}
+	// The weights go to the content stores providers fetch them from.
+	// TODO: stream the upload; `StoreClient` takes the blob's bytes, so the whole blob (a
+	// weights file or directory tar, possibly gigabytes) is held in memory while it is sent.
+	let stores = content_stores(node, stores).await?;
+	let blob = tokio::fs::read(pkg.blob.path())
+		.await
+		.with_context(|| format!("read the weights {}", pkg.blob.path().display()))?;
+	let w = m.weights;
+	let uploaded = run::put_everywhere(&stores, &w.digest, &blob).await;
+	let (layout, format) = (layout_name(w.layout), w.format.extension());
+	if !json_out {
+		if published {
+			println!("published {spec} as {}", signer.account);
+		} else {
+			println!("{spec} is already published with these weights and terms");
+		}
+		println!(
+			"weights ({format} {layout}, {} bytes, blake3 {}) handed to {uploaded} of {} content \
+			 stores",
+			w.size,
+			hex::encode(w.digest),
+			stores.len()
+		);
+	}
+	Ok(json!({
+		"model": spec,
+		"published": published,
+		"weights_digest": wire::hex(&w.digest),
+		"weights_bytes": w.size,
+		"layout": layout,
+		"format": format,
+		"stores": stores.len(),
+		"uploaded": uploaded,
+		"tx_fees": tx_fees.to_string(),
+	}))
+}
+
+fn layout_name(layout: WeightsLayout) -> &'static str {
+	match layout {
+		WeightsLayout::File => "file",
+		WeightsLayout::Directory => "directory",
+	}
+}
+
+/// Parts per billion as a percentage (`2.5%`).
+fn percent(per_billion: u32) -> String {
+	format!("{}%", per_billion as f64 / 10_000_000.0)
+}
+
+async fn model_list(node: &Node, json_out: bool) -> anyhow::Result<Value> {
+	let mut models = Vec::new();
+	let mut after: Option<String> = None;
+	loop {
+		let page = node.models(after.as_deref(), None).await?;
+		let Some(last) = page.last().map(|m| m.name.clone()) else { break };
+		after = Some(last);
+		models.extend(page);
+	}
+	if !json_out {
+		for m in &models {
+			let versions: Vec<String> = m.versions.iter().map(|v| v.version.to_string()).collect();
+			println!("{:<24} {}", m.name, versions.join(", "));
+		}
+		if models.is_empty() {
+			println!("no models are published");
+		}
+	}
+	Ok(json!({ "models": models }))
+}
+
+async fn model_show(node: &Node, name: &str, json_out: bool) -> anyhow::Result<Value> {
+	let model = node
+		.model(name)
+		.await?
+		.ok_or_else(|| fail(Kind::BadInput, format!("no model named {name:?}")))?;
+	if !json_out {
+		println!("model {}: owned by {}, {} held", model.name, model.owner, lily(model.deposit));
+		for v in &model.versions {
+			let w = &v.weights;
+			println!(
+				"  {}  {} {}, {} bytes, blake3 {}",
+				v.version,
+				w.format.extension(),
+				layout_name(w.layout),
+				w.size,
+				hex::encode(w.digest)
+			);
+			let parent = v.parent.as_ref().map_or(String::new(), |p| format!("; derived from {p}"));
+			println!(
+				"      licence {}; royalty {} ({} with its lineage){parent}",
+				v.licence,
+				percent(v.royalty_per_billion),
+				percent(v.lineage_royalty_per_billion)
+			);
+			println!(
+				"      needed by {} module versions; {} unsettled jobs; {} derived versions",
+				v.modules, v.active_jobs, v.forks
+			);
+		}
+	}
+	Ok(serde_json::to_value(&model)?)
 }
 
 fn account_new(name: &str, json_out: bool) -> anyhow::Result<Value> {

@@ -4,6 +4,7 @@
 //! lilypad run cowsay -i Message="hello from lilypad"   # run a job, print its stdout
 //! lilypad job status 7                                  # a job's stage, provider, result
 //! lilypad module publish modules/cowsay                 # publish lilypad-module.toml
+//! lilypad model publish models/smollm2                  # publish lilypad-model.toml
 //! lilypad account balance                               # free and held LILY
 //! ```
 //! Every command takes `--json` and then prints one JSON object on stdout (an error too, as
@@ -28,7 +29,7 @@ const DEV_NODE: &str = "ws://127.0.0.1:9944";
 #[command(
 	name = "lilypad",
 	version,
-	about = "Run jobs on the Lilypad network, publish modules, manage accounts"
+	about = "Run jobs on the Lilypad network, publish modules and models, manage accounts"
 )]
 struct Cli {
 	/// The node's JSON-RPC URL.
@@ -58,6 +59,11 @@ enum Command {
 	Module {
 		#[command(subcommand)]
 		command: commands::ModuleCommand,
+	},
+	/// Models (weights that modules run): publish, list, show.
+	Model {
+		#[command(subcommand)]
+		command: commands::ModelCommand,
 	},
 	/// Accounts: new, balance, transfer.
 	Account {

@@ -1,4 +1,5 @@
-//! `lilypad-module.toml`: how a module version is described for `lilypad module publish`.
+//! `lilypad-module.toml` and `lilypad-model.toml`: how a module version and a model version
+//! are described for `lilypad module publish` and `lilypad model publish`.
 //!
 //! ```toml
 //! name = "cowsay"
@@ -8,6 +9,7 @@
 //! royalty_percent = 0.0          # of each job's price, to this module's owner
 //! verification = "none"          # "none", "deterministic" or "sampled:0.1"
 //! # parent = "cowsay@0.1.0"      # the version this one is forked from
+//! # models = ["smollm2-135m-instruct@1.0.0"]  # mounted at /models/<name> in every run
 //!
 //! [artifact]
 //! wasm = "dist/cowsay.wasm"      # or: docker = "dist/cowsay.tar" (a `docker save` tarball)
@@ -22,22 +24,48 @@
 //! required = true                # or: default = "moo"
 //! delivery = "env"               # "env", "argument" or "file"
 //! ```
-//! Paths are relative to the manifest's directory.
-use std::path::{Path, PathBuf};
+//!
+//! ```toml
+//! name = "smollm2-135m-instruct"
+//! version = "1.0.0"
+//! licence = "Apache-2.0"         # SPDX: "MIT", "MIT OR Apache-2.0", "LicenseRef-llama3"
+//! royalty_percent = 2.0          # of each job's price, to this model's owner
+//! format = "gguf"                # "gguf", "safetensors" or "onnx"
+//! weights = "smollm2-135m-instruct-q8_0.gguf"  # a file, or a directory (weights, tokenizer)
+//! # parent = "smollm2-135m@1.0.0"  # the model version this one derives from
+//! ```
+//! Paths are relative to the manifest's directory. A weights directory is published as its
+//! canonical tar ([`lilypad_client::archive::canonical_tar`]), named by that tar's digest.
+use std::{
+	fs::File,
+	io::{BufWriter, Write},
+	path::{Path, PathBuf},
+};
 
 use anyhow::Context;
-use lilypad_client::content::digest_of;
-use lilypad_primitives::registry::{
-	check_manifest, Artifact, Delivery, InputParam, ModuleRef, ParamType, Resources, SemVer,
-	VerificationPolicy, VersionManifest,
+use lilypad_client::{
+	archive::{canonical_tar, digest_of_file, Digesting},
+	content::digest_of,
+};
+use lilypad_primitives::{
+	models::{
+		check_model_manifest, is_valid_licence, Licence, ModelError, ModelManifest, ModelName,
+		ModelRefs, Weights, WeightsFormat, WeightsLayout, MAX_MODULE_MODELS,
+	},
+	registry::{
+		check_manifest, is_valid_slug, Artifact, Delivery, InputParam, ModuleRef, ParamType,
+		Resources, SemVer, VerificationPolicy, VersionManifest,
+	},
 };
 use polkadot_sdk::sp_runtime::Perbill;
 use serde::Deserialize;
 
 use crate::error::{fail, Kind};
 
-/// The manifest's file name.
+/// The module manifest's file name.
 pub const FILE: &str = "lilypad-module.toml";
+/// The model manifest's file name.
+pub const MODEL_FILE: &str = "lilypad-model.toml";
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -56,6 +84,8 @@ struct ModuleToml {
 	#[serde(default = "none")]
 	verification: String,
 	parent: Option<String>,
+	#[serde(default)]
+	models: Vec<String>,
 }
 
 fn none() -> String {
@@ -226,9 +256,180 @@ pub fn load(dir: &Path) -> anyhow::Result<Package> {
 				ModuleRef::parse(p).ok_or_else(|| bad(format!("parent {p:?} is not name@version")))
 			})
 			.transpose()?,
+		models: parse_models(&m.models).map_err(bad)?,
 	};
 	check_manifest(&manifest).map_err(|e| bad(format!("{e:?}")))?;
 	Ok(Package { manifest, artifact: bytes })
+}
+
+/// The models a module version needs, from `models = ["name@version", ...]`: each a model's
+/// version, and each model once (a run mounts it at `/models/<name>`).
+fn parse_models(list: &[String]) -> Result<ModelRefs, String> {
+	let mut models: Vec<ModuleRef> = Vec::new();
+	for s in list {
+		let model = ModuleRef::parse(s)
+			.filter(|m| is_valid_slug(&m.name))
+			.ok_or_else(|| format!("models: {s:?} is not model@version (`smollm2@1.0.0`)"))?;
+		if let Some(other) = models.iter().find(|o| o.name == model.name) {
+			return Err(format!(
+				"models: {other} and {model} are versions of one model; a run mounts each model \
+				 once, at /models/<name>: name one version"
+			));
+		}
+		models.push(model);
+	}
+	models
+		.try_into()
+		.map_err(|_| format!("models: {} named, at most {MAX_MODULE_MODELS}", list.len()))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ModelToml {
+	name: String,
+	version: String,
+	licence: String,
+	#[serde(default)]
+	royalty_percent: f64,
+	format: String,
+	weights: PathBuf,
+	parent: Option<String>,
+}
+
+/// A model version ready to publish: its manifest and its weights blob.
+pub struct ModelPackage {
+	pub manifest: ModelManifest,
+	pub blob: Blob,
+}
+
+/// A weights blob on disk: the weights file itself, or the canonical tar of a weights
+/// directory in a temporary file, removed when this is dropped.
+pub struct Blob {
+	path: PathBuf,
+	temporary: bool,
+}
+
+impl Blob {
+	pub fn path(&self) -> &Path {
+		&self.path
+	}
+}
+
+impl Drop for Blob {
+	fn drop(&mut self) {
+		if self.temporary {
+			let _ = std::fs::remove_file(&self.path);
+		}
+	}
+}
+
+/// Reads `dir/lilypad-model.toml` and names the weights it points at: a file by its blake3
+/// digest, a directory by the digest of its canonical tar (written to a temporary file, to be
+/// uploaded). Weights are streamed, never held in memory. Every mistake is a
+/// [`Kind::BadInput`] naming the field; the cheap fields are checked before the weights are
+/// read.
+pub fn load_model(dir: &Path) -> anyhow::Result<ModelPackage> {
+	let path = dir.join(MODEL_FILE);
+	let text = std::fs::read_to_string(&path)
+		.map_err(|e| fail(Kind::BadInput, format!("{}: {e}", path.display())))?;
+	let bad = |what: String| fail(Kind::BadInput, format!("{}: {what}", path.display()));
+	let m: ModelToml = toml::from_str(&text).map_err(|e| bad(e.to_string()))?;
+	let model: Option<ModelName> = m.name.as_bytes().to_vec().try_into().ok();
+	let model = model.filter(|n| is_valid_slug(n)).ok_or_else(|| {
+		bad(format!(
+			"name {:?} is not a model name (a-z, 0-9 and single `-`, starting with a \
+			 letter, at most 32 bytes)",
+			m.name
+		))
+	})?;
+	let version = SemVer::parse(&m.version)
+		.ok_or_else(|| bad(format!("version {:?} is not major.minor.patch", m.version)))?;
+	if !is_valid_licence(m.licence.as_bytes()) {
+		return Err(bad(format!(
+			"licence {:?} is not an SPDX identifier or expression (`Apache-2.0`, \
+			 `MIT OR Apache-2.0`, `LicenseRef-<name>`)",
+			m.licence
+		)));
+	}
+	let licence: Licence = m
+		.licence
+		.as_bytes()
+		.to_vec()
+		.try_into()
+		.map_err(|_| bad(format!("licence {:?} is longer than 64 bytes", m.licence)))?;
+	if !(0.0..=100.0).contains(&m.royalty_percent) {
+		return Err(bad(format!("royalty_percent {} is not between 0 and 100", m.royalty_percent)));
+	}
+	let format = WeightsFormat::parse(&m.format)
+		.ok_or_else(|| bad(format!("format {:?} is not gguf, safetensors or onnx", m.format)))?;
+	let parent = m
+		.parent
+		.as_deref()
+		.map(|p| {
+			ModuleRef::parse(p).ok_or_else(|| bad(format!("parent {p:?} is not model@version")))
+		})
+		.transpose()?;
+	// Checked before the weights are read, as every field is: they may be gigabytes.
+	if let Some(p) = parent.as_ref().filter(|p| p.name == model) {
+		return Err(bad(format!("parent {p}: a model cannot derive from a version of itself")));
+	}
+	let (weights, blob) = weights(dir, &m.weights, format)
+		.map_err(|e| bad(format!("weights {}: {e:#}", m.weights.display())))?;
+	let manifest = ModelManifest {
+		model,
+		version,
+		weights,
+		licence,
+		royalty: Perbill::from_float(m.royalty_percent / 100.0),
+		parent,
+	};
+	check_model_manifest(&manifest).map_err(|e| {
+		bad(match e {
+			ModelError::InvalidModelName => format!("name {:?} is not a model name", m.name),
+			ModelError::EmptyWeights => format!("weights {}: empty", m.weights.display()),
+			ModelError::InvalidLicence => format!("licence {:?} is not SPDX", m.licence),
+			ModelError::OwnParent => "parent: a model cannot derive from itself".into(),
+		})
+	})?;
+	Ok(ModelPackage { manifest, blob })
+}
+
+/// Names the weights at `dir/rel`: a file as it is, a directory by its canonical tar, written
+/// to a temporary file as it is hashed.
+fn weights(dir: &Path, rel: &Path, format: WeightsFormat) -> anyhow::Result<(Weights, Blob)> {
+	let path = dir.join(rel);
+	let meta = std::fs::metadata(&path)?;
+	if meta.is_file() {
+		let (digest, size) = digest_of_file(&path)?;
+		let weights = Weights { digest, size, layout: WeightsLayout::File, format };
+		return Ok((weights, Blob { path, temporary: false }));
+	}
+	if !meta.is_dir() {
+		anyhow::bail!("neither a file nor a directory");
+	}
+	if std::fs::canonicalize(&path)? == std::fs::canonicalize(dir)? {
+		anyhow::bail!(
+			"the manifest's own directory: name a directory beside {MODEL_FILE}, which is no \
+			 part of the weights"
+		);
+	}
+	let nanos = std::time::SystemTime::now()
+		.duration_since(std::time::UNIX_EPOCH)
+		.map_or(0, |d| d.subsec_nanos());
+	let tar_path =
+		std::env::temp_dir().join(format!("lilypad-model-{}-{nanos}.tar", std::process::id()));
+	let file = File::options()
+		.write(true)
+		.create_new(true)
+		.open(&tar_path)
+		.with_context(|| format!("create {}", tar_path.display()))?;
+	// From here the temporary file is removed however this ends.
+	let blob = Blob { path: tar_path, temporary: true };
+	let mut out = Digesting::new(BufWriter::new(file));
+	canonical_tar(&path, &mut out).with_context(|| format!("archive {}", path.display()))?;
+	out.flush()?;
+	let (digest, size, _) = out.finish()?;
+	Ok((Weights { digest, size, layout: WeightsLayout::Directory, format }, blob))
 }
 
 /// The config digest (image id) of the image in a `docker save` tarball, from its
@@ -267,6 +468,7 @@ price_floor = "0.001"
 royalty_percent = 5
 verification = "sampled:0.25"
 parent = "cowsay@0.1.0"
+models = ["smollm2-135m-instruct@1.0.0", "bge-small@0.1.0"]
 
 [artifact]
 wasm = "m.wasm"
@@ -303,6 +505,16 @@ delivery = "argument"
 		assert_eq!(m.inputs[1].kind, ParamType::Integer);
 		assert_eq!(m.inputs[1].delivery, Delivery::Argument);
 		assert_eq!(m.artifact, Artifact::Wasm { digest: digest_of(&p.artifact), size: 8 });
+		let models: Vec<String> = m.models.iter().map(ToString::to_string).collect();
+		assert_eq!(models, ["smollm2-135m-instruct@1.0.0", "bge-small@0.1.0"]);
+	}
+
+	#[test]
+	fn a_module_needs_no_models_unless_it_names_them() {
+		let dir = tempfile::tempdir().unwrap();
+		let models = "models = [\"smollm2-135m-instruct@1.0.0\", \"bge-small@0.1.0\"]\n";
+		write(dir.path(), &GOOD.replace(models, ""));
+		assert!(load(dir.path()).unwrap().manifest.models.is_empty());
 	}
 
 	#[test]
@@ -315,11 +527,123 @@ delivery = "argument"
 			("price_floor = \"0.001\"", "price_floor = \"cheap\"", "price_floor"),
 			("verification = \"sampled:0.25\"", "verification = \"sometimes\"", "verification"),
 			("required = true", "required = true\ndefault = \"x\"", "RequiredParamWithDefault"),
+			("\"bge-small@0.1.0\"", "\"bge-small\"", "models: \"bge-small\" is not model@version"),
+			("\"bge-small@0.1.0\"", "\"BGE@0.1.0\"", "models: \"BGE@0.1.0\" is not model@version"),
+			(
+				"\"bge-small@0.1.0\"",
+				"\"smollm2-135m-instruct@1.1.0\"",
+				"smollm2-135m-instruct@1.0.0 and smollm2-135m-instruct@1.1.0 are versions of one",
+			),
+			(
+				"\"bge-small@0.1.0\"",
+				"\"a@1.0.0\", \"b@1.0.0\", \"c@1.0.0\", \"d@1.0.0\"",
+				"models: 5 named, at most 4",
+			),
 		] {
 			write(dir.path(), &GOOD.replace(from, to));
 			let err = load(dir.path()).err().expect(says);
 			assert!(err.to_string().contains(says), "{says}: {err}");
 			assert_eq!(crate::error::kind_of(&err).0, Kind::BadInput);
 		}
+	}
+
+	const MODEL: &str = r#"
+name = "smollm2-135m-instruct"
+version = "1.0.0"
+licence = "Apache-2.0"
+royalty_percent = 2
+format = "gguf"
+weights = "w.gguf"
+parent = "smollm2-135m@1.0.0"
+"#;
+
+	fn write_model(dir: &Path, manifest: &str) {
+		std::fs::write(dir.join(MODEL_FILE), manifest).unwrap();
+		std::fs::write(dir.join("w.gguf"), b"GGUF\x03\0\0\0weights").unwrap();
+	}
+
+	#[test]
+	fn a_model_manifest_names_its_weights_file() {
+		let dir = tempfile::tempdir().unwrap();
+		write_model(dir.path(), MODEL);
+		let p = load_model(dir.path()).unwrap();
+		let m = &p.manifest;
+		assert_eq!(&m.model[..], b"smollm2-135m-instruct");
+		assert_eq!(m.version, SemVer::new(1, 0, 0));
+		assert_eq!(&m.licence[..], b"Apache-2.0");
+		assert_eq!(m.royalty, Perbill::from_percent(2));
+		assert_eq!(m.parent, ModuleRef::parse("smollm2-135m@1.0.0"));
+		let bytes = std::fs::read(dir.path().join("w.gguf")).unwrap();
+		assert_eq!(
+			m.weights,
+			Weights {
+				digest: digest_of(&bytes),
+				size: bytes.len() as u64,
+				layout: WeightsLayout::File,
+				format: WeightsFormat::Gguf,
+			}
+		);
+		// The file itself is the blob, and stays when the package goes.
+		assert_eq!(p.blob.path(), dir.path().join("w.gguf"));
+		drop(p);
+		assert!(dir.path().join("w.gguf").exists());
+	}
+
+	#[test]
+	fn a_weights_directory_is_named_by_its_canonical_tar() {
+		let dir = tempfile::tempdir().unwrap();
+		let weights = dir.path().join("weights");
+		std::fs::create_dir_all(weights.join("tokenizer")).unwrap();
+		std::fs::write(weights.join("model.safetensors"), [7u8; 4096]).unwrap();
+		std::fs::write(weights.join("tokenizer/tokenizer.json"), b"{}").unwrap();
+		let manifest =
+			MODEL.replace("\"gguf\"", "\"safetensors\"").replace("\"w.gguf\"", "\"weights\"");
+		write_model(dir.path(), &manifest);
+		let p = load_model(dir.path()).unwrap();
+		let mut tar = Vec::new();
+		canonical_tar(&weights, &mut tar).unwrap();
+		let w = p.manifest.weights;
+		assert_eq!((w.layout, w.format), (WeightsLayout::Directory, WeightsFormat::Safetensors));
+		assert_eq!((w.digest, w.size), (digest_of(&tar), tar.len() as u64));
+		// The tar waits in a temporary file for the upload, and goes with the package.
+		let blob = p.blob.path().to_path_buf();
+		assert_eq!(std::fs::read(&blob).unwrap(), tar);
+		drop(p);
+		assert!(!blob.exists());
+	}
+
+	#[test]
+	fn model_mistakes_name_what_is_wrong() {
+		let dir = tempfile::tempdir().unwrap();
+		for (from, to, says) in [
+			(
+				"format = \"gguf\"",
+				"format = \"pt\"",
+				"format \"pt\" is not gguf, safetensors or onnx",
+			),
+			("\"Apache-2.0\"", "\"Apache 2.0\"", "licence \"Apache 2.0\" is not an SPDX"),
+			("\"Apache-2.0\"", "\"MIT OR\"", "licence \"MIT OR\" is not an SPDX"),
+			("name = \"smollm2-135m-instruct\"", "name = \"SmolLM2\"", "is not a model name"),
+			("version = \"1.0.0\"", "version = \"1.0\"", "is not major.minor.patch"),
+			("royalty_percent = 2", "royalty_percent = 101", "royalty_percent 101"),
+			("\"smollm2-135m@1.0.0\"", "\"smollm2-135m\"", "parent \"smollm2-135m\""),
+			(
+				"\"smollm2-135m@1.0.0\"",
+				"\"smollm2-135m-instruct@0.9.0\"",
+				"cannot derive from a version of itself",
+			),
+			("\"w.gguf\"", "\"missing.gguf\"", "weights missing.gguf"),
+			("\"w.gguf\"", "\".\"", "the manifest's own directory"),
+			("licence = \"Apache-2.0\"\n", "", "missing field `licence`"),
+		] {
+			write_model(dir.path(), &MODEL.replace(from, to));
+			let err = load_model(dir.path()).err().expect(says);
+			assert!(err.to_string().contains(says), "{says}: {err}");
+			assert_eq!(crate::error::kind_of(&err).0, Kind::BadInput);
+		}
+		std::fs::write(dir.path().join(MODEL_FILE), MODEL).unwrap();
+		std::fs::write(dir.path().join("w.gguf"), b"").unwrap();
+		let err = load_model(dir.path()).err().expect("empty weights");
+		assert!(err.to_string().contains("weights w.gguf: empty"), "{err}");
 	}
 }

@@ -9,8 +9,9 @@ use lilypad_primitives::{
 	identity::{Role, RoleSet},
 	jobs::{self, JobId, ResultManifest},
 	mediation,
+	models::{self, ModelManifest},
 	providers::{BondKind, Offer},
-	registry::{self, ModuleRef, VersionManifest},
+	registry::{self, Digest, ModuleRef, VersionManifest},
 	wire,
 };
 use serde::de::DeserializeOwned;
@@ -185,6 +186,21 @@ impl Chain {
 		self.call("lilypad_modules", rpc_params![start_after, limit]).await
 	}
 
+	/// Model `name` with every version; `None` if there is none (or the node's runtime keeps
+	/// no models).
+	pub async fn model(&self, name: &str) -> anyhow::Result<Option<wire::Model>> {
+		self.call("lilypad_model", rpc_params![name]).await
+	}
+
+	/// A page of models by name, after `start_after`.
+	pub async fn models(
+		&self,
+		start_after: Option<&str>,
+		limit: Option<u32>,
+	) -> anyhow::Result<Vec<wire::Model>> {
+		self.call("lilypad_models", rpc_params![start_after, limit]).await
+	}
+
 	/// Provider `who`: its offer, status and bond.
 	pub async fn provider(&self, who: &AccountId32) -> anyhow::Result<Option<wire::Provider>> {
 		self.call("lilypad_provider", rpc_params![who.to_string()]).await
@@ -283,6 +299,32 @@ impl Chain {
 			},
 		);
 		let record = at.storage().try_fetch(lilypad::storage().registry().versions(), key).await?;
+		Ok(match record {
+			Some(r) => Some(r.decode()?.manifest.0),
+			None => None,
+		})
+	}
+
+	/// The manifest of the published model version `model`, if any. Model versions never
+	/// change once published, so a reader may keep what this returns.
+	pub async fn model_version(
+		&self,
+		model: &models::ModelRef,
+	) -> anyhow::Result<Option<ModelManifest>> {
+		use lilypad::runtime_types::{
+			bounded_collections::bounded_vec::BoundedVec, lilypad_primitives::registry::SemVer,
+		};
+		let at = self.api.at_current_block().await?;
+		let key = (
+			BoundedVec(model.name.to_vec()),
+			SemVer {
+				major: model.version.major,
+				minor: model.version.minor,
+				patch: model.version.patch,
+			},
+		);
+		let record =
+			at.storage().try_fetch(lilypad::storage().registry().model_versions(), key).await?;
 		Ok(match record {
 			Some(r) => Some(r.decode()?.manifest.0),
 			None => None,
@@ -471,16 +513,49 @@ pub async fn publish(
 	Ok(fees)
 }
 
-/// The `submit_result` call for `manifest`, signed by `provider` for the chain of `genesis`.
+/// Publishes the model version `manifest` describes as `owner`, signed for this chain (its
+/// genesis), first taking the module-provider role where `owner` has not yet; the first version
+/// of a name registers the model for `owner`. Returns the fees paid. Whether `owner` may
+/// publish it (the name is free or its own, the parent exists, the royalties fit the cap) is
+/// the chain's to say. The weights themselves go to the content stores, not the chain.
+pub async fn publish_model(
+	api: &Client,
+	owner: &Keypair,
+	manifest: &ModelManifest,
+) -> anyhow::Result<u128> {
+	use lilypad::runtime_types::lilypad_primitives::identity::Role as Generated;
+	let tx = lilypad::transactions;
+	let who = owner.public_key().into();
+	let mut fees = 0;
+	if !roles(api, &who).await?.contains(Role::ModuleProvider) {
+		let call = tx().identity().register_role(Generated::ModuleProvider);
+		fees += submit(api, &call, owner).await?.fee;
+	}
+	let payload = models::model_signing_payload(&api.genesis_hash().0, manifest);
+	let call = tx().registry().publish_model(
+		subxt::utils::Static(manifest.clone()),
+		crate::retype(&owner.public_key().0)?,
+		crate::retype(&owner.sign(&payload).0)?,
+	);
+	fees += submit(api, &call, owner).await?.fee;
+	Ok(fees)
+}
+
+/// The `submit_result` call for `manifest`, run with the model weights `models` (their
+/// digests, in the order the job's module names its models), signed by `provider` for the
+/// chain of `genesis`.
 pub fn result_call(
 	genesis: &[u8; 32],
 	provider: &Keypair,
 	manifest: &ResultManifest,
+	models: &[Digest],
 ) -> impl subxt::transactions::Payload {
-	let signature = provider.sign(&jobs::result_signing_payload(genesis, manifest)).0;
+	use lilypad::runtime_types::bounded_collections::bounded_vec::BoundedVec;
+	let signature = provider.sign(&jobs::result_signing_payload(genesis, manifest, models)).0;
 	lilypad::transactions().jobs().submit_result(
 		manifest.job,
 		subxt::utils::Static(manifest.clone()),
+		BoundedVec(models.to_vec()),
 		crate::retype(&provider.public_key().0).expect("a public key is 32 bytes"),
 		crate::retype(&signature).expect("a signature is 64 bytes"),
 	)

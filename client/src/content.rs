@@ -3,7 +3,6 @@
 //! This is the one place of the digest, the URL scheme, and the client that fetches and
 //! stores blobs, checking what it fetches against the name it asked for.
 use anyhow::{bail, Context};
-use futures::StreamExt;
 use lilypad_primitives::registry::Digest;
 
 /// The content store's route for one blob (axum's syntax), relative to its endpoint.
@@ -33,6 +32,9 @@ pub enum FetchError {
 	TooLarge { url: String, max_bytes: u64 },
 	/// Bytes that hash to `got`, not to the digest asked for.
 	WrongDigest { url: String, got: Digest },
+	/// The bytes arrived but the sink they were streamed into refused them (a full disk, a
+	/// writer that takes no more).
+	Unwritten { url: String, why: String },
 }
 
 impl core::fmt::Display for FetchError {
@@ -47,6 +49,7 @@ impl core::fmt::Display for FetchError {
 				"{url} served bytes that hash to {}, not the digest asked for: refused",
 				hex::encode(got)
 			),
+			Self::Unwritten { url, why } => write!(f, "cannot keep what {url} served: {why}"),
 		}
 	}
 }
@@ -78,9 +81,27 @@ impl StoreClient {
 	/// Blob `digest`, at most `max_bytes` long, hashed while it streams in: a store that
 	/// sends more than the cap or bytes of another digest is refused without keeping them.
 	pub async fn get(&self, digest: &Digest, max_bytes: u64) -> Result<Vec<u8>, FetchError> {
+		let mut bytes = Vec::new();
+		self.get_into(digest, max_bytes, &mut bytes).await?;
+		Ok(bytes)
+	}
+
+	/// Blob `digest`, at most `max_bytes` long, streamed into `sink` chunk by chunk (never held
+	/// whole in memory) and hashed on the way; returns the bytes written. A store that sends
+	/// more than the cap is cut off before the chunk that passes it; one that sends bytes of
+	/// another digest is caught only at the end. On any error the caller must discard what
+	/// `sink` received.
+	pub async fn get_into(
+		&self,
+		digest: &Digest,
+		max_bytes: u64,
+		sink: &mut (dyn tokio::io::AsyncWrite + Unpin + Send),
+	) -> Result<u64, FetchError> {
+		use tokio::io::AsyncWriteExt;
 		let url = blob_url(&self.endpoint, digest);
 		let unreachable = |why: String| FetchError::Unreachable { url: url.clone(), why };
-		let response = self.http.get(&url).send().await.map_err(|e| unreachable(e.to_string()))?;
+		let mut response =
+			self.http.get(&url).send().await.map_err(|e| unreachable(e.to_string()))?;
 		if !response.status().is_success() {
 			return Err(unreachable(format!("HTTP {}", response.status())));
 		}
@@ -88,22 +109,24 @@ impl StoreClient {
 		if response.content_length().is_some_and(|n| n > max_bytes) {
 			return Err(too_large());
 		}
+		let unwritten =
+			|e: std::io::Error| FetchError::Unwritten { url: url.clone(), why: e.to_string() };
 		let mut hasher = blake3::Hasher::new();
-		let mut bytes = Vec::new();
-		let mut body = response.bytes_stream();
-		while let Some(chunk) = body.next().await {
-			let chunk = chunk.map_err(|e| unreachable(e.to_string()))?;
-			if (bytes.len() + chunk.len()) as u64 > max_bytes {
+		let mut written = 0u64;
+		while let Some(chunk) = response.chunk().await.map_err(|e| unreachable(e.to_string()))? {
+			if written + chunk.len() as u64 > max_bytes {
 				return Err(too_large());
 			}
 			hasher.update(&chunk);
-			bytes.extend_from_slice(&chunk);
+			sink.write_all(&chunk).await.map_err(unwritten)?;
+			written += chunk.len() as u64;
 		}
+		sink.flush().await.map_err(unwritten)?;
 		let got = *hasher.finalize().as_bytes();
 		if &got != digest {
 			return Err(FetchError::WrongDigest { url, got });
 		}
-		Ok(bytes)
+		Ok(written)
 	}
 
 	/// Stores `bytes`; returns their digest. The store re-hashes them and refuses a mismatch.

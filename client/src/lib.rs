@@ -2,8 +2,8 @@
 //!
 //! What every Lilypad client shares: the chain's API generated from the runtime's metadata
 //! ([`lilypad`]), with the protocol's own types in place of generated copies, and the
-//! canonical archive of a job's outputs ([`archive`]). Used by `lilypad-rp` (the provider's
-//! agent) and `lilypad` (the CLI).
+//! canonical archive of a job's outputs and of a model's weights ([`archive`]). Used by
+//! `lilypad-rp` (the provider's agent) and `lilypad` (the CLI).
 pub mod archive;
 pub mod chain;
 pub mod content;
@@ -20,6 +20,10 @@ use subxt::{OnlineClient, SubstrateConfig};
 	substitute_type(
 		path = "lilypad_primitives::registry::VersionManifest",
 		with = "::subxt::utils::Static<::lilypad_primitives::registry::VersionManifest<u128>>"
+	),
+	substitute_type(
+		path = "lilypad_primitives::models::ModelManifest",
+		with = "::subxt::utils::Static<::lilypad_primitives::models::ModelManifest>"
 	),
 	substitute_type(
 		path = "lilypad_primitives::providers::Offer",

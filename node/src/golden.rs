@@ -12,6 +12,7 @@ use lilypad_primitives::{
 		PriceEstimate, ResultManifest, SlashCause, Stage, Usage,
 	},
 	mediation::{MediationCause, Verdict},
+	models::{ModelInfo, ModelManifest, ModelRecord, Weights, WeightsFormat, WeightsLayout},
 	providers::{
 		BondInfo, Gpu, ModuleFilter, Offer, OfferResources, ProviderInfo, ProviderStatus, Unlocking,
 	},
@@ -207,7 +208,8 @@ fn version(
 	}
 }
 
-/// A module with a Docker version (every parameter type and delivery, a parent) and a WASM one.
+/// A module with a Docker version (every parameter type and delivery, a parent, a model) and
+/// a WASM one (none of them).
 fn modules() -> Vec<ModuleInfo<AccountId, Balance, BlockNumber>> {
 	let param = |name: &str, kind, default: Option<&str>, delivery| InputParam {
 		name: text(name),
@@ -231,6 +233,7 @@ fn modules() -> Vec<ModuleInfo<AccountId, Balance, BlockNumber>> {
 		royalty: Perbill::from_percent(3),
 		verification: VerificationPolicy::Sampled { p: Perbill::from_percent(10) },
 		parent: Some(module("echo", 1)),
+		models: bounded(vec![module("smollm2-135m-instruct", 1)]),
 	};
 	let wasm = VersionManifest {
 		version: SemVer::new(1, 1, 0),
@@ -238,6 +241,7 @@ fn modules() -> Vec<ModuleInfo<AccountId, Balance, BlockNumber>> {
 		inputs: bounded(vec![]),
 		verification: VerificationPolicy::Deterministic,
 		parent: None,
+		models: bounded(vec![]),
 		..docker.clone()
 	};
 	vec![ModuleInfo {
@@ -245,6 +249,63 @@ fn modules() -> Vec<ModuleInfo<AccountId, Balance, BlockNumber>> {
 		owner: account(3),
 		deposit: 10 * LILY,
 		versions: vec![version(docker, false), version(wasm, true)],
+	}]
+}
+
+/// A model with a version of each layout and format: a file without a parent, a directory
+/// derived from another model, and a file of the third format.
+fn models() -> Vec<ModelInfo<AccountId, Balance, BlockNumber>> {
+	let gguf = ModelManifest {
+		model: text("smollm2-135m-instruct"),
+		version: SemVer::new(1, 0, 0),
+		weights: Weights {
+			digest: [0x44; 32],
+			size: 270_000_000,
+			layout: WeightsLayout::File,
+			format: WeightsFormat::Gguf,
+		},
+		licence: text("Apache-2.0"),
+		royalty: Perbill::from_percent(2),
+		parent: None,
+	};
+	let safetensors = ModelManifest {
+		version: SemVer::new(1, 1, 0),
+		weights: Weights {
+			digest: [0x55; 32],
+			size: 540_000_000,
+			layout: WeightsLayout::Directory,
+			format: WeightsFormat::Safetensors,
+		},
+		licence: text("MIT OR Apache-2.0"),
+		parent: Some(module("smollm2-135m", 1)),
+		..gguf.clone()
+	};
+	let onnx = ModelManifest {
+		version: SemVer::new(2, 0, 0),
+		weights: Weights {
+			digest: [0x66; 32],
+			size: 123_456,
+			layout: WeightsLayout::File,
+			format: WeightsFormat::Onnx,
+		},
+		..gguf.clone()
+	};
+	let record = |manifest: ModelManifest, depth, lineage| ModelRecord {
+		manifest,
+		publisher: account(8),
+		signature: sr25519::Signature::from_raw([9; 64]),
+		published_at: 12,
+		depth,
+		lineage_royalty: Perbill::from_percent(lineage),
+		modules: 2,
+		active_jobs: 3,
+		forks: 1,
+	};
+	vec![ModelInfo {
+		name: text("smollm2-135m-instruct"),
+		owner: account(3),
+		deposit: 10 * LILY,
+		versions: vec![record(gguf, 0, 2), record(safetensors, 1, 5), record(onnx, 0, 2)],
 	}]
 }
 
@@ -267,6 +328,7 @@ fn providers() -> Vec<ProviderInfo<AccountId, Balance, BlockNumber>> {
 		capacity: 4,
 		credentials: bounded(vec![text("gpu-verified")]),
 		endpoint: text("http://127.0.0.1:9944/store"),
+		models: bounded(vec![[7; 32]]),
 	};
 	let active = ProviderInfo {
 		provider: account(4),
@@ -347,6 +409,11 @@ fn jobs_json_is_the_golden_one() {
 #[test]
 fn modules_json_is_the_golden_one() {
 	check("modules", modules().iter().map(wire::Module::from).collect());
+}
+
+#[test]
+fn models_json_is_the_golden_one() {
+	check("models", models().iter().map(wire::Model::from).collect());
 }
 
 #[test]

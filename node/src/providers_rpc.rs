@@ -1,16 +1,20 @@
 //! `lilypad_provider`, `lilypad_offers` and `lilypad_bond`: providers, their offers and bonds
-//! as JSON, read through the runtime's `ProvidersApi` at the best block (or a given one).
+//! as JSON, read through the runtime's `ProvidersApi` at the best block (or a given one), on
+//! runtimes on both sides of its version 2 (offers that list models).
 use std::sync::Arc;
 
 use crate::rpc::{account, internal, invalid_params};
 use jsonrpsee::{core::RpcResult, proc_macros::rpc, types::ErrorObjectOwned};
 use lilypad_primitives::{
-	providers::{BondKind, OfferFilter, ProvidersApi, MAX_OFFERS_PAGE},
+	providers::{v1, BondKind, OfferFilter, ProviderInfo, ProvidersApi, MAX_OFFERS_PAGE},
 	registry::Resources,
 	wire, AccountId, Balance, BlockNumber, Hash,
 };
 use lilypad_runtime::opaque::Block;
-use polkadot_sdk::{sp_api::ProvideRuntimeApi, sp_blockchain::HeaderBackend};
+use polkadot_sdk::{
+	sp_api::{ApiExt, ProvideRuntimeApi},
+	sp_blockchain::HeaderBackend,
+};
 
 /// The providers' JSON-RPC methods.
 #[rpc(server, namespace = "lilypad")]
@@ -62,6 +66,26 @@ fn bond_kind(kind: &str) -> Result<BondKind, ErrorObjectOwned> {
 	}
 }
 
+type ProviderInfoOf = ProviderInfo<AccountId, Balance, BlockNumber>;
+
+impl<C> Providers<C>
+where
+	C: ProvideRuntimeApi<Block> + HeaderBackend<Block> + Send + Sync + 'static,
+	C::Api: ProvidersApi<Block, AccountId, Balance, BlockNumber>,
+{
+	/// Whether the runtime at `at` is older than `ProvidersApi` version 2, whose offers list
+	/// the models their providers hold (runtime spec 109 and before). Its offers are shown
+	/// listing none.
+	fn before_v2(&self, at: Hash) -> RpcResult<bool> {
+		let version = self
+			.client
+			.runtime_api()
+			.api_version::<dyn ProvidersApi<Block, AccountId, Balance, BlockNumber>>(at)
+			.map_err(internal)?;
+		Ok(version.is_some_and(|v| v < 2))
+	}
+}
+
 impl<C> ProvidersRpcServer for Providers<C>
 where
 	C: ProvideRuntimeApi<Block> + HeaderBackend<Block> + Send + Sync + 'static,
@@ -69,7 +93,15 @@ where
 {
 	fn provider(&self, who: String, at: Option<Hash>) -> RpcResult<Option<wire::Provider>> {
 		let at = at.unwrap_or_else(|| self.client.info().best_hash);
-		let info = self.client.runtime_api().provider(at, account(&who)?).map_err(internal)?;
+		let who = account(&who)?;
+		let api = self.client.runtime_api();
+		let info: Option<ProviderInfoOf> = if self.before_v2(at)? {
+			#[allow(deprecated)]
+			let old = api.provider_before_version_2(at, who).map_err(internal)?;
+			old.map(v1::ProviderInfo::upgrade)
+		} else {
+			api.provider(at, who).map_err(internal)?
+		};
 		Ok(info.as_ref().map(wire::Provider::from))
 	}
 
@@ -100,8 +132,14 @@ where
 		let filter = OfferFilter { module, covers, active_only: q.active_only };
 		let start_after = start_after.as_deref().map(account).transpose()?;
 		let limit = limit.unwrap_or(MAX_OFFERS_PAGE).min(MAX_OFFERS_PAGE);
-		let page =
-			self.client.runtime_api().offers(at, start_after, limit, filter).map_err(internal)?;
+		let api = self.client.runtime_api();
+		let page: Vec<ProviderInfoOf> = if self.before_v2(at)? {
+			#[allow(deprecated)]
+			let old = api.offers_before_version_2(at, start_after, limit, filter).map_err(internal)?;
+			old.into_iter().map(v1::ProviderInfo::upgrade).collect()
+		} else {
+			api.offers(at, start_after, limit, filter).map_err(internal)?
+		};
 		Ok(page.iter().map(wire::Provider::from).collect())
 	}
 

@@ -9,7 +9,9 @@ use crate::{
 	registry_rpc::{Registry, RegistryRpcServer},
 };
 use jsonrpsee::RpcModule;
-use lilypad_primitives::{jobs::JobsApi, providers::ProvidersApi, registry::RegistryApi};
+use lilypad_primitives::{
+	jobs::JobsApi, models::ModelsApi, providers::ProvidersApi, registry::RegistryApi,
+};
 use lilypad_runtime::{opaque::Block, AccountId, Balance, BlockNumber, Nonce};
 use polkadot_sdk::{
 	pallet_transaction_payment_rpc::{self, TransactionPayment, TransactionPaymentApiServer},
@@ -42,6 +44,7 @@ where
 	C::Api: substrate_frame_rpc_system::AccountNonceApi<Block, AccountId, Nonce>
 		+ pallet_transaction_payment_rpc::TransactionPaymentRuntimeApi<Block, Balance>
 		+ RegistryApi<Block, AccountId, Balance, BlockNumber>
+		+ ModelsApi<Block, AccountId, Balance, BlockNumber>
 		+ ProvidersApi<Block, AccountId, Balance, BlockNumber>
 		+ JobsApi<Block, AccountId, Balance, BlockNumber>
 		+ BlockBuilder<Block>,

@@ -10,14 +10,22 @@
 //!
 //! **Ranking.** Jobs are served oldest first (lowest id), so none starves behind newer ones.
 //! Each job goes to the first provider that can take it in the order: lower asking price, then
-//! higher `stake^a × reputation^b`, then the lower account id, so the same state always gives
-//! the same assignment, whichever node computes it.
+//! a provider whose offer lists every model the job runs with ([`Offer::holds_all`]: it need not
+//! download their weights, so the job starts sooner), then higher `stake^a × reputation^b`,
+//! then the lower account id, so the same state always gives the same assignment, whichever
+//! node computes it. Holding the models is a ranking input, not a constraint: a cheaper
+//! provider without them still wins, and one without them takes the job when no holder can.
+//! The offer's list is the provider's word, which the chain does not check, so it weighs only
+//! between providers that ask the same price.
 //!
-//! **Cost.** Offers are sorted once per module named by the round's jobs; each job then scans
-//! its module's list from the cheapest provider that still has room, and stops at the first
-//! that is over its maximum price. Providers that fill up are skipped for good, so a round
-//! costs `O(M · P log P + J · k)` for `M` modules, `P` offers, `J` jobs and `k` the offers a
-//! job looks at before one fits (small unless most offers fail a job's own constraints).
+//! **Cost.** Offers are sorted once per module and set of models named by the round's jobs
+//! (a module's jobs run with the same models, so in practice once per module); each job then
+//! scans its list from the cheapest provider that still has room, and stops at the first that
+//! is over its maximum price. Providers that fill up are skipped for good, so a round costs
+//! `O(M · P log P + J · k)` for `M` lists, `P` offers, `J` jobs and `k` the offers a job looks
+//! at before one fits (small unless most offers fail a job's own constraints); whether an offer
+//! holds a job's models is a bounded check (a few digests against at most
+//! [`MAX_OFFER_MODELS`](lilypad_primitives::providers::MAX_OFFER_MODELS)), made once per list.
 use alloc::{collections::BTreeMap, vec::Vec};
 use lilypad_primitives::{
 	economics::collateral_for,
@@ -25,6 +33,7 @@ use lilypad_primitives::{
 	identity::CredentialName,
 	jobs::{check_match, Job, JobId, ProviderTerms},
 	providers::{Offer, ProviderStatus},
+	registry::Digest,
 };
 use polkadot_sdk::sp_runtime::{
 	traits::AtLeast32BitUnsigned, FixedPointNumber, FixedU128, Perbill,
@@ -40,6 +49,9 @@ pub struct OpenJob<AccountId, Balance, BlockNumber> {
 	pub job: Job<AccountId, Balance, BlockNumber>,
 	/// The price floor of the job's module version.
 	pub floor: Balance,
+	/// The digests of the model weights the job runs with (fixed at submission; none for a
+	/// module without models): providers whose offers list them all rank first at their price.
+	pub models: Vec<Digest>,
 }
 
 /// A provider as the round sees it.
@@ -92,7 +104,8 @@ where
 	let mut slots: Vec<u32> =
 		providers.iter().map(|p| p.offer.capacity.saturating_sub(p.active_jobs)).collect();
 	let mut collateral: Vec<Balance> = providers.iter().map(|p| p.free_collateral).collect();
-	let mut lists: BTreeMap<&[u8], ModuleList<Balance>> = BTreeMap::new();
+	// One list per module and the models its jobs run with.
+	let mut lists: BTreeMap<(&[u8], &[Digest]), ModuleList<Balance>> = BTreeMap::new();
 	let mut pairs = Vec::new();
 
 	for j in order {
@@ -121,9 +134,10 @@ where
 			// A targeted job has one candidate.
 			by_account.get(target).and_then(|&p| taken(p, &slots, &collateral).map(|t| (p, t)))
 		} else {
+			let models = &open.models[..];
 			let list = lists
-				.entry(module)
-				.or_insert_with(|| ModuleList::new(module, providers, &scores, params.rho));
+				.entry((module, models))
+				.or_insert_with(|| ModuleList::new(module, models, providers, &scores, params.rho));
 			list.skip_full(&slots, &collateral);
 			list.entries[list.head..]
 				.iter()
@@ -139,7 +153,7 @@ where
 	pairs
 }
 
-/// The active providers serving one module, best first.
+/// The active providers serving one module, best first for jobs running with one set of models.
 struct ModuleList<Balance> {
 	entries: Vec<Entry<Balance>>,
 	/// Entries before it have no room left in this round.
@@ -149,6 +163,8 @@ struct ModuleList<Balance> {
 struct Entry<Balance> {
 	provider: usize,
 	price: Balance,
+	/// Whether the provider's offer lists every model the list's jobs run with.
+	holds_models: bool,
 	/// What one job of the module locks of this provider's collateral.
 	collateral: Balance,
 }
@@ -156,6 +172,7 @@ struct Entry<Balance> {
 impl<Balance: AtLeast32BitUnsigned + Copy> ModuleList<Balance> {
 	fn new<AccountId: Ord>(
 		module: &[u8],
+		models: &[Digest],
 		providers: &[Provider<AccountId, Balance>],
 		scores: &[i128],
 		rho: FixedU128,
@@ -166,12 +183,14 @@ impl<Balance: AtLeast32BitUnsigned + Copy> ModuleList<Balance> {
 			.filter(|(_, p)| p.status == ProviderStatus::Active && p.offer.serves(module))
 			.map(|(i, p)| {
 				let price = p.offer.price_for(module);
-				Entry { provider: i, price, collateral: collateral_for(price, rho) }
+				let holds_models = p.offer.holds_all(models);
+				Entry { provider: i, price, holds_models, collateral: collateral_for(price, rho) }
 			})
 			.collect();
 		entries.sort_unstable_by(|a, b| {
 			a.price
 				.cmp(&b.price)
+				.then(b.holds_models.cmp(&a.holds_models))
 				.then(scores[b.provider].cmp(&scores[a.provider]))
 				.then(providers[a.provider].account.cmp(&providers[b.provider].account))
 		});

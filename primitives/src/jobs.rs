@@ -785,13 +785,20 @@ polkadot_sdk::sp_api::decl_runtime_apis! {
 	}
 }
 
-/// The bytes a provider signs for a result: domain tag, the chain's genesis hash and the
-/// SCALE-encoded manifest.
+/// The bytes a provider signs for a result: domain tag, the chain's genesis hash, the
+/// SCALE-encoded manifest and the digests of the model weights it ran with, in the order the
+/// module names its models. A job without models signs no list, not an empty one: the bytes
+/// results signed before modules named models.
 pub fn result_signing_payload<Hash: Encode>(
 	genesis_hash: &Hash,
 	manifest: &ResultManifest,
+	models: &[Digest],
 ) -> Vec<u8> {
-	(RESULT_SIGNING_DOMAIN, genesis_hash, manifest).encode()
+	let mut payload = (RESULT_SIGNING_DOMAIN, genesis_hash, manifest).encode();
+	if !models.is_empty() {
+		models.encode_to(&mut payload);
+	}
+	payload
 }
 
 /// The verification a job gets: the module's policy, or a stricter one the job asks for.
@@ -828,9 +835,10 @@ mod tests {
 	#[test]
 	fn the_result_payload_binds_domain_chain_and_every_field() {
 		let m = manifest();
-		let a = result_signing_payload(&[1u8; 32], &m);
+		let a = result_signing_payload(&[1u8; 32], &m, &[]);
 		assert!(a.starts_with(&RESULT_SIGNING_DOMAIN.encode()));
-		assert_ne!(a, result_signing_payload(&[2u8; 32], &m));
+		assert_ne!(a, result_signing_payload(&[2u8; 32], &m, &[]));
+		assert_ne!(a, result_signing_payload(&[1u8; 32], &m, &[[9; 32]]));
 		for change in [
 			|m: &mut ResultManifest| m.job += 1,
 			|m: &mut ResultManifest| m.output_digest[0] ^= 1,
@@ -839,7 +847,7 @@ mod tests {
 		] {
 			let mut changed = m.clone();
 			change(&mut changed);
-			assert_ne!(a, result_signing_payload(&[1u8; 32], &changed));
+			assert_ne!(a, result_signing_payload(&[1u8; 32], &changed, &[]));
 		}
 		// A result payload is never a manifest payload of the registry.
 		assert!(!a.starts_with(&crate::registry::MANIFEST_SIGNING_DOMAIN.encode()));
@@ -890,6 +898,7 @@ mod tests {
 			capacity: 1,
 			credentials: Default::default(),
 			endpoint: b"http://p".to_vec().try_into().unwrap(),
+			models: Default::default(),
 		}
 	}
 

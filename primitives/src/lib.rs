@@ -11,6 +11,7 @@ pub mod fixed;
 pub mod identity;
 pub mod jobs;
 pub mod mediation;
+pub mod models;
 pub mod params;
 pub mod providers;
 pub mod registry;

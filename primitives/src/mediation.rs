@@ -238,7 +238,7 @@ mod tests {
 		let genesis = [7u8; 32];
 		assert_ne!(
 			mediation_signing_payload(&genesis, &m),
-			crate::jobs::result_signing_payload(&genesis, &m)
+			crate::jobs::result_signing_payload(&genesis, &m, &[])
 		);
 	}
 }

@@ -1,9 +1,9 @@
 //! Resource providers' offers and the bonds of providers, solvers and mediators: the types the
 //! providers pallet stores, the solver reads and the agent registers, and the pure checks on
-//! them (is an offer well formed, does it cover a module's needs).
+//! them (is an offer well formed, does it cover a module's needs, does it hold a job's models).
 use crate::{
 	identity::{is_valid_credential, CredentialName},
-	registry::{is_valid_slug, ModuleName, Resources},
+	registry::{is_valid_slug, Digest, ModuleName, Resources},
 };
 use codec::{Codec, Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use polkadot_sdk::{sp_core::ConstU32, sp_runtime::BoundedVec};
@@ -23,6 +23,8 @@ pub const MAX_ENDPOINT_LEN: u32 = 256;
 pub const MAX_GPU_MODEL_LEN: u32 = 32;
 /// Most offers one `offers` runtime-API call returns.
 pub const MAX_OFFERS_PAGE: u32 = 100;
+/// Most model digests one offer lists (see [`Offer::models`]).
+pub const MAX_OFFER_MODELS: u32 = 32;
 
 /// One GPU of a provider.
 #[derive(
@@ -83,6 +85,9 @@ pub struct Offer<Balance> {
 	pub credentials: BoundedVec<CredentialName, ConstU32<MAX_OFFER_CREDENTIALS>>,
 	/// `http(s)://` URL of its content store, where job creators fetch outputs by digest.
 	pub endpoint: BoundedVec<u8, ConstU32<MAX_ENDPOINT_LEN>>,
+	/// Digests of the model weights the provider holds now, so the solver can prefer it for
+	/// jobs needing them (it need not download them); a hint, never checked. Each at most once.
+	pub models: BoundedVec<Digest, ConstU32<MAX_OFFER_MODELS>>,
 }
 
 impl<Balance: Copy> Offer<Balance> {
@@ -113,6 +118,12 @@ impl<Balance: Copy> Offer<Balance> {
 			&& r.disk_mib >= needs.disk_mib
 			&& gpus_big_enough >= needs.gpus as usize
 	}
+
+	/// Whether the offer lists every one of `digests` (true for none): a job running with
+	/// those model weights would find them on the provider already.
+	pub fn holds_all(&self, digests: &[Digest]) -> bool {
+		digests.iter().all(|d| self.models.contains(d))
+	}
 }
 
 /// Why an offer is refused before any chain state is consulted.
@@ -132,6 +143,8 @@ pub enum OfferError {
 	PriceForUnservedModule,
 	/// A credential name is not `namespace:value`, or is listed twice.
 	InvalidCredential,
+	/// A model digest is listed twice.
+	DuplicateModel,
 }
 
 /// Checks an offer on its own.
@@ -169,6 +182,10 @@ pub fn check_offer<Balance: Copy>(offer: &Offer<Balance>) -> Result<(), OfferErr
 	let creds = &offer.credentials;
 	if creds.iter().enumerate().any(|(i, c)| !is_valid_credential(c) || creds[..i].contains(c)) {
 		return Err(OfferError::InvalidCredential);
+	}
+	let models = &offer.models;
+	if models.iter().enumerate().any(|(i, d)| models[..i].contains(d)) {
+		return Err(OfferError::DuplicateModel);
 	}
 	Ok(())
 }
@@ -313,12 +330,27 @@ pub trait ProviderLedger<AccountId, Balance> {
 polkadot_sdk::sp_api::decl_runtime_apis! {
 	/// Reads of providers and bonds, behind the `lilypad_offers`, `lilypad_provider` and
 	/// `lilypad_bond` RPCs.
+	///
+	/// Version 2 returns offers that list the models their providers hold; version 1 (runtime
+	/// spec 109 and before) returned the [`v1::ProviderInfo`] layout, which a node reads with
+	/// `*_before_version_2`.
+	#[api_version(2)]
 	pub trait ProvidersApi<AccountId, Balance, BlockNumber>
 	where
 		AccountId: Codec,
 		Balance: Codec,
 		BlockNumber: Codec,
 	{
+		/// [`Self::provider`], as runtimes before version 2 return it.
+		#[changed_in(2)]
+		fn provider(who: AccountId) -> Option<v1::ProviderInfo<AccountId, Balance, BlockNumber>>;
+		/// [`Self::offers`], as runtimes before version 2 return them.
+		#[changed_in(2)]
+		fn offers(
+			start_after: Option<AccountId>,
+			limit: u32,
+			filter: OfferFilter,
+		) -> Vec<v1::ProviderInfo<AccountId, Balance, BlockNumber>>;
 		/// One provider, with its offer, status and collateral bond.
 		fn provider(who: AccountId) -> Option<ProviderInfo<AccountId, Balance, BlockNumber>>;
 		/// Up to `limit` providers (at most [`MAX_OFFERS_PAGE`]) after `start_after` that pass
@@ -330,6 +362,70 @@ polkadot_sdk::sp_api::decl_runtime_apis! {
 		) -> Vec<ProviderInfo<AccountId, Balance, BlockNumber>>;
 		/// `who`'s bond of `kind`.
 		fn bond(who: AccountId, kind: BondKind) -> Option<BondInfo<Balance, BlockNumber>>;
+	}
+}
+
+/// The layout offers had up to storage version 0 of the providers pallet and `ProvidersApi`
+/// version 1 (runtime spec 109 and before), before offers listed the models their providers
+/// hold. Frozen here, never to change: the pallet's v1 migration reads it, and a node reads it
+/// from a runtime older than `ProvidersApi` version 2.
+pub mod v1 {
+	use super::*;
+
+	/// An offer as version 1 laid it out.
+	#[derive(Clone, PartialEq, Eq, Encode, Decode, MaxEncodedLen, TypeInfo, Debug)]
+	pub struct Offer<Balance> {
+		pub resources: OfferResources,
+		pub modules: ModuleFilter,
+		pub default_price: Balance,
+		pub prices: BoundedVec<(ModuleName, Balance), ConstU32<MAX_OFFER_MODULES>>,
+		pub capacity: u32,
+		pub credentials: BoundedVec<CredentialName, ConstU32<MAX_OFFER_CREDENTIALS>>,
+		pub endpoint: BoundedVec<u8, ConstU32<MAX_ENDPOINT_LEN>>,
+	}
+
+	/// A provider as `ProvidersApi` version 1 returns it.
+	#[derive(Clone, PartialEq, Eq, Encode, Decode, TypeInfo, Debug)]
+	pub struct ProviderInfo<AccountId, Balance, BlockNumber> {
+		pub provider: AccountId,
+		pub offer: Offer<Balance>,
+		pub status: ProviderStatus,
+		pub registered_at: BlockNumber,
+		pub last_heartbeat: BlockNumber,
+		pub active_jobs: u32,
+		pub bond: Option<BondInfo<Balance, BlockNumber>>,
+	}
+
+	impl<Balance> Offer<Balance> {
+		/// The same offer in today's layout: it lists no models, as none could be named. The
+		/// solver then ranks the provider as one that would download a job's weights.
+		pub fn upgrade(self) -> super::Offer<Balance> {
+			super::Offer {
+				resources: self.resources,
+				modules: self.modules,
+				default_price: self.default_price,
+				prices: self.prices,
+				capacity: self.capacity,
+				credentials: self.credentials,
+				endpoint: self.endpoint,
+				models: Default::default(),
+			}
+		}
+	}
+
+	impl<AccountId, Balance, BlockNumber> ProviderInfo<AccountId, Balance, BlockNumber> {
+		/// The same provider in today's layout.
+		pub fn upgrade(self) -> super::ProviderInfo<AccountId, Balance, BlockNumber> {
+			super::ProviderInfo {
+				provider: self.provider,
+				offer: self.offer.upgrade(),
+				status: self.status,
+				registered_at: self.registered_at,
+				last_heartbeat: self.last_heartbeat,
+				active_jobs: self.active_jobs,
+				bond: self.bond,
+			}
+		}
 	}
 }
 
@@ -364,6 +460,7 @@ mod tests {
 			capacity: 2,
 			credentials: Default::default(),
 			endpoint: b"http://10.0.0.7:8080".to_vec().try_into().unwrap(),
+			models: vec![[1; 32], [2; 32]].try_into().unwrap(),
 		}
 	}
 
@@ -401,6 +498,10 @@ mod tests {
 				|o| o.credentials = vec![b"acme".to_vec().try_into().unwrap()].try_into().unwrap(),
 				OfferError::InvalidCredential,
 			),
+			(
+				|o| o.models = vec![[1; 32], [3; 32], [1; 32]].try_into().unwrap(),
+				OfferError::DuplicateModel,
+			),
 		];
 		for (break_rule, error) in cases {
 			let mut o = offer();
@@ -436,5 +537,34 @@ mod tests {
 		assert!(!o.covers(&Resources { gpus: 2, ..fits }));
 		assert!(!o.covers(&Resources { vram_mib: 40_000, ..fits }));
 		assert!(o.covers(&Resources { gpus: 0, vram_mib: 0, ..fits }));
+	}
+
+	#[test]
+	fn an_offer_holds_a_jobs_models_only_if_it_lists_every_one() {
+		let o = offer();
+		assert!(o.holds_all(&[]));
+		assert!(o.holds_all(&[[2; 32]]));
+		assert!(o.holds_all(&[[2; 32], [1; 32]]));
+		assert!(!o.holds_all(&[[1; 32], [3; 32]]));
+		assert!(!Offer { models: Default::default(), ..o }.holds_all(&[[1; 32]]));
+	}
+
+	#[test]
+	fn a_version_1_offer_upgrades_to_one_listing_no_models() {
+		let now = Offer { models: Default::default(), ..offer() };
+		let old = v1::Offer {
+			resources: now.resources.clone(),
+			modules: now.modules.clone(),
+			default_price: now.default_price,
+			prices: now.prices.clone(),
+			capacity: now.capacity,
+			credentials: now.credentials.clone(),
+			endpoint: now.endpoint.clone(),
+		};
+		// Today's layout is version 1's followed by the (here empty) list of models.
+		let mut bytes = old.encode();
+		bytes.push(0);
+		assert_eq!(now.encode(), bytes);
+		assert_eq!(old.upgrade(), now);
 	}
 }

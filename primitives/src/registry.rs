@@ -12,6 +12,8 @@ use scale_info::TypeInfo;
 
 use alloc::vec::Vec;
 
+use crate::models::ModelRefs;
+
 /// Longest module name, in bytes.
 pub const MAX_MODULE_NAME_LEN: u32 = 32;
 /// Longest input parameter name, in bytes.
@@ -302,15 +304,25 @@ pub struct VersionManifest<Balance> {
 	pub verification: VerificationPolicy,
 	/// The version this one was forked from; it and its own ancestors earn royalties too.
 	pub parent: Option<ModuleRef>,
+	/// The models every run needs, each mounted read-only at `/models/<name>`; their owners,
+	/// and the owners up their lineages, earn royalties too.
+	pub models: ModelRefs,
 }
 
 /// The bytes a publisher signs: domain tag, the chain's genesis hash (a signature made for one
-/// chain is worthless on another) and the SCALE-encoded manifest.
+/// chain is worthless on another) and the SCALE-encoded manifest. A manifest that needs no
+/// models signs without the empty list's length byte: the bytes every version published before
+/// versions named models signed, so that their signatures stay valid as stored.
 pub fn manifest_signing_payload<Balance: Encode, Hash: Encode>(
 	genesis_hash: &Hash,
 	manifest: &VersionManifest<Balance>,
 ) -> Vec<u8> {
-	(MANIFEST_SIGNING_DOMAIN, genesis_hash, manifest).encode()
+	let mut payload = (MANIFEST_SIGNING_DOMAIN, genesis_hash, manifest).encode();
+	if manifest.models.is_empty() {
+		// `models` is the last field; an empty list encodes as the one byte 0.
+		payload.pop();
+	}
+	payload
 }
 
 /// A published module version as the chain keeps it: the signed manifest and what the chain
@@ -349,33 +361,65 @@ pub struct ModuleInfo<AccountId, Balance, BlockNumber> {
 	pub versions: Vec<VersionRecord<AccountId, Balance, BlockNumber>>,
 }
 
+/// Most royalty payees of one job: the owners up a module's lineage and up the lineage of each
+/// of its models, each lineage at most [`MAX_LINEAGE_DEPTH`] ancestors deep.
+pub const MAX_ROYALTY_PAYEES: u32 =
+	(MAX_LINEAGE_DEPTH + 1) * (1 + crate::models::MAX_MODULE_MODELS);
+/// The deepest lineage a registry may allow (its `MaxLineageDepth` stays within it).
+pub const MAX_LINEAGE_DEPTH: u32 = 8;
+
+/// Who earns royalties from a job, and what share of its price each: fixed when the job is
+/// submitted, so that matching and settlement walk no lineage. The shares add up to the
+/// royalty cap at most.
+pub type RoyaltyPayees<AccountId> = BoundedVec<(AccountId, Perbill), ConstU32<MAX_ROYALTY_PAYEES>>;
+
+/// The weights a job's module runs with, by content digest, in the order the module names its
+/// models: what the job's result must name.
+pub type ModelDigests = BoundedVec<Digest, ConstU32<{ crate::models::MAX_MODULE_MODELS }>>;
+
 /// What the jobs pallet needs from the registry.
 pub trait ModuleRegistry<AccountId, Balance, BlockNumber> {
 	/// The version `module` names, if it is published.
 	fn version(module: &ModuleRef) -> Option<VersionRecord<AccountId, Balance, BlockNumber>>;
-	/// Records a new job on `module`; refused for unknown or deprecated versions.
+	/// Records a new job on `module` and on each of its models; refused for unknown or
+	/// deprecated versions.
 	fn acquire(module: &ModuleRef) -> DispatchResult;
 	/// Records that a job on `module` has settled.
 	fn release(module: &ModuleRef);
-	/// Who earns what from a job of `price` on `module`: its owner, then up the lineage, each
-	/// owner's royalty cut so that the total stays within the registry's cap.
-	fn royalties(module: &ModuleRef, price: Balance) -> Vec<(AccountId, Balance)>;
+	/// The digests of the weights of `module`'s models, in the order it names them.
+	fn model_digests(module: &ModuleRef) -> ModelDigests;
+	/// Who earns what share of a job's price on `module`: its owner, then up its lineage, then
+	/// each model's owner and up that model's lineage, the shares cut so that their total stays
+	/// within the registry's royalty cap. One owner appears once, with its shares summed.
+	fn payees(module: &ModuleRef) -> RoyaltyPayees<AccountId>;
 
 	/// Publishes a chain of `depth + 1` versions owned by `owner`, each forking the one before
 	/// and each with a royalty, the last with the largest input schema (all parameters
-	/// optional text), for benchmarks of the jobs pallet. Returns the last.
+	/// optional text) and [`crate::models::MAX_MODULE_MODELS`] models each `depth` deep, every
+	/// version and model of another owner, for benchmarks of the jobs pallet. Returns the last.
 	#[cfg(feature = "runtime-benchmarks")]
 	fn set_up_lineage(owner: &AccountId, depth: u32) -> ModuleRef;
 }
 
 polkadot_sdk::sp_api::decl_runtime_apis! {
 	/// Reads of the module registry, behind the `lilypad_module` and `lilypad_modules` RPCs.
+	/// Version 2: versions name their models.
+	#[api_version(2)]
 	pub trait RegistryApi<AccountId, Balance, BlockNumber>
 	where
 		AccountId: Codec,
 		Balance: Codec,
 		BlockNumber: Codec,
 	{
+		/// A module and all its versions, as runtimes before version 2 return it.
+		#[changed_in(2)]
+		fn module(name: ModuleName) -> Option<v1::ModuleInfo<AccountId, Balance, BlockNumber>>;
+		/// Modules, as runtimes before version 2 return them.
+		#[changed_in(2)]
+		fn modules(
+			start_after: Option<ModuleName>,
+			limit: u32,
+		) -> Vec<v1::ModuleInfo<AccountId, Balance, BlockNumber>>;
 		/// A module and all its versions.
 		fn module(name: ModuleName) -> Option<ModuleInfo<AccountId, Balance, BlockNumber>>;
 		/// Up to `limit` modules (at most [`MAX_MODULES_PAGE`]) after `start_after`, in a stable
@@ -384,6 +428,96 @@ polkadot_sdk::sp_api::decl_runtime_apis! {
 			start_after: Option<ModuleName>,
 			limit: u32,
 		) -> Vec<ModuleInfo<AccountId, Balance, BlockNumber>>;
+	}
+}
+
+/// The layout module versions were stored in up to storage version 1 of the registry (runtime
+/// spec 109), before versions named models. Frozen here, never to change: the registry's v2
+/// migration reads it, and a node reads it from a runtime older than `RegistryApi` version 2.
+pub mod v1 {
+	use super::*;
+
+	/// A version manifest as version 1 stored it.
+	#[derive(Clone, PartialEq, Eq, Encode, Decode, MaxEncodedLen, TypeInfo, Debug)]
+	pub struct VersionManifest<Balance> {
+		pub module: ModuleName,
+		pub version: SemVer,
+		pub artifact: Artifact,
+		pub inputs: InputSchema,
+		pub resources: Resources,
+		pub timeout_secs: u32,
+		pub price_floor: Balance,
+		pub royalty: Perbill,
+		pub verification: VerificationPolicy,
+		pub parent: Option<ModuleRef>,
+	}
+
+	/// A version record as version 1 stored it.
+	#[derive(Clone, PartialEq, Eq, Encode, Decode, MaxEncodedLen, TypeInfo, Debug)]
+	pub struct VersionRecord<AccountId, Balance, BlockNumber> {
+		pub manifest: VersionManifest<Balance>,
+		pub publisher: AccountId,
+		pub signature: sr25519::Signature,
+		pub published_at: BlockNumber,
+		pub price_floor: Balance,
+		pub deprecated: bool,
+		pub depth: u32,
+		pub lineage_royalty: Perbill,
+		pub active_jobs: u32,
+		pub forks: u32,
+	}
+
+	/// A module as `RegistryApi` version 1 returns it.
+	#[derive(Clone, PartialEq, Eq, Encode, Decode, TypeInfo, Debug)]
+	pub struct ModuleInfo<AccountId, Balance, BlockNumber> {
+		pub name: ModuleName,
+		pub owner: AccountId,
+		pub deposit: Balance,
+		pub versions: Vec<VersionRecord<AccountId, Balance, BlockNumber>>,
+	}
+
+	impl<AccountId, Balance, BlockNumber> VersionRecord<AccountId, Balance, BlockNumber> {
+		/// The same version in today's layout: it needs no models, as none could be named.
+		/// Its signature stays the one made over the version 1 manifest.
+		pub fn upgrade(self) -> super::VersionRecord<AccountId, Balance, BlockNumber> {
+			let m = self.manifest;
+			super::VersionRecord {
+				manifest: super::VersionManifest {
+					module: m.module,
+					version: m.version,
+					artifact: m.artifact,
+					inputs: m.inputs,
+					resources: m.resources,
+					timeout_secs: m.timeout_secs,
+					price_floor: m.price_floor,
+					royalty: m.royalty,
+					verification: m.verification,
+					parent: m.parent,
+					models: Default::default(),
+				},
+				publisher: self.publisher,
+				signature: self.signature,
+				published_at: self.published_at,
+				price_floor: self.price_floor,
+				deprecated: self.deprecated,
+				depth: self.depth,
+				lineage_royalty: self.lineage_royalty,
+				active_jobs: self.active_jobs,
+				forks: self.forks,
+			}
+		}
+	}
+
+	impl<AccountId, Balance, BlockNumber> ModuleInfo<AccountId, Balance, BlockNumber> {
+		/// The same module in today's layout.
+		pub fn upgrade(self) -> super::ModuleInfo<AccountId, Balance, BlockNumber> {
+			super::ModuleInfo {
+				name: self.name,
+				owner: self.owner,
+				deposit: self.deposit,
+				versions: self.versions.into_iter().map(VersionRecord::upgrade).collect(),
+			}
+		}
 	}
 }
 
@@ -438,6 +572,8 @@ pub enum ManifestError {
 	ZeroSamplingProbability,
 	/// A WASM artifact of zero bytes.
 	EmptyArtifact,
+	/// The version names one model twice: each is mounted at `/models/<name>`.
+	DuplicateModel,
 }
 
 /// Checks a manifest on its own: names, schema, resources, timeout, policy and artifact.
@@ -460,6 +596,9 @@ pub fn check_manifest<Balance>(m: &VersionManifest<Balance>) -> Result<(), Manif
 	}
 	if let Artifact::Wasm { size: 0, .. } = m.artifact {
 		return Err(ManifestError::EmptyArtifact);
+	}
+	if !crate::models::models_are_distinct(&m.models) {
+		return Err(ManifestError::DuplicateModel);
 	}
 	Ok(())
 }
@@ -521,20 +660,33 @@ pub fn check_inputs<N: AsRef<[u8]>, V: AsRef<[u8]>>(
 	Ok(())
 }
 
-/// Splits royalties for a job of `price` along a lineage, the module first, then its parent,
-/// and so on: each version's share of the price, cut so that the total never exceeds `cap`.
-pub fn royalty_split<Balance>(price: Balance, shares: &[Perbill], cap: Perbill) -> Vec<Balance>
-where
-	Balance: polkadot_sdk::sp_runtime::traits::AtLeast32BitUnsigned + Copy,
-{
-	let mut left = cap * price;
+/// Cuts `shares`, in order, so that their total stays within `cap`: each share as asked until
+/// the cap is reached, the one that reaches it cut to what is left, the rest nothing.
+pub fn cap_shares(shares: &[Perbill], cap: Perbill) -> Vec<Perbill> {
+	let mut left = cap;
 	shares
 		.iter()
 		.map(|share| {
-			let due = (*share * price).min(left);
-			left -= due;
+			let due = (*share).min(left);
+			left = left.saturating_sub(due);
 			due
 		})
+		.collect()
+}
+
+/// What each payee earns of a job of `price`: its share of the price, the total never more than
+/// the sum of the shares of the price (each rounded down, the remainder to nobody).
+pub fn royalty_amounts<AccountId: Clone, Balance>(
+	payees: &[(AccountId, Perbill)],
+	price: Balance,
+) -> Vec<(AccountId, Balance)>
+where
+	Balance: polkadot_sdk::sp_runtime::traits::AtLeast32BitUnsigned + Copy,
+{
+	payees
+		.iter()
+		.map(|(who, share)| (who.clone(), share.mul_floor(price)))
+		.filter(|(_, amount)| !amount.is_zero())
 		.collect()
 }
 
@@ -564,6 +716,7 @@ mod tests {
 			royalty: Perbill::from_percent(5),
 			verification: VerificationPolicy::Deterministic,
 			parent: None,
+			models: Default::default(),
 		}
 	}
 
@@ -627,6 +780,11 @@ mod tests {
 		let mut m = manifest();
 		m.artifact = Artifact::Wasm { digest: [0; 32], size: 0 };
 		assert_eq!(check_manifest(&m), Err(ManifestError::EmptyArtifact));
+		let mut m = manifest();
+		let model = ModuleRef::parse("smollm2@1.0.0").unwrap();
+		m.models =
+			vec![model.clone(), ModuleRef::parse("smollm2@1.1.0").unwrap()].try_into().unwrap();
+		assert_eq!(check_manifest(&m), Err(ManifestError::DuplicateModel));
 	}
 
 	#[test]
@@ -665,12 +823,18 @@ mod tests {
 
 	#[test]
 	fn royalties_along_a_lineage_never_exceed_the_cap() {
-		let shares =
-			[Perbill::from_percent(10), Perbill::from_percent(8), Perbill::from_percent(5)];
-		assert_eq!(royalty_split(1_000u128, &shares, Perbill::from_percent(30)), vec![100, 80, 50]);
+		let p = Perbill::from_percent;
+		let shares = [p(10), p(8), p(5)];
+		assert_eq!(cap_shares(&shares, p(30)), vec![p(10), p(8), p(5)]);
 		// A 20% cap cuts the grandparent's share to what is left.
-		assert_eq!(royalty_split(1_000u128, &shares, Perbill::from_percent(20)), vec![100, 80, 20]);
-		assert_eq!(royalty_split(1_000u128, &shares, Perbill::zero()), vec![0, 0, 0]);
+		assert_eq!(cap_shares(&shares, p(20)), vec![p(10), p(8), p(2)]);
+		assert_eq!(cap_shares(&shares, Perbill::zero()), vec![Perbill::zero(); 3]);
+		let payees = [(1u8, p(10)), (2, p(8)), (3, p(2)), (4, Perbill::zero())];
+		assert_eq!(royalty_amounts(&payees, 1_000u128), vec![(1, 100), (2, 80), (3, 20)]);
+		// Rounded down each: never more than the shares of the price together.
+		let thirds = [(1u8, Perbill::from_parts(333_333_334)); 3];
+		let paid: u128 = royalty_amounts(&thirds, 10u128).iter().map(|(_, a)| a).sum();
+		assert_eq!(paid, 9);
 	}
 
 	#[test]
@@ -682,5 +846,29 @@ mod tests {
 		let mut changed = m.clone();
 		changed.price_floor += 1;
 		assert_ne!(a, manifest_signing_payload(&[1u8; 32], &changed));
+		let mut with_model = m.clone();
+		with_model.models = vec![ModuleRef::parse("smollm2@1.0.0").unwrap()].try_into().unwrap();
+		assert_ne!(a, manifest_signing_payload(&[1u8; 32], &with_model));
+	}
+
+	#[test]
+	fn a_version_without_models_signs_what_version_1_signed() {
+		let m = manifest();
+		let old = v1::VersionManifest {
+			module: m.module.clone(),
+			version: m.version,
+			artifact: m.artifact.clone(),
+			inputs: m.inputs.clone(),
+			resources: m.resources,
+			timeout_secs: m.timeout_secs,
+			price_floor: m.price_floor,
+			royalty: m.royalty,
+			verification: m.verification,
+			parent: m.parent.clone(),
+		};
+		assert_eq!(
+			manifest_signing_payload(&[1u8; 32], &m),
+			(MANIFEST_SIGNING_DOMAIN, [1u8; 32], old).encode()
+		);
 	}
 }

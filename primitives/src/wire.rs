@@ -3,9 +3,10 @@
 //!
 //! The JSON is for people and tools as much as for Rust: balances are decimal strings (a `u128`
 //! does not fit a JSON number), digests and signatures `0x`-prefixed hex, names and other
-//! on-chain bytes text, enums camelCase names, modules `name@version`. Derived serde on the
-//! stored types would give byte arrays, so these types say how each field is written; leaf
-//! types (stages, resources, policies) derive it where they are defined.
+//! on-chain bytes text, enums camelCase names, modules and models `name@version`. Derived
+//! serde on the stored types would give byte arrays, so these types say how each field is
+//! written; leaf types (stages, resources, policies, weights' layouts and formats) derive it
+//! where they are defined.
 //!
 //! Each type converts from what the runtime API returns; the job's progress predicates
 //! ([`crate::jobs::Stage::is_settled`] and the job's own) are the stored types' methods, so
@@ -14,6 +15,7 @@ use crate::{
 	economics,
 	jobs::{self, ExitStatus, JobId, Stage, Usage},
 	mediation::{MediationCause, Verdict},
+	models::{self, ModelManifest, WeightsFormat, WeightsLayout},
 	providers::{self, ModuleFilter, ProviderStatus},
 	registry::{
 		self, Artifact, Delivery, Digest, ModuleRef, ParamType, Resources, SemVer,
@@ -329,6 +331,10 @@ pub struct Version {
 	pub deprecated: bool,
 	pub active_jobs: u32,
 	pub forks: u32,
+	/// The models every run needs (`name@version`), mounted at `/models/<name>`. Absent from
+	/// the JSON of nodes older than models: read as none.
+	#[serde(default, with = "module_ref::list")]
+	pub models: Vec<ModuleRef>,
 }
 
 /// One input parameter of a version's schema.
@@ -385,6 +391,7 @@ impl From<&registry::VersionRecord<AccountId, Balance, BlockNumber>> for Version
 			deprecated: v.deprecated,
 			active_jobs: v.active_jobs,
 			forks: v.forks,
+			models: m.models.to_vec(),
 		}
 	}
 }
@@ -413,6 +420,118 @@ impl Version {
 	}
 }
 
+/// `lilypad_model`, and each of `lilypad_models`: a model with all its versions.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Model {
+	pub name: String,
+	pub owner: AccountId,
+	/// Held from the owner until the model is retired.
+	#[serde(with = "decimal")]
+	pub deposit: Balance,
+	/// Oldest first.
+	pub versions: Vec<ModelVersion>,
+}
+
+/// A published model version: what its publisher signed and what the chain tracks about it
+/// since.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ModelVersion {
+	#[serde(with = "semver")]
+	pub version: SemVer,
+	pub weights: Weights,
+	/// The SPDX licence of the weights.
+	pub licence: String,
+	pub royalty_per_billion: u32,
+	/// This version's royalty plus all its ancestors'.
+	pub lineage_royalty_per_billion: u32,
+	/// The model version this one derives from (`name@version`).
+	#[serde(with = "module_ref::option")]
+	pub parent: Option<ModuleRef>,
+	pub depth: u32,
+	pub publisher: AccountId,
+	#[serde(with = "signature")]
+	pub signature: [u8; 64],
+	pub published_at: BlockNumber,
+	/// Module versions that need this version.
+	pub modules: u32,
+	/// Unsettled jobs that use this version.
+	pub active_jobs: u32,
+	/// Model versions that derive from this one.
+	pub forks: u32,
+}
+
+/// A model version's weights: one blob, named by its digest.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Weights {
+	#[serde(with = "digest")]
+	pub digest: Digest,
+	/// In bytes.
+	pub size: u64,
+	/// `"file"`, or `"directory"` (a canonical tar).
+	pub layout: WeightsLayout,
+	/// `"gguf"`, `"safetensors"` or `"onnx"`.
+	pub format: WeightsFormat,
+}
+
+impl From<&models::ModelInfo<AccountId, Balance, BlockNumber>> for Model {
+	fn from(m: &models::ModelInfo<AccountId, Balance, BlockNumber>) -> Self {
+		Model {
+			name: text(&m.name),
+			owner: m.owner.clone(),
+			deposit: m.deposit,
+			versions: m.versions.iter().map(ModelVersion::from).collect(),
+		}
+	}
+}
+
+impl From<&models::ModelRecord<AccountId, BlockNumber>> for ModelVersion {
+	fn from(v: &models::ModelRecord<AccountId, BlockNumber>) -> Self {
+		let m = &v.manifest;
+		ModelVersion {
+			version: m.version,
+			weights: Weights {
+				digest: m.weights.digest,
+				size: m.weights.size,
+				layout: m.weights.layout,
+				format: m.weights.format,
+			},
+			licence: text(&m.licence),
+			royalty_per_billion: m.royalty.deconstruct(),
+			lineage_royalty_per_billion: v.lineage_royalty.deconstruct(),
+			parent: m.parent.clone(),
+			depth: v.depth,
+			publisher: v.publisher.clone(),
+			signature: v.signature.0,
+			published_at: v.published_at,
+			modules: v.modules,
+			active_jobs: v.active_jobs,
+			forks: v.forks,
+		}
+	}
+}
+
+impl ModelVersion {
+	/// The manifest its publisher signed, as a version of model `name`: what a client
+	/// compares its own with, or checks the signature over; `None` if a name or the licence
+	/// is longer than the registry allows (not from a real chain).
+	pub fn manifest(&self, name: &str) -> Option<ModelManifest> {
+		Some(ModelManifest {
+			model: name.as_bytes().to_vec().try_into().ok()?,
+			version: self.version,
+			weights: models::Weights {
+				digest: self.weights.digest,
+				size: self.weights.size,
+				layout: self.weights.layout,
+				format: self.weights.format,
+			},
+			licence: self.licence.as_bytes().to_vec().try_into().ok()?,
+			royalty: polkadot_sdk::sp_runtime::Perbill::from_parts(self.royalty_per_billion),
+			parent: self.parent.clone(),
+		})
+	}
+}
+
 /// `lilypad_provider`, and each of `lilypad_offers`: a provider, its offer and its bond.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -435,6 +554,10 @@ pub struct Provider {
 	pub credentials: Vec<String>,
 	/// The URL of its content store.
 	pub endpoint: String,
+	/// Digests of the model weights it holds now (`0x` hex): the solver prefers it for jobs
+	/// that need them.
+	#[serde(default)]
+	pub models: Vec<String>,
 	pub bond: Option<Bond>,
 }
 
@@ -554,6 +677,7 @@ impl From<&providers::ProviderInfo<AccountId, Balance, BlockNumber>> for Provide
 				.collect(),
 			credentials: o.credentials.iter().map(|c| text(c)).collect(),
 			endpoint: text(&o.endpoint),
+			models: o.models.iter().map(|d| hex(d)).collect(),
 			bond: p.bond.as_ref().map(Bond::from),
 		}
 	}
@@ -682,6 +806,22 @@ pub mod module_ref {
 			#[derive(Deserialize)]
 			struct Named(#[serde(with = "super")] ModuleRef);
 			Ok(Option::<Named>::deserialize(d)?.map(|n| n.0))
+		}
+	}
+
+	/// A list of modules (or models): `["name@version", ...]`.
+	pub mod list {
+		use super::ModuleRef;
+		use serde::{Deserialize, Deserializer, Serializer};
+
+		pub fn serialize<S: Serializer>(v: &[ModuleRef], s: S) -> Result<S::Ok, S::Error> {
+			s.collect_seq(v.iter().map(ToString::to_string))
+		}
+
+		pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<ModuleRef>, D::Error> {
+			#[derive(Deserialize)]
+			struct Named(#[serde(with = "super")] ModuleRef);
+			Ok(Vec::<Named>::deserialize(d)?.into_iter().map(|n| n.0).collect())
 		}
 	}
 }
@@ -873,5 +1013,22 @@ mod tests {
 		assert_eq!(m.to_string(), "cowsay@1.2.3");
 		assert!(ModuleRef::parse("cowsay").is_none());
 		assert!(ModuleRef::parse(&format!("{}@1.0.0", "x".repeat(33))).is_none());
+	}
+
+	#[test]
+	fn model_lists_are_name_at_version_strings_and_may_be_absent() {
+		#[derive(Serialize, Deserialize, PartialEq, Debug)]
+		struct V {
+			#[serde(default, with = "module_ref::list")]
+			models: Vec<ModuleRef>,
+		}
+		let v = V { models: vec![ModuleRef::parse("smollm2@1.0.0").unwrap()] };
+		let json = serde_json::to_value(&v).unwrap();
+		assert_eq!(json, serde_json::json!({"models": ["smollm2@1.0.0"]}));
+		assert_eq!(serde_json::from_value::<V>(json).unwrap(), v);
+		// A node older than models writes none.
+		let old = serde_json::from_value::<V>(serde_json::json!({})).unwrap();
+		assert_eq!(old, V { models: vec![] });
+		assert!(serde_json::from_value::<V>(serde_json::json!({"models": ["smollm2"]})).is_err());
 	}
 }

@@ -22,6 +22,7 @@ use crate::{
 	gpu::DetectedGpu,
 	journal::{Entry, Journal},
 	metrics::Metrics,
+	models::ModelCache,
 	resources,
 	runner::{Purpose, Runner},
 	store::ContentStore,
@@ -72,6 +73,14 @@ pub async fn run(cfg: Config) -> anyhow::Result<()> {
 	} else {
 		None
 	};
+	let models = Arc::new(ModelCache::open(cfg.model_cache_dir(), cfg.model_cache_bytes)?);
+	info!(
+		dir = %cfg.model_cache_dir().display(),
+		held = models.held().len(),
+		bytes = models.bytes(),
+		capacity = cfg.model_cache_bytes,
+		"model cache open"
+	);
 	let gpus = if cfg.detect_gpus { crate::gpu::detect() } else { Vec::new() };
 	info!(docker = docker.is_some(), ?gpus, "executors ready");
 	let metrics = Arc::new(Metrics::default());
@@ -92,7 +101,7 @@ pub async fn run(cfg: Config) -> anyhow::Result<()> {
 	info!(provider = %chain.account, node = %cfg.node, "connected");
 	let agent = Arc::new(Agent {
 		slots: Semaphore::new(cfg.capacity as usize),
-		runner: Runner::new(&cfg, store, wasm, docker, metrics.clone()),
+		runner: Runner::new(&cfg, store, wasm, docker, metrics.clone(), models),
 		cfg,
 		chain,
 		gpus,
@@ -146,6 +155,15 @@ impl Agent {
 				.into_bytes()
 				.try_into()
 				.map_err(|_| anyhow::anyhow!("endpoint URL too long"))?,
+			// The weights held now, most recently used first, as many as an offer names.
+			models: self
+				.runner
+				.held_models()
+				.into_iter()
+				.take(lilypad_primitives::providers::MAX_OFFER_MODELS as usize)
+				.collect::<Vec<_>>()
+				.try_into()
+				.expect("at most MAX_OFFER_MODELS; qed"),
 		})
 	}
 
@@ -398,7 +416,29 @@ impl Agent {
 				manifest
 			}
 		};
-		self.deliver(job, manifest).await
+		let delivered = self.deliver(job, manifest).await;
+		// The run may have brought weights into the cache, or pushed others out.
+		if let Err(e) = self.advertise_models().await {
+			warn!("could not update the offer's models: {e:#}");
+		}
+		delivered
+	}
+
+	/// Updates the offer on chain when the models it names are no longer those the cache
+	/// holds, so that the solver prefers this provider for jobs on them.
+	async fn advertise_models(&self) -> anyhow::Result<()> {
+		if !self.cfg.provide {
+			return Ok(());
+		}
+		let offer = self.offer()?;
+		let Some((current, _)) = self.chain.my_offer().await? else { return Ok(()) };
+		if current.models == offer.models {
+			return Ok(());
+		}
+		let update = lilypad::transactions().providers().update_offer(subxt::utils::Static(offer));
+		self.chain.call(&update, "update_offer").await?;
+		info!(models = self.runner.held_models().len(), "offer names the models held");
+		Ok(())
 	}
 
 	/// Gets `manifest` on chain, exactly once.
@@ -439,7 +479,16 @@ impl Agent {
 					self.chain.resend(tx).await
 				}
 				_ => {
-					let call = self.chain.result_call(&manifest);
+					let models = match self.runner.model_digests(&self.chain, &record.module).await
+					{
+						Ok(models) => models,
+						Err(e) => {
+							warn!("reading the job's models failed, retrying: {e:#}");
+							tokio::time::sleep(RETRY).await;
+							continue;
+						}
+					};
+					let call = self.chain.result_call(&manifest, &models);
 					self.chain
 						.send(&call, |tx, nonce| {
 							self.journal.put(

@@ -177,9 +177,14 @@ impl Chain {
 		Ok(txs.account_nonce(&self.account).await?)
 	}
 
-	/// The `submit_result` call for `manifest`, signed by the provider's key.
-	pub fn result_call(&self, manifest: &ResultManifest) -> impl subxt::transactions::Payload {
-		lilypad_client::chain::result_call(&self.genesis, &self.key, manifest)
+	/// The `submit_result` call for `manifest`, run with the weights `models` (their digests,
+	/// in the order the module names its models), signed by the provider's key.
+	pub fn result_call(
+		&self,
+		manifest: &ResultManifest,
+		models: &[lilypad_primitives::registry::Digest],
+	) -> impl subxt::transactions::Payload {
+		lilypad_client::chain::result_call(&self.genesis, &self.key, manifest, models)
 	}
 
 	/// The `submit_mediation` call for `rerun`, signed by the mediator's key.

@@ -23,7 +23,8 @@ pub const LILY: u64 = 1_000_000_000_000;
 pub struct Config {
 	/// The node's JSON-RPC URL (WebSocket).
 	pub node: String,
-	/// Where the keystore, the journal, the content store and the module cache live.
+	/// Where the keystore, the journal, the content store, the module cache and (unless
+	/// `model_cache_dir` says otherwise) the model cache live.
 	pub data_dir: PathBuf,
 	/// Where the content store listens.
 	pub listen: SocketAddr,
@@ -57,6 +58,11 @@ pub struct Config {
 	pub docker: bool,
 	/// The largest image tarball fetched, in MiB.
 	pub max_image_mib: u32,
+	/// Where the weights of the models jobs need are kept; `<data_dir>/models` when unset.
+	pub model_cache_dir: Option<PathBuf>,
+	/// The most bytes of model weights kept; the least recently used models not in use are
+	/// evicted to make room, and a model larger than this cannot be run.
+	pub model_cache_bytes: u64,
 	/// Processes and threads one Docker job may run.
 	pub max_pids: u32,
 	/// Advertise the NVIDIA GPUs `nvidia-smi` reports.
@@ -94,6 +100,8 @@ impl Default for Config {
 			key_uri: None,
 			docker: true,
 			max_image_mib: 2_048,
+			model_cache_dir: None,
+			model_cache_bytes: 20 << 30,
 			max_pids: 256,
 			detect_gpus: true,
 			provide: true,
@@ -145,6 +153,11 @@ impl Config {
 	pub fn endpoint(&self) -> String {
 		self.endpoint.clone().unwrap_or_else(|| format!("http://{}", self.listen))
 	}
+
+	/// Where the model cache lives.
+	pub fn model_cache_dir(&self) -> PathBuf {
+		self.model_cache_dir.clone().unwrap_or_else(|| self.data_dir.join("models"))
+	}
 }
 
 #[cfg(test)]
@@ -172,6 +185,27 @@ mod tests {
 			let c =
 				Config::load(Config::default(), Some(&path), Flags { capacity: Some(9) }).unwrap();
 			assert_eq!(c.capacity, 9);
+			Ok(())
+		});
+	}
+
+	// As above.
+	#[allow(clippy::result_large_err)]
+	#[test]
+	fn the_model_cache_lives_in_the_data_directory_unless_placed_elsewhere() {
+		figment::Jail::expect_with(|jail| {
+			jail.create_file("rp.toml", "data_dir = \"/srv/rp\"\n")?;
+			let path = jail.directory().join("rp.toml");
+			let c = Config::load(Config::default(), Some(&path), Flags::default()).unwrap();
+			assert_eq!(c.model_cache_dir(), PathBuf::from("/srv/rp/models"));
+			assert_eq!(c.model_cache_bytes, 20 << 30);
+			jail.create_file(
+				"rp.toml",
+				"model_cache_dir = \"/fast/models\"\nmodel_cache_bytes = 1073741824\n",
+			)?;
+			let c = Config::load(Config::default(), Some(&path), Flags::default()).unwrap();
+			assert_eq!(c.model_cache_dir(), PathBuf::from("/fast/models"));
+			assert_eq!(c.model_cache_bytes, 1 << 30);
 			Ok(())
 		});
 	}

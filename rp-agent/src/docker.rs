@@ -8,8 +8,8 @@
 //! - **Contained.** No network, a read-only root filesystem with a small `/tmp` tmpfs, every
 //!   capability dropped, no new privileges, an unprivileged user, memory (swap included), CPU
 //!   and process limits, and the module's timeout, then a kill. Inputs are mounted read-only at
-//!   `/inputs`; outputs are collected from a bind-mounted `/outputs` (`docker cp` cannot read a
-//!   tmpfs).
+//!   `/inputs` and each model at `/models/<name>`; outputs are collected from a bind-mounted
+//!   `/outputs` (`docker cp` cannot read a tmpfs).
 //! - **GPUs** go through NVIDIA device requests, for jobs that need them.
 use std::{
 	collections::HashMap,
@@ -36,7 +36,9 @@ use lilypad_primitives::{
 	registry::{Artifact, Digest},
 };
 
-use crate::executor::{self, Executor, Fetch, Limits, Outcome, Request, StdoutTap};
+use crate::executor::{
+	self, model_mount_points, Executor, Fetch, Limits, Outcome, Request, StdoutTap,
+};
 
 /// The user a module runs as: `nobody`, whatever the image says.
 pub const MODULE_USER: &str = "65534:65534";
@@ -102,9 +104,22 @@ pub fn gpu_requests(gpus: u8) -> Option<Vec<DeviceRequest>> {
 }
 
 /// The container that runs `image` for `run`: every restriction in one place, so that tests
-/// can read it.
-pub fn container_config(image: &Digest, run: &Request) -> ContainerCreateBody {
+/// can read it. Refuses models that cannot be mounted safely.
+pub fn container_config(image: &Digest, run: &Request) -> anyhow::Result<ContainerCreateBody> {
 	let l = &run.limits;
+	let mut binds = vec![
+		format!("{}:/inputs:ro", run.inputs.display()),
+		format!("{}:/outputs:rw", run.outputs.display()),
+	];
+	for (model, point) in run.models.iter().zip(model_mount_points(&run.models)?) {
+		let host = model.path.display().to_string();
+		// A `:` would split the bind somewhere else.
+		anyhow::ensure!(
+			!host.contains(':'),
+			"model directory {host} holds a `:`: it cannot be bind-mounted"
+		);
+		binds.push(format!("{host}:{point}:ro"));
+	}
 	let host = HostConfig {
 		network_mode: Some("none".into()),
 		readonly_rootfs: Some(true),
@@ -119,10 +134,7 @@ pub fn container_config(image: &Digest, run: &Request) -> ContainerCreateBody {
 		memory_swap: Some(l.memory_bytes as i64),
 		nano_cpus: Some(l.cpu_millicores.max(1) as i64 * 1_000_000),
 		pids_limit: Some(l.pids.max(1) as i64),
-		binds: Some(vec![
-			format!("{}:/inputs:ro", run.inputs.display()),
-			format!("{}:/outputs:rw", run.outputs.display()),
-		]),
+		binds: Some(binds),
 		device_requests: gpu_requests(l.gpus),
 		// The agent keeps stdout and stderr up to a cap; the engine's copy need not be larger.
 		log_config: Some(HostConfigLogConfig {
@@ -134,7 +146,7 @@ pub fn container_config(image: &Digest, run: &Request) -> ContainerCreateBody {
 		}),
 		..Default::default()
 	};
-	ContainerCreateBody {
+	Ok(ContainerCreateBody {
 		image: Some(image_id(image)),
 		cmd: Some(run.args.clone()),
 		env: Some(run.env.iter().map(|(k, v)| format!("{k}={v}")).collect()),
@@ -143,7 +155,7 @@ pub fn container_config(image: &Digest, run: &Request) -> ContainerCreateBody {
 		labels: Some(HashMap::from([(JOB_LABEL.into(), run.name.clone())])),
 		host_config: Some(host),
 		..Default::default()
-	}
+	})
 }
 
 impl DockerExecutor {
@@ -232,7 +244,7 @@ impl DockerExecutor {
 		self.docker
 			.create_container(
 				Some(CreateContainerOptionsBuilder::default().name(&name).build()),
-				container_config(image, &run),
+				container_config(image, &run)?,
 			)
 			.await
 			.context("create container")?;
@@ -399,12 +411,15 @@ mod tests {
 
 	use std::path::Path;
 
+	use crate::executor::ModelMount;
+
 	fn run(dir: &Path, gpus: u8) -> Request {
 		Request {
 			args: vec!["--rounds=3".into()],
 			env: vec![("Message".into(), "hi".into())],
 			inputs: dir.into(),
 			outputs: dir.into(),
+			models: Vec::new(),
 			seed: [0; 32],
 			name: "lilypad-job-1".into(),
 			limits: Limits {
@@ -423,7 +438,7 @@ mod tests {
 	#[test]
 	fn containers_are_locked_down() {
 		let dir = Path::new("/srv/job");
-		let c = container_config(&[7; 32], &run(dir, 0));
+		let c = container_config(&[7; 32], &run(dir, 0)).unwrap();
 		let h = c.host_config.as_ref().unwrap();
 		assert_eq!(c.image.as_deref(), Some(&*format!("sha256:{}", "07".repeat(32))));
 		assert_eq!(c.user.as_deref(), Some(MODULE_USER));
@@ -448,12 +463,37 @@ mod tests {
 	#[test]
 	fn gpu_jobs_get_nvidia_device_requests() {
 		let dir = Path::new("/srv/job");
-		let c = container_config(&[7; 32], &run(dir, 2));
+		let c = container_config(&[7; 32], &run(dir, 2)).unwrap();
 		let requests = c.host_config.unwrap().device_requests.unwrap();
 		assert_eq!(requests.len(), 1);
 		assert_eq!(requests[0].driver.as_deref(), Some("nvidia"));
 		assert_eq!(requests[0].count, Some(2));
 		assert_eq!(requests[0].capabilities, Some(vec![vec!["gpu".to_string()]]));
 		assert_eq!(gpu_requests(0), None);
+	}
+
+	#[test]
+	fn models_are_bind_mounted_read_only() {
+		let dir = Path::new("/srv/job");
+		let mut request = run(dir, 0);
+		request.models = vec![
+			ModelMount { name: "smollm2".into(), path: "/var/lib/rp/models/ab12".into() },
+			ModelMount { name: "tokenizer".into(), path: "/var/lib/rp/models/cd34".into() },
+		];
+		let binds = container_config(&[7; 32], &request).unwrap().host_config.unwrap().binds;
+		assert_eq!(
+			binds.unwrap(),
+			[
+				"/srv/job:/inputs:ro",
+				"/srv/job:/outputs:rw",
+				"/var/lib/rp/models/ab12:/models/smollm2:ro",
+				"/var/lib/rp/models/cd34:/models/tokenizer:ro",
+			]
+		);
+		// Names and paths that would mount elsewhere are refused.
+		for (name, path) in [("../etc", "/m"), ("a:b", "/m"), ("", "/m"), ("ok", "/m:/etc")] {
+			request.models = vec![ModelMount { name: name.into(), path: path.into() }];
+			assert!(container_config(&[7; 32], &request).is_err(), "{name:?} at {path:?}");
+		}
 	}
 }

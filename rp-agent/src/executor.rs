@@ -50,6 +50,8 @@ pub struct Request {
 	pub inputs: PathBuf,
 	/// Host directory the module writes as `/outputs`.
 	pub outputs: PathBuf,
+	/// Models mounted read-only, each at `/models/<name>`.
+	pub models: Vec<ModelMount>,
 	/// Seeds the module's randomness (WASM): the same on every provider that runs the job.
 	pub seed: [u8; 32],
 	/// Names the run for operators and for clean-up (a container's name).
@@ -57,6 +59,45 @@ pub struct Request {
 	pub limits: Limits,
 	/// Receives stdout while the module runs, if set.
 	pub stdout: Option<StdoutTap>,
+}
+
+/// Where a run sees its models.
+pub const MODELS_DIR: &str = "/models";
+
+/// A model's weights, mounted read-only into a run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ModelMount {
+	/// The model's name: mounted at `/models/<name>`.
+	pub name: String,
+	/// Host directory holding the weights (a [`crate::models::ModelCache`] entry).
+	pub path: PathBuf,
+}
+
+impl ModelMount {
+	/// Where the run sees the model, `/models/<name>`. The chain allows only slugs as names;
+	/// this refuses again, before anything is mounted, a name that could reach elsewhere.
+	pub fn mount_point(&self) -> Result<String> {
+		let name = &self.name;
+		let unsafe_char = |c: char| matches!(c, '/' | ':' | '\0');
+		anyhow::ensure!(
+			!name.is_empty() && name != "." && !name.contains("..") && !name.contains(unsafe_char),
+			"model name {name:?} cannot be mounted: a name must be non-empty and hold no `/`, \
+			 `..`, `:` or NUL"
+		);
+		Ok(format!("{MODELS_DIR}/{name}"))
+	}
+}
+
+/// The mount point of each of `models`, in order; refuses a name that cannot be mounted or
+/// one named twice.
+pub fn model_mount_points(models: &[ModelMount]) -> Result<Vec<String>> {
+	let mut points: Vec<String> = Vec::with_capacity(models.len());
+	for model in models {
+		let point = model.mount_point()?;
+		anyhow::ensure!(!points.contains(&point), "model {:?} is mounted twice", model.name);
+		points.push(point);
+	}
+	Ok(points)
 }
 
 /// How a run ended and what it printed. A module that fails, traps, runs out of memory or
@@ -118,5 +159,31 @@ pub fn engine_of(artifact: &Artifact) -> Engine {
 	match artifact {
 		Artifact::Wasm { .. } => Engine::Wasm,
 		Artifact::Docker { .. } => Engine::Docker,
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	fn mount(name: &str) -> ModelMount {
+		ModelMount { name: name.into(), path: "/cache/models/ab".into() }
+	}
+
+	#[test]
+	fn models_are_mounted_under_models_by_name() {
+		assert_eq!(mount("smollm2-135m").mount_point().unwrap(), "/models/smollm2-135m");
+		let points = model_mount_points(&[mount("a"), mount("b")]).unwrap();
+		assert_eq!(points, ["/models/a", "/models/b"]);
+	}
+
+	#[test]
+	fn a_name_that_could_reach_outside_its_mount_is_refused() {
+		for bad in ["", ".", "..", "a/b", "../etc", "a..b", "a:b", "a\0b", "/abs"] {
+			let err = mount(bad).mount_point().unwrap_err();
+			assert!(err.to_string().contains("cannot be mounted"), "{bad:?}: {err}");
+		}
+		let err = model_mount_points(&[mount("a"), mount("a")]).unwrap_err();
+		assert!(err.to_string().contains("twice"), "{err}");
 	}
 }

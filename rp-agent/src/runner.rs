@@ -3,7 +3,9 @@
 //! job exactly alike (a mediator's verdict compares the two digests): fetch the input blob,
 //! hand the inputs to the module as its schema says, prepare the artifact with its
 //! [`Executor`], run it within the job's limits, pack `/outputs` into the canonical archive,
-//! store outputs and logs by digest, and count it in the metrics. [`Runner::run_until`] adds
+//! store outputs and logs by digest, and count it in the metrics. A module version that needs
+//! models has each one's weights fetched into the model cache (by digest, from this agent's
+//! store or its peers') and mounted read-only at `/models/<name>` for the run. [`Runner::run_until`] adds
 //! the retry policy: a failure of the host's is tried again until the chain's deadline; an
 //! artifact that is not the one pinned is given up at once.
 use std::{
@@ -16,6 +18,7 @@ use std::{
 use anyhow::Context;
 use lilypad_primitives::{
 	jobs::{input_digest, ExitStatus, JobId, JobInputs, ResultManifest},
+	models::{ModelManifest, ModelRef},
 	registry::{Artifact, Delivery, Digest, ModuleRef, VersionManifest},
 };
 use tracing::{info, warn};
@@ -25,8 +28,9 @@ use crate::{
 	chain::{Chain, ChainJob},
 	config::Config,
 	docker::{DockerExecutor, ImageRefused},
-	executor::{engine_of, Executor, Fetch, Limits, Request, StdoutTap},
+	executor::{engine_of, Executor, Fetch, Limits, ModelMount, Request, StdoutTap},
 	metrics::Metrics,
+	models::{ModelCache, Pinned, StoresSource},
 	store::ContentStore,
 	wasm::WasmExecutor,
 };
@@ -109,6 +113,10 @@ pub struct Runner {
 	/// change once published, so one read of the registry serves every later job. Keyed by
 	/// the SCALE encoding of the `ModuleRef`.
 	versions: Mutex<HashMap<Vec<u8>, Arc<VersionManifest<u128>>>>,
+	/// Published model versions, immutable like module versions; keyed alike.
+	model_versions: Mutex<HashMap<Vec<u8>, Arc<ModelManifest>>>,
+	/// Model weights by digest, bounded in size, least recently used out first.
+	models: Arc<ModelCache>,
 }
 
 /// Fetches from the agent's own store, then its peers'.
@@ -130,6 +138,7 @@ impl Runner {
 		wasm: WasmExecutor,
 		docker: Option<DockerExecutor>,
 		metrics: Arc<Metrics>,
+		models: Arc<ModelCache>,
 	) -> Self {
 		Self {
 			store,
@@ -141,7 +150,59 @@ impl Runner {
 			work_dir: cfg.data_dir.join("work"),
 			container_prefix: container_prefix(&cfg.data_dir),
 			versions: Mutex::new(HashMap::new()),
+			model_versions: Mutex::new(HashMap::new()),
+			models,
 		}
+	}
+
+	/// The digests of the model weights this agent holds, most recently used first: what its
+	/// offer advertises.
+	pub fn held_models(&self) -> Vec<Digest> {
+		self.models.held()
+	}
+
+	/// The manifests of the models `version` needs, in its order, from the cache or the
+	/// registry.
+	async fn model_manifests(
+		&self,
+		chain: &Chain,
+		version: &VersionManifest<u128>,
+	) -> anyhow::Result<Vec<Arc<ModelManifest>>> {
+		let mut manifests = Vec::with_capacity(version.models.len());
+		for model in version.models.iter() {
+			manifests.push(self.model_manifest(chain, model).await?);
+		}
+		Ok(manifests)
+	}
+
+	async fn model_manifest(
+		&self,
+		chain: &Chain,
+		model: &ModelRef,
+	) -> anyhow::Result<Arc<ModelManifest>> {
+		let key = codec::Encode::encode(model);
+		if let Some(m) = self.model_versions.lock().expect("lock").get(&key) {
+			return Ok(m.clone());
+		}
+		let manifest = chain
+			.model_version(model)
+			.await?
+			.ok_or_else(|| anyhow::anyhow!("model {model} is not published"))?;
+		let manifest = Arc::new(manifest);
+		self.model_versions.lock().expect("lock").insert(key, manifest.clone());
+		Ok(manifest)
+	}
+
+	/// The digests of the weights of the models `module` needs, in its order: what its result
+	/// names. The weights it ran with were checked against exactly these as they arrived.
+	pub async fn model_digests(
+		&self,
+		chain: &Chain,
+		module: &ModuleRef,
+	) -> anyhow::Result<Vec<Digest>> {
+		let version = self.version(chain, module).await?;
+		let models = self.model_manifests(chain, &version).await?;
+		Ok(models.iter().map(|m| m.weights.digest).collect())
 	}
 
 	/// Whether this agent can run Docker modules.
@@ -180,7 +241,8 @@ impl Runner {
 		loop {
 			let run = async {
 				let version = self.version(chain, &record.module).await?;
-				self.run(job, record, &version, purpose, stdout.clone()).await
+				let models = self.model_manifests(chain, &version).await?;
+				self.run(job, record, &version, &models, purpose, stdout.clone()).await
 			};
 			match run.await {
 				Ok(manifest) => return Ok(manifest),
@@ -201,13 +263,14 @@ impl Runner {
 		job: JobId,
 		record: &ChainJob,
 		version: &VersionManifest<u128>,
+		models: &[Arc<ModelManifest>],
 		purpose: Purpose,
 		stdout: Option<StdoutTap>,
 	) -> anyhow::Result<ResultManifest> {
 		let engine = engine_of(&version.artifact);
 		let manifest = {
 			let _running = self.metrics.running(engine);
-			let run = Run { job, record, version, purpose };
+			let run = Run { job, record, version, models, purpose };
 			match (&version.artifact, &self.docker) {
 				(Artifact::Wasm { .. }, _) => self.run_with(&self.wasm, run, stdout).await,
 				(Artifact::Docker { .. }, Some(docker)) => self.run_with(docker, run, stdout).await,
@@ -231,7 +294,7 @@ impl Runner {
 	async fn run_with(
 		&self,
 		executor: &impl Executor,
-		Run { job, record, version, purpose }: Run<'_>,
+		Run { job, record, version, models, purpose }: Run<'_>,
 		stdout: Option<StdoutTap>,
 	) -> anyhow::Result<ResultManifest> {
 		let fetch = FromStores { store: &self.store, peers: &self.peers };
@@ -249,17 +312,29 @@ impl Runner {
 		let (args, env) = deliver_inputs(version, inputs, blob.as_deref(), &in_dir)?;
 		let in_digest = input_digest(inputs);
 		executor.prepare(&version.artifact, &fetch).await?;
+		// Pinned until the run ends: the cache evicts none of them meanwhile.
+		let pinned = self.fetch_models(models).await?;
+		let mounts = models
+			.iter()
+			.zip(&pinned)
+			.map(|(m, p)| ModelMount {
+				name: String::from_utf8_lossy(&m.model).into_owned(),
+				path: p.path().to_path_buf(),
+			})
+			.collect();
 		let request = Request {
 			args,
 			env,
 			inputs: in_dir,
 			outputs: out_dir.clone(),
+			models: mounts,
 			seed: seed(&version.artifact, &in_digest),
 			name: format!("{}-{}-{job}", self.container_prefix, purpose.label()),
 			limits: self.limits.for_job(record),
 			stdout,
 		};
 		let outcome = executor.run(&version.artifact, request).await?;
+		drop(pinned);
 		let mut stderr = outcome.stderr;
 		if let Some(why) = &outcome.failure {
 			info!(why, "module failed");
@@ -290,11 +365,37 @@ impl Runner {
 	}
 }
 
-/// One run of a job: which, as recorded on chain, of which module version, and why.
+impl Runner {
+	/// Brings the weights of `models` into the cache, each checked against its digest as it
+	/// arrives, and pins them for a run.
+	async fn fetch_models(&self, models: &[Arc<ModelManifest>]) -> anyhow::Result<Vec<Pinned>> {
+		let source = StoresSource { store: &self.store, peers: &self.peers };
+		let mut pinned = Vec::with_capacity(models.len());
+		for m in models {
+			let started = std::time::Instant::now();
+			let entry = self.models.fetch(&m.weights, &source).await.with_context(|| {
+				format!("fetch the weights of model {}", String::from_utf8_lossy(&m.model))
+			})?;
+			info!(
+				model = %String::from_utf8_lossy(&m.model),
+				digest = %hex::encode(m.weights.digest),
+				bytes = m.weights.size,
+				took_ms = started.elapsed().as_millis() as u64,
+				"model ready"
+			);
+			pinned.push(entry);
+		}
+		Ok(pinned)
+	}
+}
+
+/// One run of a job: which, as recorded on chain, of which module version with which models,
+/// and why.
 struct Run<'a> {
 	job: JobId,
 	record: &'a ChainJob,
 	version: &'a VersionManifest<u128>,
+	models: &'a [Arc<ModelManifest>],
 	purpose: Purpose,
 }
 

@@ -142,22 +142,38 @@ impl ContentStore {
 	}
 }
 
+/// Serves `router` (a store's, perhaps merged with others) on `listener` until it fails.
+pub async fn serve(listener: tokio::net::TcpListener, router: Router) -> std::io::Result<()> {
+	axum::serve(listener, router).await
+}
+
 type Shared = std::sync::Arc<ContentStore>;
 
+/// Streams the blob from disk: a blob may be gigabytes of model weights, never read whole
+/// into memory to serve it.
 async fn serve_blob(State(store): State<Shared>, UrlPath(digest): UrlPath<String>) -> Response {
 	let Some(digest) = parse_digest(&digest) else {
 		return (StatusCode::BAD_REQUEST, "not a blake3 hex digest").into_response();
 	};
-	let read = tokio::task::spawn_blocking(move || store.get(&digest)).await;
-	match read {
-		Ok(Ok(Some(bytes))) => {
-			([(header::CONTENT_TYPE, "application/octet-stream")], Body::from(bytes))
-				.into_response()
+	let file = match tokio::fs::File::open(store.path_of(&digest)).await {
+		Ok(file) => file,
+		Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+			return (StatusCode::NOT_FOUND, "no such blob").into_response()
 		}
-		Ok(Ok(None)) => (StatusCode::NOT_FOUND, "no such blob").into_response(),
-		Ok(Err(e)) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
-		Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
-	}
+		Err(e) => return (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+	};
+	let len = match file.metadata().await {
+		Ok(m) => m.len(),
+		Err(e) => return (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+	};
+	(
+		[
+			(header::CONTENT_TYPE, "application/octet-stream".to_string()),
+			(header::CONTENT_LENGTH, len.to_string()),
+		],
+		Body::from_stream(tokio_util::io::ReaderStream::new(file)),
+	)
+		.into_response()
 }
 
 async fn head_blob(State(store): State<Shared>, UrlPath(digest): UrlPath<String>) -> StatusCode {

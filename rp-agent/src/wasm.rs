@@ -1,9 +1,10 @@
 //! The WASM executor: runs a job's WASI (preview 1) module under wasmtime, contained and
 //! deterministic.
 //!
-//! - **Contained.** The module sees only `/inputs` (read-only) and `/outputs` (read-write)
-//!   through WASI preopens, the job's own parameters as environment and arguments, and
-//!   nothing of the host: no host environment, no network, no other files.
+//! - **Contained.** The module sees only `/inputs` (read-only), `/outputs` (read-write) and
+//!   its models at `/models/<name>` (read-only) through WASI preopens, the job's own
+//!   parameters as environment and arguments, and nothing of the host: no host environment,
+//!   no network, no other files.
 //! - **Bounded.** A fuel budget bounds the instructions it executes (deterministically), an
 //!   epoch deadline bounds its wall time, a resource limiter bounds its memory and tables, and
 //!   stdout/stderr are captured up to a cap (stdout also streamed as it is written, without
@@ -42,7 +43,7 @@ use wasmtime_wasi::{
 	DirPerms, FilePerms, HostMonotonicClock, HostWallClock, I32Exit, RngCore, WasiCtxBuilder,
 };
 
-use crate::executor::{self, Executor, Fetch, Outcome, Request, StdoutTap};
+use crate::executor::{self, model_mount_points, Executor, Fetch, Outcome, Request, StdoutTap};
 
 /// The exit code reported for a module that trapped (or could not be instantiated) rather than
 /// exiting: not a code a WASI program can exit with through `proc_exit` on its own.
@@ -193,6 +194,10 @@ impl WasmExecutor {
 			.context("preopen the input directory")?
 			.preopened_dir(&run.outputs, "/outputs", DirPerms::all(), FilePerms::all())
 			.context("preopen the output directory")?;
+		for (model, point) in run.models.iter().zip(model_mount_points(&run.models)?) {
+			wasi.preopened_dir(&model.path, &point, DirPerms::READ, FilePerms::READ)
+				.with_context(|| format!("preopen {} at {point}", model.path.display()))?;
+		}
 		let state = RunState {
 			wasi: wasi.build_p1(),
 			limiter: MemoryLimiter {
@@ -554,6 +559,7 @@ mod tests {
 			env: vec![],
 			inputs,
 			outputs,
+			models: Vec::new(),
 			seed: [7; 32],
 			name: "streaming".into(),
 			limits: Limits {

@@ -5,7 +5,7 @@ use std::{path::Path, time::Duration};
 
 use lilypad_primitives::jobs::ExitStatus;
 use lilypad_rp::{
-	executor::{Limits, Outcome, Request},
+	executor::{Limits, ModelMount, Outcome, Request},
 	wasm::{WasmExecutor, TRAP_EXIT_CODE},
 };
 
@@ -35,6 +35,15 @@ fn sandbox() -> Sandbox {
 }
 
 fn run(wat: &str, sandbox: &Sandbox, limits: Limits) -> Outcome {
+	run_with_models(wat, sandbox, limits, Vec::new())
+}
+
+fn run_with_models(
+	wat: &str,
+	sandbox: &Sandbox,
+	limits: Limits,
+	models: Vec<ModelMount>,
+) -> Outcome {
 	let exec = WasmExecutor::new(None).unwrap();
 	let module = exec.compile(wat.as_bytes()).expect("the test module compiles");
 	exec.run_module(
@@ -44,6 +53,7 @@ fn run(wat: &str, sandbox: &Sandbox, limits: Limits) -> Outcome {
 			env: vec![],
 			inputs: sandbox.inputs.clone(),
 			outputs: sandbox.outputs.clone(),
+			models,
 			seed: [7; 32],
 			name: "hostile".into(),
 			limits,
@@ -53,9 +63,10 @@ fn run(wat: &str, sandbox: &Sandbox, limits: Limits) -> Outcome {
 	.expect("the host side works")
 }
 
-/// A module that opens `path` relative to preopen `fd` (3 is /inputs, 4 is /outputs) with
-/// `oflags` and `rights`, then copies up to 4 KiB of it to stdout (reading) or writes
-/// "pwned" into it (writing) and exits 0; if the open fails it exits with the errno.
+/// A module that opens `path` relative to preopen `fd` (3 is /inputs, 4 is /outputs, 5 on the
+/// models in order) with `oflags` and `rights`, then copies up to 4 KiB of it to stdout
+/// (reading) or writes "pwned" into it (writing) and exits 0; if the open fails it exits with
+/// the errno.
 fn open_module(fd: u32, path: &str, oflags: u32, rights: u64, write: bool) -> String {
 	let then = if write {
 		// iovec at 64: "pwned" at 128
@@ -110,6 +121,28 @@ fn a_module_may_read_its_inputs_and_write_its_outputs() {
 	let wrote = run(&open_module(4, "result.txt", O_CREAT, FD_WRITE, true), &s, LIMITS);
 	assert_eq!(wrote.exit, ExitStatus::Success);
 	assert_eq!(std::fs::read(s.outputs.join("result.txt")).unwrap(), b"pwned");
+}
+
+#[test]
+fn a_model_is_mounted_read_only() {
+	let s = sandbox();
+	// Writable on the host: the mount alone keeps the module from changing it.
+	let weights = s.inputs.parent().unwrap().join("model");
+	std::fs::create_dir_all(&weights).unwrap();
+	std::fs::write(weights.join("weights.gguf"), "the weights").unwrap();
+	let models = || vec![ModelMount { name: "m".into(), path: weights.clone() }];
+
+	let read =
+		run_with_models(&open_module(5, "weights.gguf", 0, FD_READ, false), &s, LIMITS, models());
+	assert_eq!(read.exit, ExitStatus::Success, "{:?}", String::from_utf8_lossy(&read.stderr));
+	assert_eq!(read.stdout, b"the weights");
+	// Creating a file, and writing the weights, are both refused.
+	for (path, oflags) in [("new.txt", O_CREAT), ("weights.gguf", 0)] {
+		let wat = open_module(5, path, oflags, FD_WRITE, true);
+		assert_failed(&run_with_models(&wat, &s, LIMITS, models()));
+	}
+	assert!(!weights.join("new.txt").exists());
+	assert_eq!(std::fs::read(weights.join("weights.gguf")).unwrap(), b"the weights");
 }
 
 #[test]

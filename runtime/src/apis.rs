@@ -253,6 +253,21 @@ impl_runtime_apis! {
 		}
 	}
 
+	impl lilypad_primitives::models::ModelsApi<Block, AccountId, Balance, BlockNumber> for Runtime {
+		fn model(
+			name: lilypad_primitives::models::ModelName,
+		) -> Option<lilypad_primitives::models::ModelInfo<AccountId, Balance, BlockNumber>> {
+			Registry::model_info(name)
+		}
+
+		fn models(
+			start_after: Option<lilypad_primitives::models::ModelName>,
+			limit: u32,
+		) -> Vec<lilypad_primitives::models::ModelInfo<AccountId, Balance, BlockNumber>> {
+			Registry::models_page(start_after, limit)
+		}
+	}
+
 	impl lilypad_primitives::providers::ProvidersApi<Block, AccountId, Balance, BlockNumber> for Runtime {
 		fn provider(
 			who: AccountId,

@@ -75,7 +75,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	impl_name: Cow::Borrowed("lilypad"),
 	authoring_version: 1,
 	// Bump on every change to the runtime's logic; governance upgrades check it.
-	spec_version: 109,
+	spec_version: 110,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 1,
@@ -128,9 +128,15 @@ pub type UncheckedExtrinsic =
 pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 
 /// Storage migrations this release runs on upgrade, once each (they check the pallets'
-/// storage versions). Spec 109: a job's state is one enum carrying what its stage needs. (Spec
-/// 108 re-priced job and module deposits; the previous release ran those.)
-pub type Migrations = (pallet_jobs::migrations::v2::MigrateToV2<Runtime>,);
+/// storage versions). Spec 110: module versions name the models they need, a job's royalty
+/// payees and model digests are fixed at submission, and offers name the model weights their
+/// providers hold. (Spec 109 made a job's state one enum;
+/// the previous release ran that.)
+pub type Migrations = (
+	pallet_registry::migrations::v2::MigrateToV2<Runtime>,
+	pallet_jobs::migrations::v3::MigrateToV3<Runtime>,
+	pallet_providers::migrations::v1::MigrateToV1<Runtime>,
+);
 
 /// Dispatches calls to the pallets and runs their hooks.
 pub type Executive = frame_executive::Executive<

@@ -139,14 +139,21 @@ fn live_market(head: &mut Header) -> Market {
 /// [`pallet_jobs::migrations::v1::Jobs`]); the other pallets store what this one does.
 mod previous_release {
 	use super::*;
+	use codec::Encode;
 	use lilypad_runtime::VERSION;
-	use polkadot_sdk::{frame_support::traits::StorageVersion, frame_system};
+	use polkadot_sdk::{
+		frame_support::{storage::unhashed, traits::StorageVersion},
+		frame_system,
+	};
 
-	pub const SPEC_VERSION: u32 = 108;
+	pub const SPEC_VERSION: u32 = 109;
 
-	/// Rewrites the current state into the previous release's.
+	/// Rewrites the current state into the previous release's: module versions name no models,
+	/// jobs have no payees fixed, offers list no models.
 	pub fn restore() {
-		StorageVersion::new(1).put::<pallet_jobs::Pallet<Runtime>>();
+		StorageVersion::new(1).put::<pallet_registry::Pallet<Runtime>>();
+		StorageVersion::new(2).put::<pallet_jobs::Pallet<Runtime>>();
+		StorageVersion::new(0).put::<pallet_providers::Pallet<Runtime>>();
 		// The chain last ran the previous release: the next block runs the migrations again
 		// (they must then do nothing).
 		let mut version = VERSION;
@@ -154,24 +161,93 @@ mod previous_release {
 		frame_system::LastRuntimeUpgrade::<Runtime>::put(
 			frame_system::LastRuntimeUpgradeInfo::from(version),
 		);
-		for (id, job) in pallet_jobs::Jobs::<Runtime>::iter().collect::<Vec<_>>() {
-			pallet_jobs::migrations::v1::Jobs::<Runtime>::insert(
-				id,
-				lilypad_primitives::jobs::v1::Job::from(job),
-			);
+		let _ = pallet_jobs::Payees::<Runtime>::clear(u32::MAX, None);
+		let _ = pallet_jobs::JobModels::<Runtime>::clear(u32::MAX, None);
+		for (name, version, r) in pallet_registry::Versions::<Runtime>::iter().collect::<Vec<_>>() {
+			assert!(r.manifest.models.is_empty(), "the previous release named no models");
+			let m = r.manifest;
+			let old = lilypad_primitives::registry::v1::VersionRecord {
+				manifest: lilypad_primitives::registry::v1::VersionManifest {
+					module: m.module,
+					version: m.version,
+					artifact: m.artifact,
+					inputs: m.inputs,
+					resources: m.resources,
+					timeout_secs: m.timeout_secs,
+					price_floor: m.price_floor,
+					royalty: m.royalty,
+					verification: m.verification,
+					parent: m.parent,
+				},
+				publisher: r.publisher,
+				signature: r.signature,
+				published_at: r.published_at,
+				price_floor: r.price_floor,
+				deprecated: r.deprecated,
+				depth: r.depth,
+				lineage_royalty: r.lineage_royalty,
+				active_jobs: r.active_jobs,
+				forks: r.forks,
+			};
+			let key = pallet_registry::Versions::<Runtime>::hashed_key_for(&name, version);
+			unhashed::put_raw(&key, &old.encode());
+		}
+		for (who, r) in pallet_providers::Offers::<Runtime>::iter().collect::<Vec<_>>() {
+			let o = r.offer;
+			let old = pallet_providers::migrations::v1::V0ProviderRecord::<Runtime> {
+				offer: lilypad_primitives::providers::v1::Offer {
+					resources: o.resources,
+					modules: o.modules,
+					default_price: o.default_price,
+					prices: o.prices,
+					capacity: o.capacity,
+					credentials: o.credentials,
+					endpoint: o.endpoint,
+				},
+				status: r.status,
+				registered_at: r.registered_at,
+				last_heartbeat: r.last_heartbeat,
+				check_at: r.check_at,
+				active_jobs: r.active_jobs,
+			};
+			let key = pallet_providers::Offers::<Runtime>::hashed_key_for(&who);
+			unhashed::put_raw(&key, &old.encode());
 		}
 	}
 }
 
-/// What the jobs migration reported, if it ran: `(jobs, escrow, refused)`, having checked itself.
-fn migrated() -> Option<(u32, Balance, u32)> {
-	System::events().into_iter().find_map(|r| match r.event {
-		RuntimeEvent::Jobs(pallet_jobs::Event::JobsMigrated { jobs, escrow, refused, checked }) => {
-			assert!(checked, "the jobs migration's own check failed");
-			Some((jobs, escrow, refused))
+/// What the migrations reported, if they ran: `(versions, live jobs, offers)`, each having
+/// checked itself.
+fn migrated() -> Option<(u32, u32, u32)> {
+	let (mut versions, mut live, mut offers) = (None, None, None);
+	for r in System::events() {
+		match r.event {
+			RuntimeEvent::Registry(pallet_registry::Event::VersionsMigrated {
+				versions: v,
+				checked,
+			}) => {
+				assert!(checked, "the registry migration's own check failed");
+				versions = Some(v);
+			}
+			RuntimeEvent::Jobs(pallet_jobs::Event::PayeesFixed { live: l, checked }) => {
+				assert!(checked, "the jobs migration's own check failed");
+				live = Some(l);
+			}
+			RuntimeEvent::Providers(pallet_providers::Event::OffersMigrated {
+				offers: o,
+				checked,
+			}) => {
+				assert!(checked, "the providers migration's own check failed");
+				offers = Some(o);
+			}
+			_ => {}
 		}
-		_ => None,
-	})
+	}
+	match (versions, live, offers) {
+		(None, None, None) => None,
+		(Some(v), Some(l), Some(o)) => Some((v, l, o)),
+		partial => panic!("only some migrations ran: {partial:?}"),
+	}
 }
 
 #[test]
@@ -181,9 +257,11 @@ fn the_upgrade_migrates_a_live_market_and_every_check_passes() {
 		run_blocks(&mut head, 1);
 		let market = live_market(&mut head);
 		let jobs: Vec<_> = pallet_jobs::Jobs::<Runtime>::iter().collect();
-		let escrow: Balance = jobs.iter().map(|(_, j)| j.escrow).sum();
+		let payees: Vec<_> = pallet_jobs::Payees::<Runtime>::iter().collect();
+		let live = jobs.iter().filter(|(_, j)| !j.stage().is_final()).count() as u32;
 		let modules: Vec<_> = pallet_registry::Modules::<Runtime>::iter().collect();
 		let versions: Vec<_> = pallet_registry::Versions::<Runtime>::iter().collect();
+		let offers: Vec<_> = pallet_providers::Offers::<Runtime>::iter().collect();
 		let free = |k: polkadot_sdk::sp_keyring::Sr25519Keyring| Balances::free_balance(who(k));
 		let (charlie, dave, alice) = (free(Charlie), free(Dave), free(Alice));
 		let issuance = Balances::total_issuance();
@@ -193,19 +271,25 @@ fn the_upgrade_migrates_a_live_market_and_every_check_passes() {
 		let weight = Executive::try_runtime_upgrade(UpgradeCheckSelect::All)
 			.unwrap_or_else(|e| panic!("the upgrade's checks failed: {e:?}"));
 		assert!(weight.ref_time() > 0);
-		assert_eq!(migrated(), Some((jobs.len() as u32, escrow, 0)));
-		assert_eq!(pallet_jobs::Pallet::<Runtime>::on_chain_storage_version(), 2);
-		// Every job, module and version is as the market left it, and no fund moved.
+		let counts = (versions.len() as u32, live, offers.len() as u32);
+		assert_eq!(migrated(), Some(counts));
+		assert_eq!(pallet_registry::Pallet::<Runtime>::on_chain_storage_version(), 2);
+		assert_eq!(pallet_jobs::Pallet::<Runtime>::on_chain_storage_version(), 3);
+		assert_eq!(pallet_providers::Pallet::<Runtime>::on_chain_storage_version(), 1);
+		// Every job, module, version and offer is as the market left it, each live job has the
+		// payees it was submitted with, and no fund moved.
 		assert_eq!(pallet_jobs::Jobs::<Runtime>::iter().collect::<Vec<_>>(), jobs);
+		assert_eq!(pallet_jobs::Payees::<Runtime>::iter().collect::<Vec<_>>(), payees);
 		assert_eq!(pallet_registry::Modules::<Runtime>::iter().collect::<Vec<_>>(), modules);
 		assert_eq!(pallet_registry::Versions::<Runtime>::iter().collect::<Vec<_>>(), versions);
+		assert_eq!(pallet_providers::Offers::<Runtime>::iter().collect::<Vec<_>>(), offers);
 		assert_eq!((free(Charlie), free(Dave), free(Alice)), (charlie, dave, alice));
 		assert_eq!(Balances::total_issuance(), issuance);
 
 		// The first block of the new release runs the migrations again: they do nothing.
 		in_block(&mut head, || ());
 		assert_eq!(migrated(), None);
-		assert_eq!(pallet_jobs::Pallet::<Runtime>::on_chain_storage_version(), 2);
+		assert_eq!(pallet_jobs::Pallet::<Runtime>::on_chain_storage_version(), 3);
 		check_every_pallet();
 
 		// The jobs the upgrade found live settle as they would have.

@@ -57,6 +57,7 @@ pub fn manifest(timeout_secs: u32, royalty: Perbill) -> VersionManifest<u128> {
 		royalty,
 		verification: VerificationPolicy::None,
 		parent: None,
+		models: Default::default(),
 	}
 }
 
@@ -88,6 +89,7 @@ pub fn offer(ask: u128, capacity: u32) -> Offer<u128> {
 		capacity,
 		credentials: Default::default(),
 		endpoint: b"http://127.0.0.1:8080".to_vec().try_into().unwrap(),
+		models: Default::default(),
 	}
 }
 
@@ -162,7 +164,10 @@ pub async fn sudo_set(
 		.collect();
 	let batch = RuntimeCall::Utility(UtilityCall::batch_all { calls });
 	let alice = subxt_signer::sr25519::dev::alice();
-	let events = crate::submit_finalized(api, &lilypad::transactions().sudo().sudo(batch), &alice)
+	// Encoded against the node's own metadata: the upgrade test sets parameters on the previous
+	// release's runtime, whose `RuntimeCall` has other calls beside these.
+	let sudo = lilypad::transactions().sudo().sudo(batch).unvalidated();
+	let events = crate::submit_finalized(api, &sudo, &alice)
 		.await
 		.expect("sudo sets the parameters");
 	let sudid =
@@ -201,10 +206,10 @@ pub async fn submit_batch(
 		})
 		.collect();
 	let charlie = subxt_signer::sr25519::dev::charlie();
+	// Encoded against the node's own metadata, as `sudo_set` is.
+	let batch = lilypad::transactions().utility().batch_all(calls).unvalidated();
 	let events =
-		crate::submit_finalized(api, &lilypad::transactions().utility().batch_all(calls), &charlie)
-			.await
-			.expect("Charlie submits jobs");
+		crate::submit_finalized(api, &batch, &charlie).await.expect("Charlie submits jobs");
 	let ids: Vec<u64> = events
 		.find::<lilypad::jobs::events::JobSubmitted>()
 		.map(|e| e.expect("decode JobSubmitted").job)

@@ -65,6 +65,7 @@ pub fn run_wasm(
 		env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
 		inputs: dir.path().join("in"),
 		outputs: dir.path().join("out"),
+		models: Vec::new(),
 		seed,
 		name: "test".into(),
 		limits: WASM_LIMITS,
@@ -267,6 +268,7 @@ pub fn version(
 		royalty: Perbill::zero(),
 		verification: VerificationPolicy::None,
 		parent: None,
+		models: Default::default(),
 	}
 }
 

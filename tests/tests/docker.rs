@@ -69,6 +69,7 @@ async fn run(
 		env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
 		inputs: dirs.inputs.clone(),
 		outputs: dirs.outputs.clone(),
+		models: Vec::new(),
 		seed: [0; 32],
 		name: format!("lilypad-test-{name}"),
 		limits,

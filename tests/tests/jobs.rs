@@ -167,7 +167,7 @@ async fn a_job_completes_and_pays_everyone_and_a_silent_provider_is_slashed() {
 	let result = echo::result(job0, DIGEST, [1; 32]);
 	let bob0 = balances(&api, &bob_id, None).await;
 	let alice0 = balances(&api, &alice_id, None).await;
-	let reported = submit(&api, &result_call(&genesis, &bob, &result), &bob)
+	let reported = submit(&api, &result_call(&genesis, &bob, &result, &[]), &bob)
 		.await
 		.expect("Bob submits the signed result");
 

@@ -111,7 +111,9 @@ async fn run_job(
 	let events = submit(api, &tx().jobs().propose_match(pair), &dave).await.expect("Dave proposes");
 	assert!(events.find_first::<lilypad::jobs::events::JobMatched>().is_some(), "matched");
 	let result = echo::result(job, module_digest, output);
-	submit(api, &result_call(&genesis, &bob, &result), &bob).await.expect("Bob submits his result");
+	submit(api, &result_call(&genesis, &bob, &result, &[]), &bob)
+		.await
+		.expect("Bob submits his result");
 	job
 }
 

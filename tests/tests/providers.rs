@@ -52,6 +52,7 @@ fn offer() -> Offer<u128> {
 		capacity: 2,
 		credentials: Default::default(),
 		endpoint: b"http://127.0.0.1:8080".to_vec().try_into().unwrap(),
+		models: Default::default(),
 	}
 }
 

@@ -59,6 +59,7 @@ fn manifest(version: SemVer) -> VersionManifest<u128> {
 		royalty: Perbill::from_percent(5),
 		verification: VerificationPolicy::Deterministic,
 		parent: None,
+		models: Default::default(),
 	}
 }
 

@@ -99,7 +99,7 @@ async fn submit_job(api: &Client, rpc: &RpcClient) -> u64 {
 /// `provider` returns the echo job's result for each of `jobs`, one after another.
 async fn deliver(api: &Client, genesis: [u8; 32], provider: &Keypair, jobs: &[u64]) {
 	for &job in jobs {
-		let call = result_call(&genesis, provider, &echo::result(job, DIGEST, [1; 32]));
+		let call = result_call(&genesis, provider, &echo::result(job, DIGEST, [1; 32]), &[]);
 		submit(api, &call, provider).await.expect("the provider submits its result");
 	}
 }

@@ -2,28 +2,35 @@
 //!
 //! `lilypad-node` starts a dev chain on the previous release's runtime
 //! (`scripts/previous-runtime.sh` builds it from the commit in `runtime/previous-release`, in
-//! its own target directory), which stores a job's stage beside optional parts. Eve publishes a
-//! module, Bob offers compute, Dave stakes as a solver and Ferdie as a mediator, and the dev
+//! its own target directory), whose module versions name no models, whose jobs have no payees
+//! fixed and whose offers list no models. Eve publishes a module with a 5 % royalty, Bob offers
+//! compute, Dave stakes as a solver and Ferdie as a mediator, and the dev
 //! accounts authorize this release's runtime through a `root` referendum (conviction voting,
 //! enacted by the scheduler). Right before Alice applies it, Charlie's jobs are left in every
 //! live stage: submitted, matched, result submitted, in mediation (Ferdie drawn), and slash
 //! pending (Ferdie found Bob's result wrong). Then, over JSON-RPC:
 //! - the new `spec_version` runs and blocks keep being produced and finalized;
-//! - the jobs migration ran once and its own check passed (`checked` in `JobsMigrated`), with
-//!   the count and escrow this test saw before;
-//! - every job reads as it did (the node read the old layout through `JobsApi` version 1 before,
-//!   version 2 after), and no balance moved;
+//! - the migrations ran once each and their own checks passed: the registry's
+//!   (`VersionsMigrated`, Eve's one version), the jobs' (`PayeesFixed`, the five live jobs) and
+//!   the providers' (`OffersMigrated`, Bob's offer);
+//! - every job reads as it did, so do the module and Bob's offer (the node read the old layouts
+//!   through the runtime APIs' earlier versions before), and no balance moved;
 //! - the jobs settle on the new runtime: Ferdie upholds the mediated result and it completes,
-//!   the reported one completes, the slash applies, the matched one times out, and Charlie
-//!   cancels the open one with the `lilypad` CLI, which reads the chain's metadata afresh; what
-//!   stays held of Charlie is then his jobs' deposits.
+//!   the reported one completes (each paying Eve her royalty, as fixed by the migration), the
+//!   slash applies, the matched one times out, and Charlie cancels the open one with the
+//!   `lilypad` CLI, which reads the chain's metadata afresh; what stays held of Charlie is then
+//!   his jobs' deposits.
+//!
+//! Before the upgrade the test speaks the previous release's calls: calls whose arguments
+//! changed (a version manifest, an offer, a result) are built in the old layouts, and calls
+//! that carry any `RuntimeCall` (batches, sudo) are encoded against the node's own metadata.
 use std::{path::PathBuf, process::Command, time::Duration};
 
-use lilypad_client::chain::{mediation_call, result_call};
+use lilypad_client::chain::mediation_call;
 use lilypad_e2e::{
 	cli::{planck, Cli},
 	echo::{
-		self, inputs, lilypad, manifest, offer, publish, submit_batch, sudo_set, wait_for_job,
+		self, inputs, lilypad, manifest, offer, submit_batch, sudo_set, wait_for_job,
 		wait_for_stage, DIGEST, MILLI,
 	},
 	legacy, submit_finalized, wait_until_finalized, Node,
@@ -142,12 +149,16 @@ async fn a_referendum_upgrades_the_runtime_and_jobs_in_every_live_stage_carry_ov
 	tokio::join!(
 		async {
 			sudo_set(&api, echo::windows(CHALLENGE_WINDOW, EXECUTION_GRACE, APPEAL_WINDOW)).await;
-			publish(&api, &eve, manifest(TIMEOUT_SECS, Perbill::zero())).await;
+			publish_before_upgrade(&api, &eve, genesis).await;
 		},
 		async {
 			submit(&api, &tx().identity().register_role(Role::ResourceProvider), &bob, "role")
 				.await;
-			let register = tx().providers().register_provider(Static(offer(ASK, 4)));
+			let register = subxt::transactions::dynamic(
+				"Providers",
+				"register_provider",
+				(Static(v1_offer(offer(ASK, 4))),),
+			);
 			submit(&api, &register, &bob, "offer").await;
 			submit(&api, &tx().providers().bond(BondKind::Provider, LILY), &bob, "bond").await;
 		},
@@ -236,11 +247,19 @@ async fn a_referendum_upgrades_the_runtime_and_jobs_in_every_live_stage_carry_ov
 	submit(&api, &tx().jobs().propose_match(BoundedVec(pairs)), &dave, "Dave matches").await;
 	for job in [reported, mediated, wrong] {
 		let result = echo::result(job, DIGEST, OUTPUT);
-		submit(&api, &result_call(&genesis, &bob, &result), &bob, "Bob reports").await;
+		// Signed as the previous release signs: a job without models signs no model list.
+		let payload = lilypad_primitives::jobs::result_signing_payload(&genesis, &result, &[]);
+		let report = subxt::transactions::dynamic(
+			"Jobs",
+			"submit_result",
+			(job, Static(result), Static(bob.public_key().0), Static(bob.sign(&payload).0)),
+		);
+		submit(&api, &report, &bob, "Bob reports").await;
 	}
 	let challenges = [mediated, wrong].map(|job| RuntimeCall::Jobs(JobsCall::challenge { job }));
 	let challenges = Vec::from(challenges);
-	submit(&api, &tx().utility().batch_all(challenges), &charlie, "challenges").await;
+	let batch = tx().utility().batch_all(challenges).unvalidated();
+	submit(&api, &batch, &charlie, "challenges").await;
 	for job in [mediated, wrong] {
 		let j = wait_for_job(&rpc, job, "drawn a mediator", Duration::from_secs(60), |j| {
 			!j["mediation"]["mediator"].is_null()
@@ -264,6 +283,9 @@ async fn a_referendum_upgrades_the_runtime_and_jobs_in_every_live_stage_carry_ov
 	let accounts = [&charlie, &bob, &dave, &ferdie].map(|k| id(k).to_string());
 	let balances = accounts.clone().map(|a| cli.balance(&a));
 	let issuance = total_issuance(&api).await;
+	let eve_before = cli.balance(&id(&eve).to_string()).0;
+	let offer_before = cli.ok(None, &["provider", "status", &id(&bob).to_string()]);
+	let module_before = cli.ok(None, &["module", "show", "echo@1.0.0"]);
 
 	// --- Anyone may apply the authorized code (the fee is waived for the authorized code).
 	let progress = api
@@ -290,18 +312,30 @@ async fn a_referendum_upgrades_the_runtime_and_jobs_in_every_live_stage_carry_ov
 	assert_eq!(spec_version(&rpc2).await, new_version, "the new runtime runs");
 	node.assert_running();
 
-	// --- The migration ran in the first block of the new runtime, and its check passed.
+	// --- The migrations ran in the first block of the new runtime, and their checks passed.
 	let api = Api::from_rpc_client(rpc2.clone()).await.expect("client with fresh metadata");
 	let events = api.at_block(upgraded_at + 1).await.unwrap().events().fetch().await.unwrap();
-	let migrated = events
-		.find_first::<lilypad::jobs::events::JobsMigrated>()
+	let versions = events
+		.find_first::<lilypad::registry::events::VersionsMigrated>()
+		.expect("decode")
+		.expect("the registry migration ran");
+	assert!(versions.checked, "the registry migration's own check passed");
+	assert_eq!(versions.versions, 1, "Eve's one version");
+	let payees = events
+		.find_first::<lilypad::jobs::events::PayeesFixed>()
 		.expect("decode")
 		.expect("the jobs migration ran");
-	assert!(migrated.checked, "the migration's own check passed");
-	assert_eq!(
-		(migrated.jobs as usize, migrated.escrow, migrated.refused),
-		(jobs.len(), escrow, 0)
-	);
+	assert!(payees.checked, "the jobs migration's own check passed");
+	assert_eq!(payees.live as usize, jobs.len(), "every job is live");
+	let offers = events
+		.find_first::<lilypad::providers::events::OffersMigrated>()
+		.expect("decode")
+		.expect("the providers migration ran");
+	assert!(offers.checked, "the providers migration's own check passed");
+	assert_eq!(offers.offers, 1, "Bob's offer");
+	assert_eq!(cli.ok(None, &["module", "show", "echo@1.0.0"]), module_before);
+	let offer_after = cli.ok(None, &["provider", "status", &id(&bob).to_string()]);
+	assert_eq!(offer_after, offer_before, "the offer reads as it did, naming no models");
 
 	// --- Every job reads as it did, and no balance moved.
 	let after_jobs = futures_join(&rpc2, &jobs).await;
@@ -334,6 +368,9 @@ async fn a_referendum_upgrades_the_runtime_and_jobs_in_every_live_stage_carry_ov
 	}
 	let settled = futures_join(&rpc2, &jobs).await;
 	assert_eq!(settled.iter().map(|j| planck(&j["escrow"])).sum::<u128>(), 0, "no escrow left");
+	// The two completed jobs each paid Eve her 5 % of Bob's price, as the migration fixed.
+	let eve_after = cli.balance(&id(&eve).to_string()).0;
+	assert_eq!(eve_after - eve_before, 2 * (ASK * 5 / 100), "Eve's royalties");
 	assert_eq!(cli.balance(&accounts[0]).1, jobs.len() as u128 * deposit, "only the deposits held");
 	node.assert_running();
 }
@@ -357,4 +394,52 @@ async fn total_issuance(api: &Api) -> u128 {
 		.expect("issuance")
 		.decode()
 		.expect("decode issuance")
+}
+
+/// Eve publishes the echo module (5 % royalty) in the previous release's layout: its version
+/// manifest names no models, and she signs what the previous release signs (a manifest without
+/// models signs no model list).
+async fn publish_before_upgrade(api: &Api, eve: &Keypair, genesis: [u8; 32]) {
+	use lilypad::runtime_types::{
+		bounded_collections::bounded_vec::BoundedVec, lilypad_primitives::identity::Role,
+	};
+	let tx = lilypad::transactions;
+	let m = manifest(TIMEOUT_SECS, Perbill::from_percent(5));
+	submit(api, &tx().identity().register_role(Role::ModuleProvider), eve, "role").await;
+	let name = BoundedVec(m.module.to_vec());
+	submit(api, &tx().registry().publish_module(name), eve, "module").await;
+	let payload = lilypad_primitives::registry::manifest_signing_payload(&genesis, &m);
+	let old = lilypad_primitives::registry::v1::VersionManifest {
+		module: m.module,
+		version: m.version,
+		artifact: m.artifact,
+		inputs: m.inputs,
+		resources: m.resources,
+		timeout_secs: m.timeout_secs,
+		price_floor: m.price_floor,
+		royalty: m.royalty,
+		verification: m.verification,
+		parent: m.parent,
+	};
+	let call = subxt::transactions::dynamic(
+		"Registry",
+		"publish_version",
+		(Static(old), Static(eve.public_key().0), Static(eve.sign(&payload).0)),
+	);
+	submit(api, &call, eve, "version").await;
+}
+
+/// `offer` in the previous release's layout, which lists no models.
+fn v1_offer(
+	offer: lilypad_primitives::providers::Offer<u128>,
+) -> lilypad_primitives::providers::v1::Offer<u128> {
+	lilypad_primitives::providers::v1::Offer {
+		resources: offer.resources,
+		modules: offer.modules,
+		default_price: offer.default_price,
+		prices: offer.prices,
+		capacity: offer.capacity,
+		credentials: offer.credentials,
+		endpoint: offer.endpoint,
+	}
 }

@@ -20,7 +20,7 @@ pub fn params() -> Params {
 	}
 }
 
-/// A job on `module` needing one core and 512 MiB, open until block 100.
+/// A job on `module` needing one core and 512 MiB and no models, open until block 100.
 pub fn job(id: u64, module: &str, max_price: u128) -> OpenJob<Account, u128, u32> {
 	let rates = FeeRates { solver: Perbill::zero(), protocol: Perbill::zero() };
 	OpenJob {
@@ -50,11 +50,12 @@ pub fn job(id: u64, module: &str, max_price: u128) -> OpenJob<Account, u128, u32
 			history: Default::default(),
 		},
 		floor: 1,
+		models: Default::default(),
 	}
 }
 
-/// An active provider asking `price` for any module, with 4 cores, 4 GiB, one job slot and
-/// collateral for ten jobs at that price.
+/// An active provider asking `price` for any module, with 4 cores, 4 GiB, one job slot,
+/// collateral for ten jobs at that price and no models.
 pub fn provider(account: Account, price: u128) -> Provider<Account, u128> {
 	Provider {
 		account,
@@ -71,6 +72,7 @@ pub fn provider(account: Account, price: u128) -> Provider<Account, u128> {
 			capacity: 1,
 			credentials: Default::default(),
 			endpoint: b"http://p".to_vec().try_into().unwrap(),
+			models: Default::default(),
 		},
 		status: ProviderStatus::Active,
 		active_jobs: 0,
@@ -86,7 +88,8 @@ pub type Market = (Vec<OpenJob<Account, u128, u32>>, Vec<Provider<Account, u128>
 
 /// A deterministic pseudo-random market: `jobs` jobs over 50 modules, `offers` providers with
 /// mixed hardware (a fifth with GPUs), prices, capacities (1 to 8), filters, credentials and
-/// stakes; a twentieth of providers are away and a fiftieth of jobs name a target.
+/// stakes; a twentieth of providers are away and a fiftieth of jobs name a target. A quarter of
+/// jobs run with one of 4 models, and a third of providers hold some of them.
 pub fn market(jobs: usize, offers: usize, seed: u64) -> Market {
 	let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
 	let mut next = move |n: u64| {
@@ -98,6 +101,7 @@ pub fn market(jobs: usize, offers: usize, seed: u64) -> Market {
 	};
 	let module = |i: u64| alloc::format!("module-{i}");
 	let credential = || b"kyc:basic".to_vec().try_into().unwrap();
+	let model = |i: u64| [i as u8; 32];
 	let providers: Vec<_> = (0..offers as u64)
 		.map(|a| {
 			let mut p = provider(a, UNIT + next(1_000) as u128);
@@ -126,6 +130,13 @@ pub fn market(jobs: usize, offers: usize, seed: u64) -> Market {
 			p.stake = UNIT * (1 + next(1_000) as u128);
 			p.free_collateral = p.stake.min(UNIT * 25 * (1 + next(8) as u128));
 			p.reputation = Perbill::from_percent(1 + next(99) as u32);
+			if next(3) == 0 {
+				let held = (0..1 + next(3)).map(|_| model(next(4)));
+				let mut held: alloc::vec::Vec<_> = held.collect();
+				held.sort();
+				held.dedup();
+				p.offer.models = held.try_into().unwrap();
+			}
 			p
 		})
 		.collect();
@@ -145,6 +156,9 @@ pub fn market(jobs: usize, offers: usize, seed: u64) -> Market {
 				j.job.target = Some(next(offers as u64));
 			}
 			j.floor = UNIT / 2 + next(1_000) as u128;
+			if next(4) == 0 {
+				j.models = alloc::vec![model(next(4))];
+			}
 			j
 		})
 		.collect();

@@ -170,6 +170,64 @@ fn the_exponents_weigh_stake_against_reputation() {
 	assert_eq!(assign(&[job(0, "echo", 100)], &providers, &p), vec![(0, 1)]);
 }
 
+/// Model weights by digest.
+const LLAMA: [u8; 32] = [1; 32];
+const MISTRAL: [u8; 32] = [2; 32];
+
+/// `p` holding the weights of `models`.
+fn holding(mut p: Provider<Account, u128>, models: &[[u8; 32]]) -> Provider<Account, u128> {
+	p.offer.models = models.to_vec().try_into().unwrap();
+	p
+}
+
+/// A job on `echo` that runs with `models`.
+fn job_with(id: JobId, models: &[[u8; 32]]) -> OpenJob<Account, u128, u32> {
+	let mut j = job(id, "echo", 100);
+	j.models = models.to_vec();
+	j
+}
+
+#[test]
+fn at_one_price_a_provider_holding_the_jobs_models_wins_over_a_better_score() {
+	// Account 1 outranks account 2 by stake, but holds only one of the two models.
+	let mut rich = holding(provider(1, 20), &[LLAMA]);
+	rich.stake *= 4;
+	let holder = holding(provider(2, 20), &[MISTRAL, [9; 32], LLAMA]);
+	assert!(score(&rich, &params()) > score(&holder, &params()));
+	let providers = [rich, holder];
+	assert_eq!(run(&[job_with(0, &[LLAMA, MISTRAL])], &providers), vec![(0, 2)]);
+	// A job without models ranks them by score, as before models existed.
+	assert_eq!(run(&[job(1, "echo", 100)], &providers), vec![(1, 1)]);
+}
+
+#[test]
+fn holding_the_models_ranks_but_never_filters() {
+	let needs = job_with(0, &[LLAMA]);
+	// A cheaper provider without the weights wins: price comes first.
+	let dear_holder = holding(provider(1, 30), &[LLAMA]);
+	assert_eq!(run(&[needs.clone()], &[dear_holder, provider(2, 20)]), vec![(0, 2)]);
+	// One without them takes the job when it is the only one.
+	assert_eq!(run(&[needs.clone()], &[provider(3, 50)]), vec![(0, 3)]);
+	// And when the holder is full.
+	let mut full_holder = holding(provider(4, 20), &[LLAMA]);
+	full_holder.active_jobs = 1;
+	assert_eq!(run(&[needs], &[full_holder, provider(5, 20)]), vec![(0, 5)]);
+}
+
+#[test]
+fn jobs_of_one_module_with_other_models_go_to_their_holders() {
+	// Same price, same score, room for both jobs each: the account would decide, but each
+	// job's models do first (one ranking for the module would give both jobs to one holder).
+	let roomy = |account: Account, models: &[[u8; 32]]| {
+		let mut p = holding(provider(account, 20), models);
+		p.offer.capacity = 2;
+		p
+	};
+	let providers = [roomy(1, &[MISTRAL]), roomy(2, &[LLAMA])];
+	let jobs = [job_with(0, &[LLAMA]), job_with(1, &[MISTRAL])];
+	assert_eq!(run(&jobs, &providers), vec![(0, 2), (1, 1)]);
+}
+
 #[test]
 fn full_ties_go_to_the_lower_account_whatever_the_input_order() {
 	let jobs = [job(0, "echo", 100)];

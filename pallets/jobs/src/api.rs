@@ -51,8 +51,8 @@ impl<T: Config> Pallet<T> {
 			}
 		}
 		let price = cheapest.as_ref().map(|(_, p)| *p).unwrap_or(version.price_floor);
-		let charge =
-			charge_with_royalties(price, Self::fee_rates(), Self::royalties_total(&module, price));
+		let royalties = Self::royalties_total(&T::Registry::payees(&module), price);
+		let charge = charge_with_royalties(price, Self::fee_rates(), royalties);
 		Some(PriceEstimate { floor: version.price_floor, cheapest, offers, charge })
 	}
 }

@@ -56,6 +56,7 @@ fn provider<T: Config>() -> (T::AccountId, sr25519::Public) {
 		capacity: T::MaxBatch::get().max(T::MaxDuePerBlock::get()),
 		credentials: Default::default(),
 		endpoint: b"http://bench.example".to_vec().try_into().expect("short; qed"),
+		models: Default::default(),
 	};
 	T::Providers::set_up_provider(&who, offer, plenty::<T>());
 	(who, public)
@@ -140,16 +141,23 @@ fn manifest<T: Config>(job: JobId) -> ResultManifest {
 	}
 }
 
-fn sign<T: Config>(key: &sr25519::Public, m: &ResultManifest) -> sr25519::Signature {
-	sp_io::crypto::sr25519_sign(KEY_TYPE, key, &Pallet::<T>::result_payload(m))
-		.expect("the key is in the keystore; qed")
+/// The job's model digests, and the provider's signature over `m` run with them.
+fn sign<T: Config>(
+	key: &sr25519::Public,
+	m: &ResultManifest,
+) -> (lilypad_primitives::registry::ModelDigests, sr25519::Signature) {
+	let models = JobModels::<T>::get(m.job).unwrap_or_default();
+	let sig = sp_io::crypto::sr25519_sign(KEY_TYPE, key, &Pallet::<T>::result_payload(m, &models))
+		.expect("the key is in the keystore; qed");
+	(models, sig)
 }
 
 fn with_result<T: Config>(w: &World<T>) -> JobId {
 	let job = matched(w);
 	let m = manifest::<T>(job);
-	let sig = sign::<T>(&w.key, &m);
-	Pallet::<T>::submit_result(RawOrigin::Signed(w.provider.clone()).into(), job, m, w.key, sig)
+	let (models, sig) = sign::<T>(&w.key, &m);
+	let origin = RawOrigin::Signed(w.provider.clone()).into();
+	Pallet::<T>::submit_result(origin, job, m, models, w.key, sig)
 		.expect("the result is valid; qed");
 	job
 }
@@ -238,9 +246,10 @@ mod benchmarks {
 		let w = world::<T>();
 		let job = matched(&w);
 		let m = manifest::<T>(job);
-		let sig = sign::<T>(&w.key, &m);
+		let (models, sig) = sign::<T>(&w.key, &m);
+		assert!(!models.is_empty(), "the worst case checks every model's digest");
 		#[extrinsic_call]
-		_(RawOrigin::Signed(w.provider.clone()), job, m, w.key, sig);
+		_(RawOrigin::Signed(w.provider.clone()), job, m, models, w.key, sig);
 		assert_eq!(Jobs::<T>::get(job).map(|j| j.stage()), Some(Stage::ResultSubmitted));
 	}
 

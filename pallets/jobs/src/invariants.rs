@@ -13,6 +13,12 @@ impl<T: Config> Pallet<T> {
 		let mut locked: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
 		let mut running: BTreeMap<T::AccountId, u32> = BTreeMap::new();
 		let mut mediating: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
+		for id in Payees::<T>::iter_keys().chain(JobModels::<T>::iter_keys()) {
+			ensure!(
+				Jobs::<T>::get(id).is_some_and(|j| !j.stage().is_final()),
+				"payees or model digests kept for a job that is not live"
+			);
+		}
 		for (id, job) in Jobs::<T>::iter() {
 			let h = held.entry(job.creator.clone()).or_default();
 			h[0].saturating_accrue(job.escrow);

@@ -171,7 +171,10 @@ pub mod pallet {
 			DRAW_DOMAIN, MAX_MEDIATION_ATTEMPTS, SAMPLE_DOMAIN,
 		},
 		providers::{BondKind, ProviderLedger, ProviderStatus},
-		registry::{check_inputs, InputError, ModuleRef, ModuleRegistry},
+		registry::{
+			check_inputs, royalty_amounts, Digest, InputError, ModelDigests, ModuleRef,
+			ModuleRegistry, RoyaltyPayees,
+		},
 		reputation::Outcome,
 		rewards::{OnActivity, ReputationOf},
 	};
@@ -194,8 +197,9 @@ pub mod pallet {
 		BoundedVec<(JobId, <T as frame_system::Config>::AccountId), <T as Config>::MaxBatch>;
 
 	/// Version 1 re-priced job deposits ([`crate::migrations::v1`]); version 2 stores a job's
-	/// state as a [`JobState`] ([`crate::migrations::v2`]).
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(2);
+	/// state as a [`JobState`] ([`crate::migrations::v2`]); version 3 fixes a job's royalty
+	/// payees and model digests at submission ([`crate::migrations::v3`]).
+	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(3);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -346,6 +350,19 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Jobs<T: Config> = StorageMap<_, Twox64Concat, JobId, JobOf<T>>;
 
+	/// Who earns royalties from a live job, and what share of its price each: the module's
+	/// lineage and its models', read from the registry once, at submission, so that matching
+	/// and completion walk no lineage. Absent for a job without royalties; removed when the
+	/// job closes.
+	#[pallet::storage]
+	pub type Payees<T: Config> = StorageMap<_, Twox64Concat, JobId, RoyaltyPayees<T::AccountId>>;
+
+	/// The digests of the model weights a live job runs with, fixed at submission: what its
+	/// result must name. Absent for a job whose module needs no models; removed when the job
+	/// closes.
+	#[pallet::storage]
+	pub type JobModels<T: Config> = StorageMap<_, Twox64Concat, JobId, ModelDigests>;
+
 	/// Jobs waiting for a match: what a solver reads instead of every job.
 	#[pallet::storage]
 	pub type OpenJobs<T: Config> = StorageMap<_, Twox64Concat, JobId, ()>;
@@ -486,6 +503,10 @@ pub mod pallet {
 		/// healthy chain). `checked`: every job is there, in the stage it was in, and the escrow
 		/// is as before but for what the refused ones returned.
 		JobsMigrated { jobs: u32, escrow: BalanceOf<T>, refused: u32, checked: bool },
+		/// A runtime upgrade fixed the royalty payees and model digests of the `live` jobs in
+		/// storage ([`crate::migrations::v3`]), as their module's lineage gives them now.
+		/// `checked`: every live job has its payees, and no closed one has any.
+		PayeesFixed { live: u32, checked: bool },
 	}
 
 	#[pallet::error]
@@ -547,6 +568,8 @@ pub mod pallet {
 		ModuleDigestMismatch,
 		/// The manifest's input digest is not the job's.
 		InputDigestMismatch,
+		/// The model digests the result names are not those of the job's models, in order.
+		ModelDigestMismatch,
 		/// The job has no result in its challenge window.
 		NotChallengeable,
 		/// The job is not in mediation.
@@ -657,7 +680,9 @@ pub mod pallet {
 			);
 
 			let rates = Self::fee_rates();
-			let royalties = Self::royalties_total(&module, max_price);
+			// The one walk of the lineages in the job's life.
+			let payees = T::Registry::payees(&module);
+			let royalties = Self::royalties_total(&payees, max_price);
 			let charge = charge_with_royalties(max_price, rates, royalties);
 			let escrow = charge.total();
 			let deposit = T::JobDeposit::get();
@@ -676,6 +701,13 @@ pub mod pallet {
 			NextJobId::<T>::put(id.saturating_add(1));
 			JobsByCreator::<T>::insert(&who, id, ());
 			OpenJobs::<T>::insert(id, ());
+			if !payees.is_empty() {
+				Payees::<T>::insert(id, payees);
+			}
+			let models = T::Registry::model_digests(&module);
+			if !models.is_empty() {
+				JobModels::<T>::insert(id, models);
+			}
 			Jobs::<T>::insert(
 				id,
 				Job {
@@ -822,9 +854,10 @@ pub mod pallet {
 		///
 		/// ## Details
 		/// `signature` is `signer`'s sr25519 signature over
-		/// `SCALE(("lilypad/jobs/result/v1", genesis_hash, manifest))`; `signer` must be the
+		/// [`result_signing_payload`]`(genesis hash, manifest, models)`; `signer` must be the
 		/// provider's key or a delegate's. The manifest must name this job, the module's
-		/// artifact digest and the job's input digest. Any exit status completes the job: a
+		/// artifact digest and the job's input digest, and `models` the digests of the weights
+		/// of the job's models, in the module's order. Any exit status completes the job: a
 		/// module that fails on its own is not the provider's fault.
 		///
 		/// ## Errors
@@ -832,7 +865,7 @@ pub mod pallet {
 		///   [`Error::NotAssignedProvider`], [`Error::ExecutionDeadlinePassed`]
 		/// - [`Error::SignerNotAuthorized`], [`Error::WrongJob`],
 		///   [`Error::ModuleDigestMismatch`], [`Error::InputDigestMismatch`],
-		///   [`Error::BadSignature`], [`Error::QueueFull`]
+		///   [`Error::ModelDigestMismatch`], [`Error::BadSignature`], [`Error::QueueFull`]
 		///
 		/// ## Events
 		/// - [`Event::ResultSubmitted`]
@@ -842,6 +875,7 @@ pub mod pallet {
 			origin: OriginFor<T>,
 			job: JobId,
 			manifest: ResultManifest,
+			models: ModelDigests,
 			signer: sr25519::Public,
 			signature: sr25519::Signature,
 		) -> DispatchResult {
@@ -869,7 +903,11 @@ pub mod pallet {
 				Error::<T>::InputDigestMismatch
 			);
 			ensure!(
-				signature.verify(&Self::result_payload(&manifest)[..], &signer),
+				models == JobModels::<T>::get(job).unwrap_or_default(),
+				Error::<T>::ModelDigestMismatch
+			);
+			ensure!(
+				signature.verify(&Self::result_payload(&manifest, &models)[..], &signer),
 				Error::<T>::BadSignature
 			);
 

@@ -55,8 +55,9 @@ impl<T: Config> Pallet<T> {
 		// Both were checked just now; failing here would be a bug, and reverts the call.
 		T::Providers::lock_bond(&provider, BondKind::Provider, collateral)?;
 		T::Providers::start_job(&provider)?;
-		// The royalties may only shrink: the lineage's cap may have changed since.
-		let royalties = Self::royalties_total(&job.module, price).min(job.charge.royalties);
+		// The payees' shares of the price, as fixed at submission; never more than held.
+		let payees = Payees::<T>::get(id).unwrap_or_default();
+		let royalties = Self::royalties_total(&payees, price).min(job.charge.royalties);
 		let charge = charge_with_royalties(price, job.rates, royalties);
 		let released = job.escrow.saturating_sub(charge.total());
 		Self::release(HoldReason::JobEscrow, &job.creator, released);

@@ -256,3 +256,86 @@ pub mod v2 {
 	pub type MigrateToV2<T> =
 		VersionedMigration<1, 2, UseJobStates<T>, Pallet<T>, <T as frame_system::Config>::DbWeight>;
 }
+
+/// Version 3: a job's royalty payees and model digests are fixed at submission, in
+/// [`Payees`] and [`JobModels`], instead of read from the registry's lineages at matching and
+/// completion.
+pub mod v3 {
+	use super::*;
+	use lilypad_primitives::registry::ModuleRegistry;
+
+	/// Fixes the payees (and model digests, none before modules named models) of every job
+	/// that is not closed, as the registry gives them now: what the job would have read at its
+	/// completion. Closed jobs are paid or refunded and need none. Emits
+	/// [`Event::PayeesFixed`].
+	///
+	/// One pass over `Jobs` in one block; live jobs each hold escrow, and closed ones are
+	/// pruned after the retention period, which keeps the map small.
+	pub struct FixPayees<T>(core::marker::PhantomData<T>);
+
+	impl<T: Config> UncheckedOnRuntimeUpgrade for FixPayees<T> {
+		fn on_runtime_upgrade() -> Weight {
+			let (mut jobs, mut live, mut reads) = (0u64, 0u32, 0u64);
+			for (id, job) in Jobs::<T>::iter() {
+				jobs.saturating_inc();
+				if job.stage().is_final() {
+					continue;
+				}
+				live.saturating_inc();
+				let payees = T::Registry::payees(&job.module);
+				// Each lineage step reads a version and its module.
+				reads.saturating_accrue(2 * payees.len() as u64 + 2);
+				if !payees.is_empty() {
+					Payees::<T>::insert(id, payees);
+				}
+				let models = T::Registry::model_digests(&job.module);
+				if !models.is_empty() {
+					JobModels::<T>::insert(id, models);
+				}
+			}
+			// A live job owing royalties has its payees; a closed one has none.
+			let checked = Jobs::<T>::iter().all(|(id, job)| {
+				let fixed = Payees::<T>::contains_key(id);
+				match job.stage().is_final() {
+					true => !fixed,
+					false => fixed || job.charge.royalties.is_zero(),
+				}
+			});
+			if !checked {
+				log::error!(target: "runtime::jobs", "v3 migration: payees out of step");
+			}
+			Pallet::<T>::deposit_event(Event::PayeesFixed { live, checked });
+			T::DbWeight::get().reads_writes(2 * jobs + reads + 1, 2 * u64::from(live) + 1)
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn pre_upgrade() -> Result<alloc::vec::Vec<u8>, sp_runtime::TryRuntimeError> {
+			use codec::Encode;
+			frame_support::ensure!(
+				Payees::<T>::iter_keys().next().is_none(),
+				"no payees before version 3"
+			);
+			Ok(job_totals::<T>().encode())
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn post_upgrade(state: alloc::vec::Vec<u8>) -> Result<(), sp_runtime::TryRuntimeError> {
+			use codec::Decode;
+			let before = JobTotals::<BalanceOf<T>>::decode(&mut &state[..])
+				.map_err(|_| "pre-upgrade state decodes")?;
+			frame_support::ensure!(job_totals::<T>() == before, "jobs and their funds unchanged");
+			for (id, job) in Jobs::<T>::iter() {
+				frame_support::ensure!(
+					!job.stage().is_final()
+						|| (!Payees::<T>::contains_key(id) && !JobModels::<T>::contains_key(id)),
+					"a closed job has payees"
+				);
+			}
+			Pallet::<T>::do_try_state()
+		}
+	}
+
+	/// [`FixPayees`] from storage version 2 to 3.
+	pub type MigrateToV3<T> =
+		VersionedMigration<2, 3, FixPayees<T>, Pallet<T>, <T as frame_system::Config>::DbWeight>;
+}

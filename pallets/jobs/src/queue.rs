@@ -78,6 +78,9 @@ impl<T: Config> Pallet<T> {
 	) -> DispatchResult {
 		let due = Self::schedule(id, now.saturating_add(T::Retention::get()))?;
 		Self::enter(job, JobState::Closed(outcome), now, Some(due));
+		// Paid or refunded: what was fixed for its settlement is done with.
+		Payees::<T>::remove(id);
+		JobModels::<T>::remove(id);
 		Ok(())
 	}
 

@@ -10,9 +10,12 @@ impl<T: Config> Pallet<T> {
 		FeeRates { solver: T::SolverFee::get(), protocol: T::ProtocolFee::get() }
 	}
 
-	/// All royalties of a job on `module` at `price`.
-	pub(crate) fn royalties_total(module: &ModuleRef, price: BalanceOf<T>) -> BalanceOf<T> {
-		T::Registry::royalties(module, price)
+	/// All royalties `payees` earn of a job at `price`.
+	pub(crate) fn royalties_total(
+		payees: &[(T::AccountId, Perbill)],
+		price: BalanceOf<T>,
+	) -> BalanceOf<T> {
+		royalty_amounts(payees, price)
 			.into_iter()
 			.fold(Zero::zero(), |acc: BalanceOf<T>, (_, a)| acc.saturating_add(a))
 	}
@@ -23,8 +26,8 @@ impl<T: Config> Pallet<T> {
 		T::Rewards::note_weight().saturating_mul(n.into())
 	}
 
-	/// Pays out a job: provider, solver, royalties up the lineage, protocol fee; releases
-	/// the collateral.
+	/// Pays out a job: provider, solver, the royalty payees fixed at submission, protocol fee;
+	/// releases the collateral.
 	pub(crate) fn complete(
 		id: JobId,
 		job: &mut JobOf<T>,
@@ -48,12 +51,13 @@ impl<T: Config> Pallet<T> {
 		T::Rewards::note(BondKind::Provider, &a.provider, Some(Outcome::Success), charge.price);
 		T::Rewards::note(BondKind::Solver, &a.solver, Some(Outcome::Success), charge.solver_fee);
 		let mut left = charge.royalties;
-		for (owner, due) in T::Registry::royalties(&job.module, charge.price) {
+		for (owner, due) in royalty_amounts(&Payees::<T>::get(id).unwrap_or_default(), charge.price)
+		{
 			let amount = due.min(left);
 			Self::pay_from(escrow, &creator, &owner, amount);
 			left.saturating_reduce(amount);
 		}
-		// Royalties that shrank since the match go back to the creator.
+		// What rounding left of the royalties goes back to the creator.
 		Self::release(escrow, &creator, left);
 		let (rewards, treasury) =
 			split_protocol_fee(charge.protocol_fee, T::ProtocolFeeToRewards::get());

@@ -8,9 +8,9 @@ impl<T: Config> Pallet<T> {
 		frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::zero())
 	}
 
-	/// The bytes a provider signs for `manifest` on this chain.
-	pub fn result_payload(manifest: &ResultManifest) -> Vec<u8> {
-		result_signing_payload(&Self::genesis_hash(), manifest)
+	/// The bytes a provider signs for `manifest`, run with the weights `models`, on this chain.
+	pub fn result_payload(manifest: &ResultManifest, models: &[Digest]) -> Vec<u8> {
+		result_signing_payload(&Self::genesis_hash(), manifest, models)
 	}
 
 	/// The bytes a mediator signs for its re-run `rerun` on this chain.

@@ -188,8 +188,8 @@ fn try_run<T: Config>(now: BlockNumberFor<T>) -> Outcome {
 }
 
 /// The round for the state at `now`: open jobs that can still be matched when the batch lands
-/// (a block later at the earliest), the offers with their free collateral and stake, and the
-/// governed collateral ratio and ranking exponents.
+/// (a block later at the earliest) with the digests of their models, the offers with their
+/// free collateral and stake, and the governed collateral ratio and ranking exponents.
 pub fn round<T: Config>(now: BlockNumberFor<T>) -> Vec<(JobId, T::AccountId)> {
 	let lands_at = now.saturating_add(One::one());
 	let mut floors = BTreeMap::new();
@@ -204,7 +204,8 @@ pub fn round<T: Config>(now: BlockNumberFor<T>) -> Vec<(JobId, T::AccountId)> {
 			let floor = *floors.entry(job.module.encode()).or_insert_with(|| {
 				T::Registry::version(&job.module).map(|v| v.price_floor).unwrap_or_else(Zero::zero)
 			});
-			Some(OpenJob { id, job, floor })
+			let models = JobModels::<T>::get(id).map(|m| m.into_inner()).unwrap_or_default();
+			Some(OpenJob { id, job, floor, models })
 		})
 		.collect();
 	if jobs.is_empty() {

@@ -71,6 +71,7 @@ fn manifest(module: &str, royalty: u32, parent: Option<ModuleRef>) -> VersionMan
 		royalty: Perbill::from_percent(royalty),
 		verification: VerificationPolicy::Sampled { p: Perbill::from_percent(10) },
 		parent,
+		models: Default::default(),
 	}
 }
 
@@ -97,6 +98,7 @@ fn offer(price: Balance, capacity: u32) -> Offer {
 		capacity,
 		credentials: Default::default(),
 		endpoint: b"http://provider.example".to_vec().try_into().unwrap(),
+		models: Default::default(),
 	}
 }
 
@@ -169,13 +171,25 @@ fn result_for(job: JobId, exit: ExitStatus) -> ResultManifest {
 	}
 }
 
+/// The digests of the weights of `job`'s models, as a provider that ran them names them.
+fn models_of(job: JobId) -> ModelDigests {
+	JobModels::<Test>::get(job).unwrap_or_default()
+}
+
 fn sign(signer: u8, m: &ResultManifest) -> sr25519::Signature {
-	key(signer).sign(&Ophir::result_payload(m))
+	key(signer).sign(&Ophir::result_payload(m, &models_of(m.job)))
 }
 
 fn submit_result(provider: u8, m: ResultManifest) -> DispatchResult {
 	let sig = sign(provider, &m);
-	Ophir::submit_result(signed(provider), m.job, m, key(provider).public(), sig)
+	Ophir::submit_result(
+		signed(provider),
+		m.job,
+		m.clone(),
+		models_of(m.job),
+		key(provider).public(),
+		sig,
+	)
 }
 
 fn free(n: u8) -> Balance {
@@ -553,7 +567,14 @@ fn a_result_is_accepted_only_from_the_assigned_provider_correctly_signed() {
 		// Signed by another key.
 		let sig = sign(PROVIDER2, &good);
 		assert_noop!(
-			Ophir::submit_result(signed(PROVIDER), job, good.clone(), key(PROVIDER2).public(), sig),
+			Ophir::submit_result(
+				signed(PROVIDER),
+				job,
+				good.clone(),
+				Default::default(),
+				key(PROVIDER2).public(),
+				sig
+			),
 			Error::<Test>::SignerNotAuthorized
 		);
 		// A signature over something else.
@@ -561,7 +582,14 @@ fn a_result_is_accepted_only_from_the_assigned_provider_correctly_signed() {
 		other.output_digest = [0; 32];
 		let sig = sign(PROVIDER, &other);
 		assert_noop!(
-			Ophir::submit_result(signed(PROVIDER), job, good.clone(), key(PROVIDER).public(), sig),
+			Ophir::submit_result(
+				signed(PROVIDER),
+				job,
+				good.clone(),
+				Default::default(),
+				key(PROVIDER).public(),
+				sig
+			),
 			Error::<Test>::BadSignature
 		);
 		let mut wrong = good.clone();
@@ -574,7 +602,14 @@ fn a_result_is_accepted_only_from_the_assigned_provider_correctly_signed() {
 		let wrong = ResultManifest { job: other_job, ..good.clone() };
 		let sig = sign(PROVIDER, &wrong);
 		assert_noop!(
-			Ophir::submit_result(signed(PROVIDER), job, wrong, key(PROVIDER).public(), sig),
+			Ophir::submit_result(
+				signed(PROVIDER),
+				job,
+				wrong,
+				Default::default(),
+				key(PROVIDER).public(),
+				sig
+			),
 			Error::<Test>::WrongJob
 		);
 
@@ -604,7 +639,8 @@ fn a_delegate_may_submit_and_sign_for_the_provider() {
 		assert_ok!(Halo::delegate(signed(PROVIDER), account(CREATOR2)));
 		let m = result_for(job, ExitStatus::Success);
 		let sig = sign(CREATOR2, &m);
-		assert_ok!(Ophir::submit_result(signed(CREATOR2), job, m, key(CREATOR2).public(), sig));
+		let by = key(CREATOR2).public();
+		assert_ok!(Ophir::submit_result(signed(CREATOR2), job, m, Default::default(), by, sig));
 		assert_eq!(stage(job), Stage::ResultSubmitted);
 	});
 }
@@ -716,6 +752,148 @@ fn royalties_go_up_the_lineage() {
 		run_to(System::block_number() + 6);
 		assert_eq!(free(CREATOR2), forker + 5);
 		assert_eq!(free(OWNER), owner + 10);
+	});
+}
+
+/// Publishes `model@1.0.0` from `owner` with `royalty` percent, deriving from `parent`.
+fn publish_model(owner: u8, model: &str, royalty: u32, parent: Option<ModuleRef>) -> [u8; 32] {
+	use lilypad_primitives::models::{ModelManifest, Weights, WeightsFormat, WeightsLayout};
+	let _ = Halo::register_role(signed(owner), Role::ModuleProvider);
+	let digest = [model.len() as u8 + 100; 32];
+	let m = ModelManifest {
+		model: name(model),
+		version: SemVer::new(1, 0, 0),
+		weights: Weights {
+			digest,
+			size: 1_000,
+			layout: WeightsLayout::File,
+			format: WeightsFormat::Gguf,
+		},
+		licence: b"Apache-2.0".to_vec().try_into().unwrap(),
+		royalty: Perbill::from_percent(royalty),
+		parent,
+	};
+	let sig = key(owner).sign(&Registry::model_signing_payload(&m));
+	assert_ok!(Registry::publish_model(signed(owner), m, key(owner).public(), sig));
+	digest
+}
+
+/// `chat` (5 %, owned by OWNER) needing `tune` (3 %, PROVIDER2's), derived from `base` (4 %,
+/// CREATOR2's); returns a job on it and the weights' digest of `tune`.
+fn job_on_a_module_with_models() -> (JobId, [u8; 32]) {
+	publish_model(CREATOR2, "base", 4, None);
+	let base = ModuleRef { name: name("base"), version: SemVer::new(1, 0, 0) };
+	let digest = publish_model(PROVIDER2, "tune", 3, Some(base));
+	let mut chat = manifest("chat", 5, None);
+	chat.models =
+		vec![ModuleRef { name: name("tune"), version: SemVer::new(1, 0, 0) }].try_into().unwrap();
+	publish(OWNER, chat);
+	let module = ModuleRef { name: name("chat"), version: SemVer::new(1, 0, 0) };
+	let now = System::block_number();
+	assert_ok!(Ophir::submit_job(
+		signed(CREATOR),
+		module,
+		inputs("hi"),
+		ASK,
+		now + 5,
+		Default::default()
+	));
+	(NextJobId::<Test>::get() - 1, digest)
+}
+
+#[test]
+fn model_owners_up_each_lineage_are_paid_as_fixed_at_submission() {
+	test(|| {
+		let (job, digest) = job_on_a_module_with_models();
+		let p = Perbill::from_percent;
+		assert_eq!(
+			Payees::<Test>::get(job).unwrap().into_inner(),
+			vec![(account(OWNER), p(5)), (account(PROVIDER2), p(3)), (account(CREATOR2), p(4))]
+		);
+		assert_eq!(models_of(job).into_inner(), vec![digest]);
+		assert_eq!(Jobs::<Test>::get(job).unwrap().charge.royalties, 12);
+		// The governed cap falls after submission: the job pays what it was submitted with.
+		RoyaltyCap::set(p(6));
+		let before = [free(OWNER), free(PROVIDER2), free(CREATOR2), free(CREATOR)];
+		propose(&[(job, PROVIDER)]);
+		assert_ok!(submit_result(PROVIDER, result_for(job, ExitStatus::Success)));
+		run_to(System::block_number() + 6);
+		assert_eq!(stage(job), Stage::Completed);
+		System::assert_has_event(
+			Event::JobCompleted {
+				job,
+				provider: account(PROVIDER),
+				price: ASK,
+				solver_fee: 2,
+				royalties: 12,
+				protocol_fee: 4,
+			}
+			.into(),
+		);
+		assert_eq!(free(OWNER), before[0] + 5, "module owner");
+		assert_eq!(free(PROVIDER2), before[1] + 3, "model owner");
+		assert_eq!(free(CREATOR2), before[2] + 4, "the model's parent's owner");
+		assert_eq!(on_hold(HoldReason::JobEscrow, CREATOR), 0);
+		// Settled: nothing is kept for it, and its models take no job.
+		assert!(Payees::<Test>::get(job).is_none() && JobModels::<Test>::get(job).is_none());
+		let tune = pallet_registry::ModelVersions::<Test>::get(name("tune"), SemVer::new(1, 0, 0));
+		assert_eq!(tune.unwrap().active_jobs, 0);
+		RoyaltyCap::set(p(20));
+	});
+}
+
+#[test]
+fn a_result_must_name_the_jobs_model_digests() {
+	test(|| {
+		let (job, digest) = job_on_a_module_with_models();
+		propose(&[(job, PROVIDER)]);
+		let m = result_for(job, ExitStatus::Success);
+		let by = key(PROVIDER).public();
+		for wrong in [vec![], vec![[0; 32]], vec![digest, digest]] {
+			let wrong: ModelDigests = wrong.try_into().unwrap();
+			let sig = key(PROVIDER).sign(&Ophir::result_payload(&m, &wrong));
+			assert_noop!(
+				Ophir::submit_result(signed(PROVIDER), job, m.clone(), wrong, by, sig),
+				Error::<Test>::ModelDigestMismatch
+			);
+		}
+		// The right digests, but signed without them.
+		let unsigned = key(PROVIDER).sign(&Ophir::result_payload(&m, &[]));
+		assert_noop!(
+			Ophir::submit_result(signed(PROVIDER), job, m.clone(), models_of(job), by, unsigned),
+			Error::<Test>::BadSignature
+		);
+		assert_ok!(submit_result(PROVIDER, m));
+	});
+}
+
+#[test]
+fn the_v3_migration_fixes_the_payees_of_live_jobs_only() {
+	use polkadot_sdk::frame_support::traits::{
+		GetStorageVersion, OnRuntimeUpgrade, StorageVersion,
+	};
+	test(|| {
+		let (live, digest) = job_on_a_module_with_models();
+		let done = submit();
+		assert_ok!(Ophir::cancel_job(signed(CREATOR), done));
+		let fixed = Payees::<Test>::get(live).unwrap();
+		// A chain from before version 3: nothing fixed.
+		Payees::<Test>::remove(live);
+		JobModels::<Test>::remove(live);
+		StorageVersion::new(2).put::<Ophir>();
+		System::reset_events();
+
+		crate::migrations::v3::MigrateToV3::<Test>::on_runtime_upgrade();
+
+		assert_eq!(Ophir::on_chain_storage_version(), 3);
+		assert_eq!(Payees::<Test>::get(live), Some(fixed));
+		assert_eq!(models_of(live).into_inner(), vec![digest]);
+		assert!(Payees::<Test>::get(done).is_none());
+		System::assert_last_event(Event::PayeesFixed { live: 1, checked: true }.into());
+		// Once only.
+		System::reset_events();
+		crate::migrations::v3::MigrateToV3::<Test>::on_runtime_upgrade();
+		assert!(System::events().is_empty());
 	});
 }
 

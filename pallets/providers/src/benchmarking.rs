@@ -14,7 +14,7 @@ use lilypad_primitives::{
 	identity::{IdentityInspect, Role},
 	providers::{
 		Gpu, ModuleFilter, OfferResources, MAX_ENDPOINT_LEN, MAX_GPU_MODEL_LEN, MAX_OFFER_GPUS,
-		MAX_OFFER_MODULES,
+		MAX_OFFER_MODELS, MAX_OFFER_MODULES,
 	},
 };
 use polkadot_sdk::{frame_benchmarking::v2::*, frame_support};
@@ -23,7 +23,8 @@ fn module(i: u32) -> lilypad_primitives::registry::ModuleName {
 	alloc::format!("module-{i:025}").into_bytes().try_into().expect("32 bytes; qed")
 }
 
-/// The largest offer without credentials (crediting needs an issuer; see `with_credentials`).
+/// The largest offer without credentials (crediting needs an issuer; see `with_credentials`),
+/// listing as many models as an offer may, each checked against the others.
 fn big_offer<T: Config>() -> OfferOf<T> {
 	let names: Vec<_> = (0..MAX_OFFER_MODULES).map(module).collect();
 	Offer {
@@ -57,6 +58,15 @@ fn big_offer<T: Config>() -> OfferOf<T> {
 			url.resize(MAX_ENDPOINT_LEN as usize, b'a');
 			url.try_into().expect("fits; qed")
 		},
+		models: (0..MAX_OFFER_MODELS)
+			.map(|i| {
+				let mut digest = [0u8; 32];
+				digest[28..].copy_from_slice(&i.to_be_bytes());
+				digest
+			})
+			.collect::<Vec<_>>()
+			.try_into()
+			.expect("MAX_OFFER_MODELS of them; qed"),
 	}
 }
 

@@ -11,9 +11,12 @@
 //!
 //! A resource provider sells compute with a standing **offer**: the resources of one job slot
 //! (CPU, memory, GPUs with their model and memory, disk), which modules it runs, its prices,
-//! how many jobs it runs at once, the credentials it holds and where its content store serves
-//! outputs. Solvers match jobs only to providers whose **heartbeats** are current: one that
-//! stays silent longer than the governed heartbeat period is marked away until it returns.
+//! how many jobs it runs at once, the credentials it holds, where its content store serves
+//! outputs, and the digests of the model weights its agent holds now. Solvers match jobs only
+//! to providers whose **heartbeats** are current: one that stays silent longer than the
+//! governed heartbeat period is marked away until it returns. At one price, they prefer a
+//! provider whose offer lists every model a job runs with, as it need not download them; the
+//! list is the provider's word, never checked, and only ranks.
 //!
 //! Providers, solvers and mediators put LILY at stake by **bonding** it: a `fungible` hold
 //! under their own [`HoldReason`]. The part of a provider's bond that running jobs use as
@@ -28,6 +31,7 @@
 //!   spills into the next few blocks, so the hook's work per block is bounded.
 //! - Governed values (period, delay) are read from the parameters pallet and clamped to the
 //!   bounds in [`lilypad_primitives::params`].
+//! - Storage changes ship with a versioned migration in [`migrations`] (docs/migrations.md).
 #![cfg_attr(not(feature = "std"), no_std)]
 
 extern crate alloc;
@@ -41,6 +45,7 @@ pub use weights::WeightInfo;
 
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
+pub mod migrations;
 #[cfg(test)]
 mod mock;
 #[cfg(test)]
@@ -139,7 +144,11 @@ pub mod pallet {
 		}
 	}
 
+	/// Version 1: offers list the models their providers hold ([`crate::migrations::v1`]).
+	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+
 	#[pallet::pallet]
+	#[pallet::storage_version(STORAGE_VERSION)]
 	pub struct Pallet<T>(_);
 
 	#[pallet::config]
@@ -258,6 +267,10 @@ pub mod pallet {
 		Withdrawn { who: T::AccountId, kind: BondKind, amount: BalanceOf<T> },
 		/// `amount` of `who`'s bond of `kind` was slashed.
 		Slashed { who: T::AccountId, kind: BondKind, amount: BalanceOf<T> },
+		/// A runtime upgrade rewrote `offers` provider records in storage into the layout whose
+		/// offers list models (none, for these). `checked`: every record was read in the old
+		/// layout and reads in the new one.
+		OffersMigrated { offers: u32, checked: bool },
 	}
 
 	#[pallet::error]
@@ -306,6 +319,8 @@ pub mod pallet {
 		TooManyMediators,
 		/// The provider runs as many jobs as its offer allows.
 		AtCapacity,
+		/// A model digest is listed twice in the offer; list each once.
+		DuplicateModel,
 	}
 
 	impl<T> From<OfferError> for Error<T> {
@@ -318,6 +333,7 @@ pub mod pallet {
 				OfferError::InvalidModuleList => Error::InvalidModuleList,
 				OfferError::PriceForUnservedModule => Error::PriceForUnservedModule,
 				OfferError::InvalidCredential => Error::InvalidCredential,
+				OfferError::DuplicateModel => Error::DuplicateModel,
 			}
 		}
 	}
@@ -357,7 +373,8 @@ pub mod pallet {
 		///
 		/// ## Details
 		/// The offer is checked on its own (resources, GPUs, capacity, endpoint, module and
-		/// price lists, credential names) and every credential it claims must be held now.
+		/// price lists, credential names, models listed once) and every credential it claims
+		/// must be held now. The models it lists are not checked: they only rank it.
 		/// Registering counts as the first heartbeat.
 		///
 		/// ## Errors
@@ -365,7 +382,7 @@ pub mod pallet {
 		/// - the offer's: [`Error::NoResources`], [`Error::InvalidGpu`],
 		///   [`Error::ZeroCapacity`], [`Error::InvalidEndpoint`], [`Error::InvalidModuleList`],
 		///   [`Error::PriceForUnservedModule`], [`Error::InvalidCredential`],
-		///   [`Error::CredentialNotHeld`]
+		///   [`Error::DuplicateModel`], [`Error::CredentialNotHeld`]
 		/// - [`Error::HeartbeatQueueFull`]
 		///
 		/// ## Events
@@ -404,7 +421,8 @@ pub mod pallet {
 		/// Signed by a registered provider.
 		///
 		/// ## Details
-		/// Jobs already running keep their terms; the capacity may not drop below them.
+		/// Jobs already running keep their terms; the capacity may not drop below them. An
+		/// agent updates its offer when the models it holds change.
 		///
 		/// ## Errors
 		/// - [`Error::NotRegistered`], [`Error::CapacityBelowActiveJobs`]

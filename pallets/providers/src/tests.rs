@@ -33,6 +33,7 @@ fn offer() -> OfferOf<Test> {
 		capacity: 2,
 		credentials: Default::default(),
 		endpoint: b"http://127.0.0.1:8080".to_vec().try_into().unwrap(),
+		models: Default::default(),
 	}
 }
 
@@ -126,6 +127,7 @@ fn offers_breaking_a_rule_are_refused_with_its_name() {
 				},
 				Error::CredentialNotHeld,
 			),
+			(|o| o.models = vec![[1; 32], [1; 32]].try_into().unwrap(), Error::DuplicateModel),
 		];
 		for (break_rule, error) in cases {
 			let mut o = offer();
@@ -166,6 +168,23 @@ fn a_provider_updates_its_offer() {
 		bad.capacity = 0;
 		assert_noop!(Providers::update_offer(signed(1), bad), Error::<Test>::ZeroCapacity);
 		assert_noop!(Providers::update_offer(signed(2), offer()), Error::<Test>::NotRegistered);
+	});
+}
+
+#[test]
+fn an_offer_lists_the_models_its_provider_holds() {
+	test(|| {
+		provider(1);
+		let mut o = offer();
+		o.models = vec![[1; 32], [2; 32]].try_into().unwrap();
+		assert_ok!(Providers::update_offer(signed(1), o.clone()));
+		let stored = Offers::<Test>::get(1).unwrap().offer;
+		assert_eq!(stored.models, o.models);
+		assert!(stored.holds_all(&[[2; 32], [1; 32]]) && !stored.holds_all(&[[3; 32]]));
+		// The list is a hint: a digest no model has is taken as it comes.
+		o.models = vec![[9; 32]].try_into().unwrap();
+		assert_ok!(Providers::update_offer(signed(1), o.clone()));
+		assert_eq!(Offers::<Test>::get(1).unwrap().offer, o);
 	});
 }
 
@@ -582,5 +601,62 @@ fn mediators_join_the_pool_when_they_bond_and_leave_when_nothing_is_bonded() {
 		assert_ok!(Halo::register_role(signed(4), Role::Solver));
 		assert_ok!(Providers::bond(signed(4), BondKind::Solver, 10));
 		assert_eq!(Mediators::<Test>::get().into_inner(), vec![1]);
+	});
+}
+
+#[test]
+fn the_v1_migration_lists_no_models_in_every_offer_and_runs_once() {
+	use crate::migrations::v1::{MigrateToV1, V0ProviderRecord};
+	use lilypad_primitives::providers::v1;
+	use polkadot_sdk::frame_support::traits::{
+		GetStorageVersion, OnRuntimeUpgrade, StorageVersion,
+	};
+	test(|| {
+		assert_eq!(Providers::on_chain_storage_version(), 1, "a new chain starts at version 1");
+		provider(1);
+		provider(2);
+		Offers::<Test>::mutate(2, |r| r.as_mut().unwrap().active_jobs = 1);
+		run_to(8);
+		assert_ok!(Providers::heartbeat(signed(2)));
+		run_to(12);
+		// One away, one active with a job running and its check queued.
+		assert_eq!((status(1), status(2)), (ProviderStatus::Away, ProviderStatus::Active));
+		let now: Vec<_> = Offers::<Test>::iter().collect();
+		// The chain as version 0 stored it.
+		for (who, record) in &now {
+			let o = record.offer.clone();
+			let old = V0ProviderRecord::<Test> {
+				offer: v1::Offer {
+					resources: o.resources,
+					modules: o.modules,
+					default_price: o.default_price,
+					prices: o.prices,
+					capacity: o.capacity,
+					credentials: o.credentials,
+					endpoint: o.endpoint,
+				},
+				status: record.status,
+				registered_at: record.registered_at,
+				last_heartbeat: record.last_heartbeat,
+				check_at: record.check_at,
+				active_jobs: record.active_jobs,
+			};
+			polkadot_sdk::frame_support::storage::unhashed::put_raw(
+				&Offers::<Test>::hashed_key_for(who),
+				&codec::Encode::encode(&old),
+			);
+		}
+		StorageVersion::new(0).put::<Providers>();
+
+		MigrateToV1::<Test>::on_runtime_upgrade();
+
+		assert_eq!(Providers::on_chain_storage_version(), 1);
+		assert_eq!(Offers::<Test>::iter().collect::<Vec<_>>(), now);
+		System::assert_last_event(Event::OffersMigrated { offers: 2, checked: true }.into());
+		// Once only.
+		System::reset_events();
+		MigrateToV1::<Test>::on_runtime_upgrade();
+		assert!(System::events().is_empty());
+		assert_eq!(Offers::<Test>::iter().collect::<Vec<_>>(), now);
 	});
 }

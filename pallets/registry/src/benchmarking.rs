@@ -9,6 +9,7 @@ use frame_support::traits::{
 use frame_system::RawOrigin;
 use lilypad_primitives::{
 	identity::{IdentityInspect, Role},
+	models::{ModelRefs, Weights, WeightsFormat, WeightsLayout, MAX_MODULE_MODELS},
 	registry::{Delivery, ParamType, Resources, MAX_INPUT_PARAMS, MAX_PARAM_DEFAULT_LEN},
 };
 use polkadot_sdk::{
@@ -26,11 +27,12 @@ fn module_name(n: u32) -> ModuleName {
 	name.try_into().expect("32 bytes fit; qed")
 }
 
-/// The largest manifest: every parameter, each with the longest default.
+/// The largest manifest: every parameter, each with the longest default, and every model.
 fn big_manifest<T: Config>(
 	module: ModuleName,
 	version: SemVer,
 	parent: Option<ModuleRef>,
+	models: ModelRefs,
 ) -> ManifestOf<T> {
 	let inputs: Vec<InputParam> = (0..MAX_INPUT_PARAMS)
 		.map(|i| InputParam {
@@ -60,7 +62,65 @@ fn big_manifest<T: Config>(
 		royalty: Perbill::zero(),
 		verification: VerificationPolicy::Sampled { p: Perbill::from_percent(10) },
 		parent,
+		models,
 	}
+}
+
+fn model_name(n: u32) -> ModelName {
+	let mut name = b"model-".to_vec();
+	name.extend(alloc::format!("{n:026}").bytes());
+	name.try_into().expect("32 bytes fit; qed")
+}
+
+/// The largest model manifest: the longest licence.
+fn model_manifest(model: ModelName, version: SemVer, parent: Option<ModelRef>) -> ModelManifest {
+	let mut licence = b"LicenseRef-".to_vec();
+	licence.resize(lilypad_primitives::models::MAX_LICENCE_LEN as usize, b'x');
+	ModelManifest {
+		model,
+		version,
+		weights: Weights {
+			digest: [3; 32],
+			size: 1 << 30,
+			layout: WeightsLayout::Directory,
+			format: WeightsFormat::Safetensors,
+		},
+		licence: licence.try_into().expect("MAX_LICENCE_LEN bytes; qed"),
+		royalty: Perbill::zero(),
+		parent,
+	}
+}
+
+fn publish_model_as<T: Config>(
+	owner: &T::AccountId,
+	public: &sr25519::Public,
+	manifest: ModelManifest,
+) -> Result<(), BenchmarkError> {
+	let signature = sign_model::<T>(public, &manifest);
+	Pallet::<T>::publish_model(
+		RawOrigin::Signed(owner.clone()).into(),
+		manifest,
+		*public,
+		signature,
+	)
+	.map_err(|_| BenchmarkError::Stop("set-up model failed"))
+}
+
+fn sign_model<T: Config>(public: &sr25519::Public, manifest: &ModelManifest) -> sr25519::Signature {
+	sp_io::crypto::sr25519_sign(KEY_TYPE, public, &Pallet::<T>::model_signing_payload(manifest))
+		.expect("the key is in the keystore; qed")
+}
+
+/// [`MAX_MODULE_MODELS`] models, each of its own fresh owner, numbered from `first`.
+fn models<T: Config>(first: u32) -> Result<ModelRefs, BenchmarkError> {
+	let mut refs = Vec::new();
+	for n in first..first + MAX_MODULE_MODELS {
+		let (owner, public) = funded_provider::<T>();
+		let version = SemVer::new(1, 0, 0);
+		publish_model_as::<T>(&owner, &public, model_manifest(model_name(n), version, None))?;
+		refs.push(ModelRef { name: model_name(n), version });
+	}
+	Ok(refs.try_into().expect("MAX_MODULE_MODELS of them; qed"))
 }
 
 /// A funded module provider with an sr25519 key in the benchmark keystore.
@@ -102,7 +162,8 @@ fn module_with_version<T: Config>(
 	let name = module_name(n);
 	Pallet::<T>::publish_module(RawOrigin::Signed(owner.clone()).into(), name.clone())
 		.map_err(|_| BenchmarkError::Stop("set-up module failed"))?;
-	publish::<T>(&owner, &public, big_manifest::<T>(name.clone(), SemVer::new(0, 1, 0), None))?;
+	let manifest = big_manifest::<T>(name.clone(), SemVer::new(0, 1, 0), None, Default::default());
+	publish::<T>(&owner, &public, manifest)?;
 	Ok((owner, public, name))
 }
 
@@ -131,6 +192,7 @@ mod benchmarks {
 			module_name(2),
 			SemVer::new(1, 0, 0),
 			Some(ModuleRef { name: parent_module, version: SemVer::new(0, 1, 0) }),
+			models::<T>(0)?,
 		);
 		let signature = sign::<T>(&operator_key, &manifest);
 		#[extrinsic_call]
@@ -172,10 +234,12 @@ mod benchmarks {
 		Ok(())
 	}
 
-	/// `v` versions, each forking a version of another module (whose fork count drops).
+	/// `v` versions, each forking a version of another module (whose fork count drops) and
+	/// needing every model (whose counts of module versions drop).
 	#[benchmark]
 	fn retire_module(v: Linear<1, { T::MaxVersions::get() }>) -> Result<(), BenchmarkError> {
 		let (_, _, parent_module) = module_with_version::<T>(1)?;
+		let models = models::<T>(0)?;
 		let (owner, public) = funded_provider::<T>();
 		let name = module_name(2);
 		Pallet::<T>::publish_module(RawOrigin::Signed(owner.clone()).into(), name.clone())
@@ -185,12 +249,69 @@ mod benchmarks {
 			publish::<T>(
 				&owner,
 				&public,
-				big_manifest::<T>(name.clone(), SemVer::new(1, 0, patch as u16), Some(parent)),
+				big_manifest::<T>(
+					name.clone(),
+					SemVer::new(1, 0, patch as u16),
+					Some(parent),
+					models.clone(),
+				),
 			)?;
 		}
 		#[extrinsic_call]
 		_(RawOrigin::Signed(owner), name.clone());
 		assert!(!Modules::<T>::contains_key(&name));
+		Ok(())
+	}
+
+	/// A new version of a known model, sent and signed by delegates of its owner, deriving
+	/// from another model's version.
+	#[benchmark]
+	fn publish_model() -> Result<(), BenchmarkError> {
+		let (parent_owner, parent_key) = funded_provider::<T>();
+		let version = SemVer::new(1, 0, 0);
+		publish_model_as::<T>(
+			&parent_owner,
+			&parent_key,
+			model_manifest(model_name(1), version, None),
+		)?;
+		let (org, org_key) = funded_provider::<T>();
+		publish_model_as::<T>(&org, &org_key, model_manifest(model_name(2), version, None))?;
+		let (operator, operator_key) = funded_provider::<T>();
+		T::Identity::grant_delegation(&org, &operator);
+		let manifest = model_manifest(
+			model_name(2),
+			SemVer::new(1, 1, 0),
+			Some(ModelRef { name: model_name(1), version }),
+		);
+		let signature = sign_model::<T>(&operator_key, &manifest);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(operator), manifest, operator_key, signature);
+		assert!(ModelVersions::<T>::contains_key(model_name(2), SemVer::new(1, 1, 0)));
+		Ok(())
+	}
+
+	/// `v` versions, each deriving from a version of another model (whose fork count drops).
+	#[benchmark]
+	fn retire_model(v: Linear<1, { T::MaxVersions::get() }>) -> Result<(), BenchmarkError> {
+		let (parent_owner, parent_key) = funded_provider::<T>();
+		let parent = ModelRef { name: model_name(1), version: SemVer::new(1, 0, 0) };
+		publish_model_as::<T>(
+			&parent_owner,
+			&parent_key,
+			model_manifest(parent.name.clone(), parent.version, None),
+		)?;
+		let (owner, public) = funded_provider::<T>();
+		for patch in 0..v {
+			let manifest = model_manifest(
+				model_name(2),
+				SemVer::new(1, 0, patch as u16),
+				Some(parent.clone()),
+			);
+			publish_model_as::<T>(&owner, &public, manifest)?;
+		}
+		#[extrinsic_call]
+		_(RawOrigin::Signed(owner), model_name(2));
+		assert!(!Models::<T>::contains_key(model_name(2)));
 		Ok(())
 	}
 

@@ -30,13 +30,27 @@
 //! - A version with unsettled jobs ([`ModuleRegistry::acquire`]) or with forks cannot be
 //!   removed, so every job settles and every lineage resolves.
 //! - Deposits are `fungible` holds ([`HoldReason::ModuleDeposit`]) and move with ownership.
+//!
+//! ## Models
+//!
+//! A **model** is a registry asset beside modules (logic in `models.rs`): named, owned
+//! versions, each pinning its weights by blake3 digest and size, with a format, an SPDX
+//! licence, a royalty and optionally a parent model version it derives from. Publishing is
+//! signed like a module version, under its own domain ([`ModelManifest`]), and pays the same
+//! deposits. A module version names the models it needs; publishing it checks that they exist
+//! and that the module's lineage and every model's lineage together stay within the royalty
+//! cap. A job's payees and shares are read once, at submission ([`ModuleRegistry::payees`]).
+//! A model version stays while module versions need it, jobs use it or models derive from it.
 #![cfg_attr(not(feature = "std"), no_std)]
 
 extern crate alloc;
 
-pub use lilypad_primitives::registry::{
-	Artifact, InputParam, ModuleInfo, ModuleName, ModuleRef, ModuleRegistry, SemVer,
-	VerificationPolicy, VersionManifest, VersionRecord,
+pub use lilypad_primitives::{
+	models::{ModelInfo, ModelManifest, ModelName, ModelRecord, ModelRef},
+	registry::{
+		Artifact, InputParam, ModuleInfo, ModuleName, ModuleRef, ModuleRegistry, SemVer,
+		VerificationPolicy, VersionManifest, VersionRecord,
+	},
 };
 pub use pallet::*;
 pub use weights::WeightInfo;
@@ -46,6 +60,7 @@ mod benchmarking;
 pub mod migrations;
 #[cfg(test)]
 mod mock;
+mod models;
 #[cfg(test)]
 mod tests;
 pub mod weights;
@@ -61,6 +76,8 @@ use polkadot_sdk::{frame_support, frame_system, sp_core, sp_runtime};
 #[frame_support::pallet]
 pub mod pallet {
 	use super::*;
+	#[cfg(feature = "runtime-benchmarks")]
+	use crate::models::{bench_account, BENCH_ROYALTY};
 	use alloc::{collections::btree_map::BTreeMap, vec::Vec};
 	use frame_support::{
 		pallet_prelude::*,
@@ -72,7 +89,7 @@ pub mod pallet {
 	use frame_system::pallet_prelude::*;
 	use lilypad_primitives::{
 		identity::{IdentityInspect, Role},
-		registry::{check_manifest, manifest_signing_payload, royalty_split, ManifestError},
+		registry::{check_manifest, manifest_signing_payload, ManifestError},
 	};
 	use sp_core::sr25519;
 	use sp_runtime::{
@@ -87,6 +104,10 @@ pub mod pallet {
 	pub type ManifestOf<T> = VersionManifest<BalanceOf<T>>;
 	pub type ModuleInfoOf<T> =
 		ModuleInfo<<T as frame_system::Config>::AccountId, BalanceOf<T>, BlockNumberFor<T>>;
+	pub type ModelRecordOf<T> =
+		ModelRecord<<T as frame_system::Config>::AccountId, BlockNumberFor<T>>;
+	pub type ModelInfoOf<T> =
+		ModelInfo<<T as frame_system::Config>::AccountId, BalanceOf<T>, BlockNumberFor<T>>;
 
 	/// A module: its owner, the deposit held from it, and its versions in publication order.
 	#[derive(
@@ -107,8 +128,13 @@ pub mod pallet {
 		pub versions: BoundedVec<SemVer, T::MaxVersions>,
 	}
 
-	/// Version 1 re-priced module deposits ([`crate::migrations::v1`]).
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+	/// A model: its owner, the deposit held from it, and its versions in publication order.
+	/// The same record as a module's.
+	pub type ModelDetails<T> = ModuleDetails<T>;
+
+	/// Version 1 re-priced module deposits ([`crate::migrations::v1`]); version 2 has module
+	/// versions name their models ([`crate::migrations::v2`]).
+	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(2);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -189,6 +215,21 @@ pub mod pallet {
 		VersionRecordOf<T>,
 	>;
 
+	/// Models by name.
+	#[pallet::storage]
+	pub type Models<T: Config> = StorageMap<_, Blake2_128Concat, ModelName, ModelDetails<T>>;
+
+	/// Model versions by model name and version.
+	#[pallet::storage]
+	pub type ModelVersions<T: Config> = StorageDoubleMap<
+		_,
+		Blake2_128Concat,
+		ModelName,
+		Blake2_128Concat,
+		SemVer,
+		ModelRecordOf<T>,
+	>;
+
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
 	pub enum Event<T: Config> {
@@ -213,6 +254,20 @@ pub mod pallet {
 		/// `versions` versions in all), returning `released` to their owners. `checked`: the
 		/// modules and versions are as before and the deposits fell by exactly `released`.
 		DepositsRepriced { modules: u32, versions: u32, released: BalanceOf<T>, checked: bool },
+		/// A model version was published, signed by `publisher`; its first version registered
+		/// the model for `owner`.
+		ModelPublished {
+			model: ModelName,
+			version: SemVer,
+			owner: T::AccountId,
+			publisher: T::AccountId,
+			parent: Option<ModelRef>,
+		},
+		/// `model` and all its versions were removed and `deposit` released to `owner`.
+		ModelRetired { model: ModelName, owner: T::AccountId, deposit: BalanceOf<T> },
+		/// A runtime upgrade rewrote the `versions` module versions in storage into the layout
+		/// that names models (none, for these). `checked`: every version is there, as before.
+		VersionsMigrated { versions: u32, checked: bool },
 	}
 
 	#[pallet::error]
@@ -271,6 +326,22 @@ pub mod pallet {
 		VersionInUse,
 		/// Another module's version forks one of this module's; it must go first.
 		VersionHasForks,
+		/// A version names one model twice; each is mounted at `/models/<name>`.
+		DuplicateModel,
+		/// Model names are lowercase slugs: `a-z`, `0-9`, single `-`, starting with a letter.
+		InvalidModelName,
+		/// Weights of zero bytes.
+		EmptyWeights,
+		/// The licence is not an SPDX identifier or expression (`Apache-2.0`, `MIT OR X`).
+		InvalidLicence,
+		/// A model version names its own model as its parent.
+		OwnParent,
+		/// No model of this name, or no such version of it.
+		ModelNotFound,
+		/// This model version is published already; publish a new one.
+		ModelVersionExists,
+		/// Module versions still need a version of this model; retire them first.
+		ModelInUse,
 	}
 
 	impl<T> From<ManifestError> for Error<T> {
@@ -285,6 +356,7 @@ pub mod pallet {
 				ManifestError::ZeroTimeout => Error::ZeroTimeout,
 				ManifestError::ZeroSamplingProbability => Error::ZeroSamplingProbability,
 				ManifestError::EmptyArtifact => Error::EmptyArtifact,
+				ManifestError::DuplicateModel => Error::DuplicateModel,
 			}
 		}
 	}
@@ -294,6 +366,10 @@ pub mod pallet {
 		fn integrity_test() {
 			assert!(T::MaxVersions::get() > 0, "no version could ever be published");
 			assert!(T::MaxTimeoutSecs::get() > 0, "no timeout would be allowed");
+			assert!(
+				T::MaxLineageDepth::get() <= lilypad_primitives::registry::MAX_LINEAGE_DEPTH,
+				"a job's payees would not fit in RoyaltyPayees"
+			);
 		}
 
 		#[cfg(feature = "try-runtime")]
@@ -365,7 +441,8 @@ pub mod pallet {
 		///   [`Error::InvalidResources`], [`Error::ZeroTimeout`], [`Error::TimeoutTooLong`],
 		///   [`Error::ZeroSamplingProbability`], [`Error::EmptyArtifact`]
 		/// - the lineage's: [`Error::ParentNotFound`], [`Error::LineageTooDeep`],
-		///   [`Error::RoyaltyCapExceeded`]
+		///   [`Error::RoyaltyCapExceeded`] (the module's lineage and its models' together)
+		/// - the models': [`Error::DuplicateModel`], [`Error::ModelNotFound`]
 		///
 		/// ## Events
 		/// - [`Event::VersionPublished`]
@@ -416,11 +493,17 @@ pub mod pallet {
 					(depth, p.lineage_royalty.saturating_add(manifest.royalty))
 				}
 			};
-			ensure!(lineage_royalty <= Self::royalty_cap(), Error::<T>::RoyaltyCapExceeded);
+			// The models' lineages are paid beside the module's, within the same cap.
+			let models_royalty = Self::models_royalty(&manifest.models)?;
+			ensure!(
+				lineage_royalty.saturating_add(models_royalty) <= Self::royalty_cap(),
+				Error::<T>::RoyaltyCapExceeded
+			);
 
 			let deposit = T::VersionDeposit::get();
 			T::Currency::hold(&HoldReason::ModuleDeposit.into(), &module.owner, deposit)?;
 			module.deposit.saturating_accrue(deposit);
+			Self::count_model_users(&manifest.models, true);
 			if let (Some(parent), Some(p)) = (&manifest.parent, parent_record.as_mut()) {
 				p.forks.saturating_inc();
 				Versions::<T>::insert(&parent.name, parent.version, p);
@@ -603,6 +686,7 @@ pub mod pallet {
 				ensure!(r.forks == within, Error::<T>::VersionHasForks);
 			}
 			for r in &records {
+				Self::count_model_users(&r.manifest.models, false);
 				if let Some(p) = r.manifest.parent.as_ref().filter(|p| p.name != module) {
 					Versions::<T>::mutate(&p.name, p.version, |p| {
 						if let Some(p) = p {
@@ -625,6 +709,69 @@ pub mod pallet {
 				deposit: details.deposit,
 			});
 			Ok(Some(T::WeightInfo::retire_module(records.len() as u32)).into())
+		}
+
+		/// Publish a version of a model, signed by `signer`; the first version of a name
+		/// registers the model, owned by the caller.
+		///
+		/// ## Dispatch Origin
+		/// Signed by an account with the module-provider role: for a new model, its owner to
+		/// be; for a known one, the owner or one of its delegates.
+		///
+		/// ## Details
+		/// `signature` is `signer`'s sr25519 signature over
+		/// [`lilypad_primitives::models::model_signing_payload`]`(genesis hash, manifest)`;
+		/// `signer`'s account must be the owner or a delegate of it. The manifest is checked
+		/// (name, weights, licence), and so is its lineage: the parent model version exists,
+		/// the depth stays within [`Config::MaxLineageDepth`] and the royalties within the
+		/// royalty cap. Holds [`Config::ModuleDeposit`] for a new model and
+		/// [`Config::VersionDeposit`] for the version from the owner.
+		///
+		/// ## Errors
+		/// - [`Error::NotModuleProvider`], [`Error::NotOwner`]
+		/// - [`Error::SignerNotAuthorized`], [`Error::BadSignature`]
+		/// - the manifest's: [`Error::InvalidModelName`], [`Error::EmptyWeights`],
+		///   [`Error::InvalidLicence`], [`Error::OwnParent`]
+		/// - [`Error::ModelVersionExists`], [`Error::TooManyVersions`]
+		/// - the lineage's: [`Error::ParentNotFound`], [`Error::LineageTooDeep`],
+		///   [`Error::RoyaltyCapExceeded`]
+		/// - a token error if the deposit cannot be held
+		///
+		/// ## Events
+		/// - [`Event::ModelPublished`]
+		#[pallet::call_index(6)]
+		#[pallet::weight(T::WeightInfo::publish_model())]
+		pub fn publish_model(
+			origin: OriginFor<T>,
+			manifest: ModelManifest,
+			signer: sr25519::Public,
+			signature: sr25519::Signature,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_publish_model(who, manifest, signer, signature)
+		}
+
+		/// Remove a model and all its versions, and release its deposit.
+		///
+		/// ## Dispatch Origin
+		/// Signed by the model's owner (not a delegate).
+		///
+		/// ## Details
+		/// Refused while a module version needs one of its versions, a job uses one, or another
+		/// model's version derives from one. The name becomes free again.
+		///
+		/// ## Errors
+		/// - [`Error::ModelNotFound`], [`Error::NotOwner`]
+		/// - [`Error::ModelInUse`], [`Error::VersionInUse`], [`Error::VersionHasForks`]
+		///
+		/// ## Events
+		/// - [`Event::ModelRetired`]
+		#[pallet::call_index(7)]
+		#[pallet::weight(T::WeightInfo::retire_model(T::MaxVersions::get()))]
+		pub fn retire_model(origin: OriginFor<T>, model: ModelName) -> DispatchResultWithPostInfo {
+			let who = ensure_signed(origin)?;
+			let versions = Self::do_retire_model(who, model)?;
+			Ok(Some(T::WeightInfo::retire_model(versions)).into())
 		}
 	}
 
@@ -679,6 +826,10 @@ pub mod pallet {
 				}
 				indexed += details.versions.len();
 			}
+			for details in Models::<T>::iter_values() {
+				let deposit = held.entry(details.owner.clone()).or_default();
+				*deposit = deposit.saturating_add(details.deposit);
+			}
 			for (owner, deposit) in held {
 				ensure!(
 					T::Currency::balance_on_hold(&HoldReason::ModuleDeposit.into(), &owner)
@@ -724,6 +875,7 @@ pub mod pallet {
 				}
 			}
 			ensure!(stored == indexed, "versions are stored that no module indexes");
+			Self::check_models()?;
 			for (name, version, record) in Versions::<T>::iter() {
 				ensure!(
 					record.forks == forks.get(&(name, version)).copied().unwrap_or_default(),
@@ -740,36 +892,32 @@ pub mod pallet {
 		}
 
 		fn acquire(module: &ModuleRef) -> DispatchResult {
-			Versions::<T>::try_mutate(&module.name, module.version, |v| {
+			let models = Versions::<T>::try_mutate(&module.name, module.version, |v| {
 				let v = v.as_mut().ok_or(Error::<T>::VersionNotFound)?;
 				ensure!(!v.deprecated, Error::<T>::VersionDeprecated);
 				v.active_jobs.saturating_inc();
-				Ok(())
-			})
+				Ok::<_, DispatchError>(v.manifest.models.clone())
+			})?;
+			Self::count_model_jobs(&models, true);
+			Ok(())
 		}
 
 		fn release(module: &ModuleRef) {
-			Versions::<T>::mutate(&module.name, module.version, |v| {
-				if let Some(v) = v {
+			let models = Versions::<T>::mutate(&module.name, module.version, |v| {
+				v.as_mut().map(|v| {
 					v.active_jobs.saturating_dec();
-				}
+					v.manifest.models.clone()
+				})
 			});
+			Self::count_model_jobs(&models.unwrap_or_default(), false);
 		}
 
-		fn royalties(module: &ModuleRef, price: BalanceOf<T>) -> Vec<(T::AccountId, BalanceOf<T>)> {
-			let mut payees = Vec::new();
-			let mut shares = Vec::new();
-			let mut at = Some(module.clone());
-			// Bounded: depth <= MaxLineageDepth, so at most MaxLineageDepth + 1 steps.
-			while let Some(m) = at.take() {
-				let Some(record) = Versions::<T>::get(&m.name, m.version) else { break };
-				let Some(details) = Modules::<T>::get(&m.name) else { break };
-				payees.push(details.owner);
-				shares.push(record.manifest.royalty);
-				at = record.manifest.parent;
-			}
-			let amounts = royalty_split(price, &shares, Pallet::<T>::royalty_cap());
-			payees.into_iter().zip(amounts).filter(|(_, a)| !a.is_zero()).collect()
+		fn model_digests(module: &ModuleRef) -> lilypad_primitives::registry::ModelDigests {
+			Self::version_model_digests(module)
+		}
+
+		fn payees(module: &ModuleRef) -> lilypad_primitives::registry::RoyaltyPayees<T::AccountId> {
+			Self::job_payees(module)
 		}
 
 		#[cfg(feature = "runtime-benchmarks")]
@@ -779,7 +927,15 @@ pub mod pallet {
 			};
 			let version = SemVer::new(1, 0, 0);
 			let mut parent: Option<ModuleRef> = None;
+			let models: lilypad_primitives::models::ModelRefs = (0
+				..lilypad_primitives::models::MAX_MODULE_MODELS)
+				.map(|i| Self::set_up_model_lineage(i, depth))
+				.collect::<Vec<_>>()
+				.try_into()
+				.expect("MAX_MODULE_MODELS of them; qed");
 			for level in 0..=depth {
+				// Each ancestor of its own owner: a job pays every one of them.
+				let owner = if level == depth { owner.clone() } else { bench_account::<T>(level) };
 				let name: ModuleName = alloc::format!("lineage-{level}")
 					.into_bytes()
 					.try_into()
@@ -811,9 +967,11 @@ pub mod pallet {
 					},
 					timeout_secs: 60,
 					price_floor: Zero::zero(),
-					royalty: Perbill::from_percent(1),
+					// Small enough that every payee of the deepest lineages fits in the cap.
+					royalty: BENCH_ROYALTY,
 					verification: VerificationPolicy::None,
 					parent: parent.clone(),
+					models: if level == depth { models.clone() } else { Default::default() },
 				};
 				Modules::<T>::insert(
 					&name,
@@ -834,9 +992,11 @@ pub mod pallet {
 						published_at: frame_system::Pallet::<T>::block_number(),
 						deprecated: false,
 						depth: level,
-						lineage_royalty: Perbill::from_percent(level + 1),
+						lineage_royalty: Perbill::from_parts(
+							BENCH_ROYALTY.deconstruct() * (level + 1),
+						),
 						active_jobs: 0,
-						forks: 0,
+						forks: u32::from(level < depth),
 					},
 				);
 				parent = Some(ModuleRef { name, version });

@@ -116,3 +116,88 @@ pub mod v1 {
 		<T as frame_system::Config>::DbWeight,
 	>;
 }
+
+/// Version 2: module versions name the models they need.
+pub mod v2 {
+	use super::*;
+	use lilypad_primitives::registry::v1::VersionRecord as V1Record;
+
+	/// A version record as storage version 1 kept it.
+	pub type V1RecordOf<T> = V1Record<
+		<T as frame_system::Config>::AccountId,
+		BalanceOf<T>,
+		frame_system::pallet_prelude::BlockNumberFor<T>,
+	>;
+
+	/// Rewrites every module version from the version 1 layout
+	/// ([`lilypad_primitives::registry::v1::VersionRecord`]) into today's, which names the
+	/// models a version needs: none, for versions published before models existed. Their
+	/// signatures stay valid: a manifest without models signs the bytes version 1 signed
+	/// ([`lilypad_primitives::registry::manifest_signing_payload`]). Emits
+	/// [`Event::VersionsMigrated`], whose `checked` says whether every indexed version decoded
+	/// and is there afterwards.
+	///
+	/// One pass over `Versions` in one block: each version holds a deposit, which keeps the
+	/// map small.
+	pub struct VersionsNameModels<T>(core::marker::PhantomData<T>);
+
+	impl<T: Config> UncheckedOnRuntimeUpgrade for VersionsNameModels<T> {
+		fn on_runtime_upgrade() -> Weight {
+			let indexed = module_totals::<T>().versions;
+			let mut versions = 0u32;
+			Versions::<T>::translate::<V1RecordOf<T>, _>(|_, _, old| {
+				versions.saturating_inc();
+				Some(old.upgrade())
+			});
+			let checked =
+				versions == indexed && Versions::<T>::iter_values().count() as u32 == indexed;
+			if !checked {
+				log::error!(
+					target: "runtime::registry",
+					"v2 migration: {versions} versions rewritten, {indexed} indexed"
+				);
+			}
+			Pallet::<T>::deposit_event(Event::VersionsMigrated { versions, checked });
+			let modules = u64::from(module_totals::<T>().modules);
+			let n = u64::from(versions);
+			T::DbWeight::get().reads_writes(2 * n + 2 * modules + 1, n + 1)
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn pre_upgrade() -> Result<alloc::vec::Vec<u8>, sp_runtime::TryRuntimeError> {
+			use codec::Encode;
+			let mut records = alloc::vec::Vec::new();
+			for (name, version) in Versions::<T>::iter_keys() {
+				let raw = Versions::<T>::hashed_key_for(&name, version);
+				let bytes = frame_support::storage::unhashed::get_raw(&raw)
+					.ok_or("a version's bytes are there")?;
+				let old = <V1RecordOf<T> as codec::Decode>::decode(&mut &bytes[..])
+					.map_err(|_| "every version decodes in the version 1 layout")?;
+				records.push(old);
+			}
+			Ok(records.encode())
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn post_upgrade(state: alloc::vec::Vec<u8>) -> Result<(), sp_runtime::TryRuntimeError> {
+			use codec::Decode;
+			let before = alloc::vec::Vec::<V1RecordOf<T>>::decode(&mut &state[..])
+				.map_err(|_| "pre-upgrade state decodes")?;
+			for old in before {
+				let now = Versions::<T>::get(&old.manifest.module, old.manifest.version)
+					.ok_or("a version is lost")?;
+				frame_support::ensure!(now == old.upgrade(), "a version changed");
+			}
+			Pallet::<T>::do_try_state()
+		}
+	}
+
+	/// [`VersionsNameModels`] from storage version 1 to 2.
+	pub type MigrateToV2<T> = VersionedMigration<
+		1,
+		2,
+		VersionsNameModels<T>,
+		Pallet<T>,
+		<T as frame_system::Config>::DbWeight,
+	>;
+}

@@ -47,6 +47,7 @@ fn manifest(module: &str, version: SemVer) -> ManifestOf<Test> {
 		royalty: Perbill::from_percent(5),
 		verification: VerificationPolicy::Deterministic,
 		parent: None,
+		models: Default::default(),
 	}
 }
 
@@ -434,12 +435,15 @@ fn a_fork_records_its_lineage_and_pays_royalties_up_it() {
 		assert_eq!((record.depth, record.lineage_royalty), (1, Perbill::from_percent(15)));
 		assert_eq!(Versions::<Test>::get(name("cowsay"), v(0, 1, 0)).unwrap().forks, 1);
 		assert_eq!(
-			Registry::royalties(&mref("cowsay-plus", v(1, 0, 0)), 1_000),
-			vec![(account(BOB), 50), (account(ALICE), 100)]
+			Registry::payees(&mref("cowsay-plus", v(1, 0, 0))).into_inner(),
+			vec![
+				(account(BOB), Perbill::from_percent(5)),
+				(account(ALICE), Perbill::from_percent(10))
+			]
 		);
 		assert_eq!(
-			Registry::royalties(&mref("cowsay", v(0, 1, 0)), 1_000),
-			vec![(account(ALICE), 100)]
+			Registry::payees(&mref("cowsay", v(0, 1, 0))).into_inner(),
+			vec![(account(ALICE), Perbill::from_percent(10))]
 		);
 	});
 }
@@ -480,11 +484,11 @@ fn a_lower_governed_cap_applies_and_a_higher_one_stops_at_the_ceiling() {
 		greedy.royalty = Perbill::from_percent(21);
 		assert_noop!(publish(ALICE, greedy), Error::<Test>::RoyaltyCapExceeded);
 		assert_ok!(publish(ALICE, manifest("cowsay", v(0, 1, 0))));
-		// Settlement uses the cap in force: lowered to 2%, a 5% royalty pays 2%.
+		// A job submitted now is paid at the cap in force: lowered to 2%, a 5% royalty pays 2%.
 		RoyaltyCap::set(Perbill::from_percent(2));
 		assert_eq!(
-			Registry::royalties(&mref("cowsay", v(0, 1, 0)), 1_000),
-			vec![(account(ALICE), 20)]
+			Registry::payees(&mref("cowsay", v(0, 1, 0))).into_inner(),
+			vec![(account(ALICE), Perbill::from_percent(2))]
 		);
 	});
 }
@@ -560,7 +564,7 @@ fn jobs_reference_published_versions_only() {
 			Registry::acquire(&mref("cowsay", v(0, 1, 0))),
 			Error::<Test>::VersionNotFound
 		);
-		assert!(Registry::royalties(&mref("cowsay", v(0, 1, 0)), 1_000).is_empty());
+		assert!(Registry::payees(&mref("cowsay", v(0, 1, 0))).is_empty());
 	});
 }
 
@@ -822,5 +826,439 @@ fn the_v1_migration_reprices_module_deposits_and_keeps_every_version() {
 		crate::migrations::v1::MigrateToV1::<Test>::on_runtime_upgrade();
 		assert_eq!(held(1), MODULE_DEPOSIT + 2 * 4);
 		VersionStorageDeposit::set(VERSION_DEPOSIT);
+	});
+}
+
+// Models.
+
+fn model(model: &str, version: SemVer) -> ModelManifest {
+	use lilypad_primitives::models::{Weights, WeightsFormat, WeightsLayout};
+	ModelManifest {
+		model: name(model),
+		version,
+		weights: Weights {
+			digest: [model.len() as u8; 32],
+			size: 270_000_000,
+			layout: WeightsLayout::File,
+			format: WeightsFormat::Gguf,
+		},
+		licence: b"Apache-2.0".to_vec().try_into().unwrap(),
+		royalty: Perbill::from_percent(3),
+		parent: None,
+	}
+}
+
+fn sign_model(signer: u8, m: &ModelManifest) -> sr25519::Signature {
+	key(signer).sign(&Registry::model_signing_payload(m))
+}
+
+/// Publishes `m` from `owner`, signed by `owner`'s key.
+fn publish_model(owner: u8, m: ModelManifest) -> polkadot_sdk::sp_runtime::DispatchResult {
+	let sig = sign_model(owner, &m);
+	Registry::publish_model(signed(owner), m, key(owner).public(), sig)
+}
+
+fn provider(n: u8) {
+	assert_ok!(Halo::register_role(signed(n), Role::ModuleProvider));
+}
+
+#[test]
+fn a_model_is_published_signed_and_its_first_version_registers_it() {
+	test(|| {
+		provider(ALICE);
+		let m = model("smollm2", v(1, 0, 0));
+		let sig = sign_model(ALICE, &m);
+		assert_ok!(Registry::publish_model(signed(ALICE), m.clone(), key(ALICE).public(), sig));
+		System::assert_last_event(
+			Event::ModelPublished {
+				model: name("smollm2"),
+				version: v(1, 0, 0),
+				owner: account(ALICE),
+				publisher: account(ALICE),
+				parent: None,
+			}
+			.into(),
+		);
+		let record = ModelVersions::<Test>::get(name("smollm2"), v(1, 0, 0)).unwrap();
+		assert_eq!((record.manifest.clone(), record.signature), (m, sig));
+		assert_eq!((record.depth, record.lineage_royalty), (0, Perbill::from_percent(3)));
+		assert_eq!(held(ALICE), MODULE_DEPOSIT + VERSION_DEPOSIT);
+		// Anyone can re-check the stored signature.
+		let payload = lilypad_primitives::models::model_signing_payload(
+			&System::block_hash(0),
+			&record.manifest,
+		);
+		assert!(sr25519::Pair::verify(&record.signature, payload, &key(ALICE).public()));
+		// A second version pays a version deposit only.
+		assert_ok!(publish_model(ALICE, model("smollm2", v(1, 1, 0))));
+		assert_eq!(held(ALICE), MODULE_DEPOSIT + 2 * VERSION_DEPOSIT);
+		let info = Registry::model_info(name("smollm2")).unwrap();
+		assert_eq!((info.owner, info.versions.len()), (account(ALICE), 2));
+	});
+}
+
+#[test]
+fn model_signatures_are_checked_like_module_versions() {
+	test(|| {
+		provider(ALICE);
+		let m = model("smollm2", v(1, 0, 0));
+		// The wrong key.
+		assert_noop!(
+			Registry::publish_model(
+				signed(ALICE),
+				m.clone(),
+				key(ALICE).public(),
+				sign_model(CHARLIE, &m)
+			),
+			Error::<Test>::BadSignature
+		);
+		// A tampered field: each of weights, licence, royalty.
+		let sig = sign_model(ALICE, &m);
+		for tamper in [
+			|t: &mut ModelManifest| t.weights.digest[0] ^= 1,
+			|t: &mut ModelManifest| t.licence = b"MIT".to_vec().try_into().unwrap(),
+			|t: &mut ModelManifest| t.royalty = Perbill::from_percent(4),
+		] {
+			let mut t = m.clone();
+			tamper(&mut t);
+			assert_noop!(
+				Registry::publish_model(signed(ALICE), t, key(ALICE).public(), sig),
+				Error::<Test>::BadSignature
+			);
+		}
+		// Another chain's genesis.
+		let other =
+			key(ALICE).sign(&lilypad_primitives::models::model_signing_payload(&[0xAB; 32], &m));
+		assert_noop!(
+			Registry::publish_model(signed(ALICE), m.clone(), key(ALICE).public(), other),
+			Error::<Test>::BadSignature
+		);
+		// A module version's signature over the same chain is no model signature.
+		let module_sig = sign(ALICE, &manifest("cowsay", v(0, 1, 0)));
+		assert_noop!(
+			Registry::publish_model(signed(ALICE), m.clone(), key(ALICE).public(), module_sig),
+			Error::<Test>::BadSignature
+		);
+		// A valid signature by a key that does not speak for ALICE.
+		assert_noop!(
+			Registry::publish_model(
+				signed(ALICE),
+				m.clone(),
+				key(CHARLIE).public(),
+				sign_model(CHARLIE, &m)
+			),
+			Error::<Test>::SignerNotAuthorized
+		);
+		// A delegate's key does.
+		assert_ok!(Halo::delegate(signed(ALICE), account(BOB)));
+		assert_ok!(Registry::publish_model(
+			signed(ALICE),
+			m.clone(),
+			key(BOB).public(),
+			sign_model(BOB, &m)
+		));
+		assert_eq!(
+			ModelVersions::<Test>::get(name("smollm2"), v(1, 0, 0)).unwrap().publisher,
+			account(BOB)
+		);
+	});
+}
+
+#[test]
+fn model_manifests_breaking_a_rule_are_refused_with_its_name() {
+	test(|| {
+		let m = model("smollm2", v(1, 0, 0));
+		assert_noop!(publish_model(ALICE, m.clone()), Error::<Test>::NotModuleProvider);
+		provider(ALICE);
+		let mut bad = m.clone();
+		bad.model = name("SmolLM2");
+		assert_noop!(publish_model(ALICE, bad), Error::<Test>::InvalidModelName);
+		let mut bad = m.clone();
+		bad.weights.size = 0;
+		assert_noop!(publish_model(ALICE, bad), Error::<Test>::EmptyWeights);
+		let mut bad = m.clone();
+		bad.licence = b"Apache 2.0".to_vec().try_into().unwrap();
+		assert_noop!(publish_model(ALICE, bad), Error::<Test>::InvalidLicence);
+		let mut bad = m.clone();
+		bad.parent = Some(mref("smollm2", v(0, 9, 0)));
+		assert_noop!(publish_model(ALICE, bad), Error::<Test>::OwnParent);
+		assert_ok!(publish_model(ALICE, m.clone()));
+		assert_noop!(publish_model(ALICE, m), Error::<Test>::ModelVersionExists);
+		for minor in 1..MAX_VERSIONS as u16 {
+			assert_ok!(publish_model(ALICE, model("smollm2", v(1, minor, 0))));
+		}
+		assert_noop!(
+			publish_model(ALICE, model("smollm2", v(2, 0, 0))),
+			Error::<Test>::TooManyVersions
+		);
+		// Another provider may not publish versions of ALICE's model.
+		provider(BOB);
+		assert_noop!(publish_model(BOB, model("smollm2", v(3, 0, 0))), Error::<Test>::NotOwner);
+		// Not enough for the deposits.
+		let poor = 9;
+		provider(poor);
+		assert_noop!(publish_model(poor, model("other", v(1, 0, 0))), TokenError::FundsUnavailable);
+	});
+}
+
+#[test]
+fn a_derived_model_records_its_lineage_within_depth_and_cap() {
+	test(|| {
+		provider(ALICE);
+		provider(BOB);
+		assert_ok!(publish_model(ALICE, model("base", v(1, 0, 0))));
+		let mut tune = model("tune", v(1, 0, 0));
+		tune.parent = Some(mref("base", v(2, 0, 0)));
+		assert_noop!(publish_model(BOB, tune.clone()), Error::<Test>::ParentNotFound);
+		tune.parent = Some(mref("base", v(1, 0, 0)));
+		assert_ok!(publish_model(BOB, tune));
+		let record = ModelVersions::<Test>::get(name("tune"), v(1, 0, 0)).unwrap();
+		assert_eq!((record.depth, record.lineage_royalty), (1, Perbill::from_percent(6)));
+		assert_eq!(ModelVersions::<Test>::get(name("base"), v(1, 0, 0)).unwrap().forks, 1);
+		// Depth: base <- tune <- quant is MAX_DEPTH = 2; one more is refused.
+		let mut quant = model("quant", v(1, 0, 0));
+		quant.parent = Some(mref("tune", v(1, 0, 0)));
+		assert_ok!(publish_model(BOB, quant));
+		let mut deeper = model("deeper", v(1, 0, 0));
+		deeper.parent = Some(mref("quant", v(1, 0, 0)));
+		assert_noop!(publish_model(BOB, deeper), Error::<Test>::LineageTooDeep);
+		// Royalties: 6% up to tune; 15% more would pass the 20% cap, 14% reaches it.
+		let mut greedy = model("greedy", v(1, 0, 0));
+		greedy.parent = Some(mref("tune", v(1, 0, 0)));
+		greedy.royalty = Perbill::from_percent(15);
+		assert_noop!(publish_model(BOB, greedy.clone()), Error::<Test>::RoyaltyCapExceeded);
+		greedy.royalty = Perbill::from_percent(14);
+		assert_ok!(publish_model(BOB, greedy));
+	});
+}
+
+/// ALICE's module `chat` at 1.0.0 needing CHARLIE's model `tune`, derived from DAVE's `base`.
+fn chat_with_models(module_royalty: u32) {
+	provider(CHARLIE);
+	provider(DAVE);
+	let mut base = model("base", v(1, 0, 0));
+	base.royalty = Perbill::from_percent(4);
+	assert_ok!(publish_model(DAVE, base));
+	let mut tune = model("tune", v(1, 0, 0));
+	tune.parent = Some(mref("base", v(1, 0, 0)));
+	assert_ok!(publish_model(CHARLIE, tune));
+	provider_with_module(ALICE, "chat");
+	let mut m = manifest("chat", v(1, 0, 0));
+	m.royalty = Perbill::from_percent(module_royalty);
+	m.models = vec![mref("tune", v(1, 0, 0))].try_into().unwrap();
+	assert_ok!(publish(ALICE, m));
+}
+
+#[test]
+fn a_module_version_needs_published_models_each_once() {
+	test(|| {
+		provider_with_module(ALICE, "chat");
+		let mut m = manifest("chat", v(1, 0, 0));
+		m.models = vec![mref("tune", v(1, 0, 0))].try_into().unwrap();
+		assert_noop!(publish(ALICE, m.clone()), Error::<Test>::ModelNotFound);
+		provider(CHARLIE);
+		assert_ok!(publish_model(CHARLIE, model("tune", v(1, 0, 0))));
+		assert_ok!(publish_model(CHARLIE, model("tune", v(1, 1, 0))));
+		let mut twice = m.clone();
+		twice.models = vec![mref("tune", v(1, 0, 0)), mref("tune", v(1, 1, 0))].try_into().unwrap();
+		assert_noop!(publish(ALICE, twice), Error::<Test>::DuplicateModel);
+		assert_ok!(publish(ALICE, m));
+		let record = ModelVersions::<Test>::get(name("tune"), v(1, 0, 0)).unwrap();
+		assert_eq!(record.modules, 1);
+		assert_eq!(
+			Registry::model_digests(&mref("chat", v(1, 0, 0))).into_inner(),
+			vec![record.manifest.weights.digest]
+		);
+	});
+}
+
+#[test]
+fn a_jobs_payees_are_the_module_lineage_then_each_models_within_the_cap() {
+	test(|| {
+		chat_with_models(5);
+		let chat = mref("chat", v(1, 0, 0));
+		let p = Perbill::from_percent;
+		assert_eq!(
+			Registry::payees(&chat).into_inner(),
+			vec![(account(ALICE), p(5)), (account(CHARLIE), p(3)), (account(DAVE), p(4))]
+		);
+		// A lower cap cuts the last in line: the module's lineage is paid first.
+		RoyaltyCap::set(p(10));
+		assert_eq!(
+			Registry::payees(&chat).into_inner(),
+			vec![(account(ALICE), p(5)), (account(CHARLIE), p(3)), (account(DAVE), p(2))]
+		);
+		RoyaltyCap::set(p(20));
+		// One owner twice in a job's lineages is paid once, the shares summed.
+		let mut own = model("own", v(1, 0, 0));
+		own.royalty = p(1);
+		assert_ok!(publish_model(ALICE, own));
+		let mut m = manifest("chat", v(1, 1, 0));
+		m.models = vec![mref("own", v(1, 0, 0))].try_into().unwrap();
+		assert_ok!(publish(ALICE, m));
+		assert_eq!(
+			Registry::payees(&mref("chat", v(1, 1, 0))).into_inner(),
+			vec![(account(ALICE), p(6))]
+		);
+	});
+}
+
+#[test]
+fn a_module_and_its_models_lineages_stay_within_the_cap_together() {
+	test(|| {
+		chat_with_models(5);
+		// 7% of model lineage; a module at 14% would take 21%.
+		let mut m = manifest("chat", v(2, 0, 0));
+		m.royalty = Perbill::from_percent(14);
+		m.models = vec![mref("tune", v(1, 0, 0))].try_into().unwrap();
+		assert_noop!(publish(ALICE, m.clone()), Error::<Test>::RoyaltyCapExceeded);
+		m.royalty = Perbill::from_percent(13);
+		assert_ok!(publish(ALICE, m));
+	});
+}
+
+#[test]
+fn jobs_count_on_each_model_and_a_model_in_use_stays() {
+	test(|| {
+		chat_with_models(5);
+		let chat = mref("chat", v(1, 0, 0));
+		assert_ok!(Registry::acquire(&chat));
+		assert_eq!(ModelVersions::<Test>::get(name("tune"), v(1, 0, 0)).unwrap().active_jobs, 1);
+		// A module version needs it, a derived model forks base: neither goes.
+		assert_noop!(
+			Registry::retire_model(signed(CHARLIE), name("tune")),
+			Error::<Test>::ModelInUse
+		);
+		assert_noop!(
+			Registry::retire_model(signed(DAVE), name("base")),
+			Error::<Test>::VersionHasForks
+		);
+		assert_noop!(Registry::retire_model(signed(ALICE), name("tune")), Error::<Test>::NotOwner);
+		assert_noop!(
+			Registry::retire_model(signed(ALICE), name("none")),
+			Error::<Test>::ModelNotFound
+		);
+		Registry::release(&chat);
+		assert_eq!(ModelVersions::<Test>::get(name("tune"), v(1, 0, 0)).unwrap().active_jobs, 0);
+		assert_ok!(Registry::retire_module(signed(ALICE), name("chat")));
+		assert_eq!(ModelVersions::<Test>::get(name("tune"), v(1, 0, 0)).unwrap().modules, 0);
+		let free = Balances::free_balance(account(CHARLIE));
+		assert_ok!(Registry::retire_model(signed(CHARLIE), name("tune")));
+		System::assert_last_event(
+			Event::ModelRetired {
+				model: name("tune"),
+				owner: account(CHARLIE),
+				deposit: MODULE_DEPOSIT + VERSION_DEPOSIT,
+			}
+			.into(),
+		);
+		assert_eq!(held(CHARLIE), 0);
+		assert_eq!(
+			Balances::free_balance(account(CHARLIE)),
+			free + MODULE_DEPOSIT + VERSION_DEPOSIT
+		);
+		assert_eq!(ModelVersions::<Test>::get(name("base"), v(1, 0, 0)).unwrap().forks, 0);
+		assert_ok!(Registry::retire_model(signed(DAVE), name("base")));
+		assert!(Registry::model_info(name("base")).is_none());
+	});
+}
+
+#[test]
+fn models_are_read_back_page_by_page() {
+	test(|| {
+		provider(ALICE);
+		for n in ["a", "b", "c"] {
+			assert_ok!(publish_model(ALICE, model(n, v(1, 0, 0))));
+		}
+		let first = Registry::models_page(None, 2);
+		assert_eq!(first.len(), 2);
+		let rest = Registry::models_page(Some(first[1].name.clone()), 2);
+		assert_eq!(rest.len(), 1);
+		let mut names: Vec<_> = first.iter().chain(&rest).map(|m| m.name.clone()).collect();
+		names.sort();
+		assert_eq!(names, vec![name("a"), name("b"), name("c")]);
+	});
+}
+
+#[test]
+fn try_state_catches_model_counts_out_of_step() {
+	new_test_ext().execute_with(|| {
+		chat_with_models(5);
+		Registry::do_try_state().unwrap();
+		ModelVersions::<Test>::mutate(name("tune"), v(1, 0, 0), |r| {
+			r.as_mut().unwrap().modules = 0
+		});
+		assert!(Registry::do_try_state().is_err());
+	});
+	new_test_ext().execute_with(|| {
+		chat_with_models(5);
+		ModelVersions::<Test>::mutate(name("tune"), v(1, 0, 0), |r| {
+			r.as_mut().unwrap().active_jobs = 1
+		});
+		assert!(Registry::do_try_state().is_err());
+	});
+	new_test_ext().execute_with(|| {
+		chat_with_models(5);
+		Models::<Test>::mutate(name("base"), |m| m.as_mut().unwrap().deposit += 1);
+		assert!(Registry::do_try_state().is_err());
+	});
+}
+
+#[test]
+fn the_v2_migration_rewrites_versions_to_name_models_and_keeps_their_signatures() {
+	use frame_support::traits::{GetStorageVersion, OnRuntimeUpgrade, StorageVersion};
+	use lilypad_primitives::registry::v1;
+	test(|| {
+		provider_with_module(ALICE, "echo");
+		assert_ok!(publish(ALICE, manifest("echo", v(1, 0, 0))));
+		assert_ok!(publish(ALICE, manifest("echo", v(1, 1, 0))));
+		let now: Vec<_> = Versions::<Test>::iter().collect();
+		// The chain as version 1 stored it.
+		for (module, version, record) in &now {
+			let m = record.manifest.clone();
+			let old = v1::VersionRecord {
+				manifest: v1::VersionManifest {
+					module: m.module,
+					version: m.version,
+					artifact: m.artifact,
+					inputs: m.inputs,
+					resources: m.resources,
+					timeout_secs: m.timeout_secs,
+					price_floor: m.price_floor,
+					royalty: m.royalty,
+					verification: m.verification,
+					parent: m.parent,
+				},
+				publisher: record.publisher.clone(),
+				signature: record.signature,
+				published_at: record.published_at,
+				price_floor: record.price_floor,
+				deprecated: record.deprecated,
+				depth: record.depth,
+				lineage_royalty: record.lineage_royalty,
+				active_jobs: record.active_jobs,
+				forks: record.forks,
+			};
+			polkadot_sdk::frame_support::storage::unhashed::put_raw(
+				&Versions::<Test>::hashed_key_for(module, version),
+				&codec::Encode::encode(&old),
+			);
+		}
+		StorageVersion::new(1).put::<Registry>();
+
+		crate::migrations::v2::MigrateToV2::<Test>::on_runtime_upgrade();
+
+		assert_eq!(Registry::on_chain_storage_version(), 2);
+		let after: Vec<_> = Versions::<Test>::iter().collect();
+		assert_eq!(after, now);
+		for (_, _, record) in &after {
+			let payload = manifest_signing_payload(&System::block_hash(0), &record.manifest);
+			assert!(sr25519::Pair::verify(&record.signature, payload, &key(ALICE).public()));
+		}
+		System::assert_last_event(Event::VersionsMigrated { versions: 2, checked: true }.into());
+		// Once only.
+		System::reset_events();
+		crate::migrations::v2::MigrateToV2::<Test>::on_runtime_upgrade();
+		assert!(System::events().is_empty());
 	});
 }

@@ -94,6 +94,7 @@ pub fn open_market(head: &mut Header, appeal_window: u32, capacity: u32, mediato
 			royalty: Perbill::zero(),
 			verification: VerificationPolicy::None,
 			parent: None,
+			models: Default::default(),
 		};
 		let signature = Eve.pair().sign(&Registry::signing_payload(&manifest));
 		assert_ok!(Registry::publish_version(signed(Eve), manifest, Eve.public(), signature));
@@ -114,6 +115,7 @@ pub fn open_market(head: &mut Header, appeal_window: u32, capacity: u32, mediato
 				capacity,
 				credentials: Default::default(),
 				endpoint: b"http://dave.example".to_vec().try_into().unwrap(),
+				models: Default::default(),
 			}
 		));
 		assert_ok!(Providers::bond(signed(Dave), BondKind::Provider, PROVIDER_BOND));
@@ -174,8 +176,9 @@ pub fn submit_result(job: JobId) {
 		exit: ExitStatus::Success,
 		usage: Usage { wall_ms: 1_000, cpu_ms: 900, peak_ram_mib: 32, gpu_ms: 0 },
 	};
-	let signature = Dave.pair().sign(&Jobs::result_payload(&manifest));
-	assert_ok!(Jobs::submit_result(signed(Dave), job, manifest, Dave.public(), signature));
+	let models = pallet_jobs::JobModels::<Runtime>::get(job).unwrap_or_default();
+	let signature = Dave.pair().sign(&Jobs::result_payload(&manifest, &models));
+	assert_ok!(Jobs::submit_result(signed(Dave), job, manifest, models, Dave.public(), signature));
 }
 
 pub fn stage(job: JobId) -> Stage {

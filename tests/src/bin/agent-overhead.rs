@@ -138,6 +138,7 @@ fn direct_wasm_runs(cowsay: &[u8]) -> Vec<f64> {
 			env: vec![("Message".into(), "hi".into())],
 			inputs: i,
 			outputs: o,
+			models: Vec::new(),
 			seed: [0; 32],
 			name: "bench".into(),
 			limits: lilypad_e2e::rp::WASM_LIMITS,

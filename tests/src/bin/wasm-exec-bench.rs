@@ -34,6 +34,7 @@ fn job(
 		env: env.to_vec(),
 		inputs: i,
 		outputs: o.clone(),
+		models: Vec::new(),
 		seed: [0; 32],
 		name: "bench".into(),
 		limits: WASM_LIMITS,
