@@ -663,6 +663,7 @@ pub fn check_inputs<N: AsRef<[u8]>, V: AsRef<[u8]>>(
 /// Cuts `shares`, in order, so that their total stays within `cap`: each share as asked until
 /// the cap is reached, the one that reaches it cut to what is left, the rest nothing.
 pub fn cap_shares(shares: &[Perbill], cap: Perbill) -> Vec<Perbill> {
+	use polkadot_sdk::sp_runtime::Saturating;
 	let mut left = cap;
 	shares
 		.iter()

@@ -35,6 +35,10 @@ use crate::{
 	wasm::WasmExecutor,
 };
 
+/// The environment variable that names a run's models, comma-separated in the order its
+/// module version names them; each is mounted read-only at `/models/<name>`.
+pub const MODELS_ENV: &str = "LILYPAD_MODELS";
+
 /// Pause between tries of a run that failed for the host's reasons.
 const RETRY: Duration = Duration::from_secs(2);
 
@@ -309,7 +313,13 @@ impl Runner {
 		let (in_dir, out_dir) = (dir.join("inputs"), dir.join("outputs"));
 		std::fs::create_dir_all(&in_dir)?;
 		std::fs::create_dir_all(&out_dir)?;
-		let (args, env) = deliver_inputs(version, inputs, blob.as_deref(), &in_dir)?;
+		let (args, mut env) = deliver_inputs(version, inputs, blob.as_deref(), &in_dir)?;
+		if !models.is_empty() {
+			// Each model is its own mount (a WASM guest sees each as a separate root, with no
+			// `/models` to list): the names say where to look, in the module's order.
+			let names: Vec<_> = models.iter().map(|m| String::from_utf8_lossy(&m.model)).collect();
+			env.push((MODELS_ENV.into(), names.join(",")));
+		}
 		let in_digest = input_digest(inputs);
 		executor.prepare(&version.artifact, &fetch).await?;
 		// Pinned until the run ends: the cache evicts none of them meanwhile.

@@ -167,9 +167,8 @@ pub async fn sudo_set(
 	// Encoded against the node's own metadata: the upgrade test sets parameters on the previous
 	// release's runtime, whose `RuntimeCall` has other calls beside these.
 	let sudo = lilypad::transactions().sudo().sudo(batch).unvalidated();
-	let events = crate::submit_finalized(api, &sudo, &alice)
-		.await
-		.expect("sudo sets the parameters");
+	let events =
+		crate::submit_finalized(api, &sudo, &alice).await.expect("sudo sets the parameters");
 	let sudid =
 		events.find_first::<lilypad::sudo::events::Sudid>().expect("decode").expect("Sudid");
 	assert!(sudid.sudo_result.is_ok(), "set_parameter failed: {:?}", sudid.sudo_result);

@@ -3,12 +3,12 @@
 //!
 //! Eve publishes two models with `lilypad model publish`: a weights file (`gguf`) and a
 //! directory (a tokenizer and a config, one canonical tar), their weights handed to Ferdie's
-//! content store only. Alice publishes `model-probe`, a WASM module and a Docker module that
+//! content store only. Bob publishes `model-probe`, a WASM module and a Docker module that
 //! each need both models. Charlie runs each. Dave, the cheaper provider, runs them: his agent
 //! has neither the weights in its store nor its cache, so it fetches them from its peer
 //! Ferdie, checks them against their digests, and mounts them read-only at `/models/<name>`.
 //! The probe reports every file it sees there, its size and checksum, and that writing beside
-//! it failed. Eve is paid her models' royalties to the unit, Alice her module's, and Dave's
+//! it failed. Eve is paid her models' royalties to the unit, Bob his module's, and Dave's
 //! offer afterwards names the weights it holds.
 use std::time::Duration;
 
@@ -24,7 +24,7 @@ const START_TIMEOUT: Duration = Duration::from_secs(240);
 /// Dave's asking price: 0.01 LILY. Ferdie asks more, so the solver picks Dave.
 const ASK: u128 = 10_000_000_000;
 const FERDIE_ASK: &str = "20000000000";
-const ALICE: &str = "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY";
+const BOB: &str = "5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty";
 const DAVE: &str = "5DAAnrj7VHTznn2AWBemMuyBwZWs6FNFjdyVXUeYum3PTXFy";
 const EVE: &str = "5HGjWAeFDfFCWPsjFQdVV2Msvz2XtMktvgocEZcCj68kUMaw";
 
@@ -140,15 +140,16 @@ async fn a_job_runs_with_weights_fetched_from_a_peer_mounted_read_only_and_pays_
 		assert!(!dave_store.has(&digest).await.unwrap(), "Dave's store holds {d}");
 	}
 
-	// Alice's modules that need both models, as WASM and as a Docker image.
-	let alice = Some("//Alice");
+	// Bob's modules that need both models, as WASM and as a Docker image. (Alice solves, and
+	// her solver fees would blur her balance.)
+	let bob = Some("//Bob");
 	let probe = example_module("model-probe");
 	let image = docker_image("model-probe");
 	for (name, kind, artifact) in
 		[("model-probe", "wasm", &probe), ("model-probe-docker", "docker", &image.tarball)]
 	{
-		let published =
-			cli.ok(alice, &["module", "publish", &module_dir(dir.path(), name, kind, artifact)]);
+		let mdir = module_dir(dir.path(), name, kind, artifact);
+		let published = cli.ok(bob, &["module", "publish", &mdir]);
 		assert_eq!(published["published"], true, "{published}");
 	}
 	let shown = cli.ok(None, &["module", "show", "model-probe@1.0.0"]);
@@ -178,7 +179,7 @@ async fn a_job_runs_with_weights_fetched_from_a_peer_mounted_read_only_and_pays_
 	let charlie = Some("//Charlie");
 	for module in ["model-probe@1.0.0", "model-probe-docker@1.0.0"] {
 		let (eve_before, _) = cli.balance(EVE);
-		let (alice_before, _) = cli.balance(ALICE);
+		let (bob_before, _) = cli.balance(BOB);
 		let run: Value = cli.ok(charlie, &["run", module]);
 		assert_eq!(run["state"], "completed", "{run}");
 		assert_eq!(run["provider"], DAVE, "the cheaper provider: {run}");
@@ -186,13 +187,13 @@ async fn a_job_runs_with_weights_fetched_from_a_peer_mounted_read_only_and_pays_
 		let report =
 			std::path::Path::new(run["outputs_dir"].as_str().unwrap()).join("outputs/models.txt");
 		assert_eq!(std::fs::read_to_string(report).unwrap(), expected);
-		// Eve's two models take 5 % and 1 % of the price, Alice's module 2 %.
+		// Eve's two models take 5 % and 1 % of the price, Bob's module 2 %.
 		let id = run["job_id"].as_u64().unwrap().to_string();
 		let status = cli.ok(None, &["job", "status", &id]);
 		assert_eq!(planck(&status["assignment"]["price"]), ASK, "{status}");
 		assert_eq!(planck(&status["charge"]["royalties"]), ASK * 8 / 100, "{status}");
 		assert_eq!(cli.balance(EVE).0, eve_before + ASK * 6 / 100, "Eve's royalties");
-		assert_eq!(cli.balance(ALICE).0, alice_before + ASK * 2 / 100, "Alice's royalty");
+		assert_eq!(cli.balance(BOB).0, bob_before + ASK * 2 / 100, "Bob's royalty");
 	}
 	// Dave fetched the weights once, from Ferdie, and now offers them.
 	let log = dave.log_text();

@@ -277,7 +277,6 @@ async fn a_referendum_upgrades_the_runtime_and_jobs_in_every_live_stage_carry_ov
 		["submitted", "matched", "resultSubmitted", "inMediation", "slashPending"],
 		"every live stage, read from the previous release"
 	);
-	let escrow: u128 = before_jobs.iter().map(|j| planck(&j["escrow"])).sum();
 	let deposit = planck(&before_jobs[0]["deposit"]);
 	let cli = Cli::new(&node.ws_url(), dir.path());
 	let accounts = [&charlie, &bob, &dave, &ferdie].map(|k| id(k).to_string());

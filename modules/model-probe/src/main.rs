@@ -1,9 +1,10 @@
-//! `model-probe`: reports the models mounted for its run under `/models`, one line per file:
+//! `model-probe`: reports the models mounted for its run (named in `LILYPAD_MODELS`, each at
+//! `/models/<name>`), one line per file:
 //! `<model>/<file> <size> <fnv1a-64 of its bytes, hex> <read-only|WRITABLE>`, sorted. Read-only
 //! means creating a file beside it failed, as every mount of a model must. The report goes to
 //! stdout and to `/outputs/models.txt`.
 //!
-//! A module that needs no model sees no `/models` and reports nothing.
+//! A module that needs no model is given no names and reports nothing.
 use std::{fs, io::Read, path::Path};
 
 /// FNV-1a, 64 bits: a checksum with no dependency, enough to show the bytes are the model's.
@@ -39,12 +40,12 @@ fn files(root: &Path, dir: &Path, out: &mut Vec<String>) -> std::io::Result<()> 
 fn main() {
 	let root = Path::new("/models");
 	let mut lines = Vec::new();
-	let mut models: Vec<_> = match fs::read_dir(root) {
-		Ok(entries) => entries.filter_map(|e| e.ok()).map(|e| e.path()).collect(),
-		Err(_) => Vec::new(),
-	};
-	models.sort();
-	for model in models {
+	// Each model is its own mount: the agent names them in `LILYPAD_MODELS`.
+	let names = std::env::var("LILYPAD_MODELS").unwrap_or_default();
+	let mut names: Vec<&str> = names.split(',').filter(|n| !n.is_empty()).collect();
+	names.sort();
+	for name in names {
+		let model = root.join(name);
 		let mut found = Vec::new();
 		if let Err(e) = files(root, &model, &mut found) {
 			eprintln!("cannot list {}: {e}", model.display());

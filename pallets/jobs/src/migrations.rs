@@ -244,6 +244,9 @@ pub mod v2 {
 			}
 		}
 		OpenJobs::<T>::remove(id);
+		// Closed: nothing is kept for its settlement (none before version 3 kept any).
+		Payees::<T>::remove(id);
+		JobModels::<T>::remove(id);
 		let mut job = old.with_state(JobState::Closed(JobOutcome::Cancelled));
 		if job.due.is_none() {
 			let at = frame_system::Pallet::<T>::block_number().saturating_add(T::Retention::get());

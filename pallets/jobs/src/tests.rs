@@ -2057,7 +2057,7 @@ fn the_v1_migration_reprices_deposits_and_keeps_every_job() {
 		let waiting = submit();
 		let matched = submit_with(CREATOR2, MAX_PRICE, Default::default()).unwrap();
 		propose(&[(matched, PROVIDER)]);
-		assert_eq!(Ophir::on_chain_storage_version(), 2, "a new chain starts at version 2");
+		assert_eq!(Ophir::on_chain_storage_version(), 3, "a new chain starts at version 3");
 		// A chain from before version 1, whose jobs paid a dearer deposit than the price now.
 		store_as_v1();
 		StorageVersion::new(0).put::<Ophir>();

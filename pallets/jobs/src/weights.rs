@@ -85,9 +85,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		//  Measured:  `42052`
 		//  Estimated: `69300`
 		// Minimum execution time: 498_871_000 picoseconds.
-		Weight::from_parts(521_665_000, 69300)
-			.saturating_add(T::DbWeight::get().reads(27_u64))
-			.saturating_add(T::DbWeight::get().writes(8_u64))
+		// Provisional until `scripts/bench-weights.sh` measures it again: the measured figure
+		// plus the models' lineages the payees now walk (4 models of 9 versions: 36 model
+		// versions and 36 models read, 4 model versions and the payees and digests written).
+		Weight::from_parts(671_665_000, 177300)
+			.saturating_add(T::DbWeight::get().reads(103_u64))
+			.saturating_add(T::DbWeight::get().writes(14_u64))
 	}
 	/// Storage: `Jobs::Jobs` (r:1 w:1)
 	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(18123), added: 20598, mode: `MaxEncodedLen`)
@@ -298,9 +301,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 // The same figures with ParityDB's weights, for tests and mocks.
 impl WeightInfo for () {
 	fn submit_job() -> Weight {
-		Weight::from_parts(521_665_000, 69300)
-			.saturating_add(ParityDbWeight::get().reads(27_u64))
-			.saturating_add(ParityDbWeight::get().writes(8_u64))
+		Weight::from_parts(671_665_000, 177300)
+			.saturating_add(ParityDbWeight::get().reads(103_u64))
+			.saturating_add(ParityDbWeight::get().writes(14_u64))
 	}
 	fn cancel_job() -> Weight {
 		Weight::from_parts(174_489_000, 21588)
