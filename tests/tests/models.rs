@@ -160,7 +160,7 @@ async fn a_job_runs_with_weights_fetched_from_a_peer_mounted_read_only_and_pays_
 	);
 
 	let expected = {
-		let mut lines = vec![
+		let mut lines = [
 			format!(
 				"probe-tokenizer/config.json {} {:016x} read-only",
 				config_json.len(),

@@ -205,9 +205,9 @@ fn holding_the_models_ranks_but_never_filters() {
 	let needs = job_with(0, &[LLAMA]);
 	// A cheaper provider without the weights wins: price comes first.
 	let dear_holder = holding(provider(1, 30), &[LLAMA]);
-	assert_eq!(run(&[needs.clone()], &[dear_holder, provider(2, 20)]), vec![(0, 2)]);
+	assert_eq!(run(std::slice::from_ref(&needs), &[dear_holder, provider(2, 20)]), vec![(0, 2)]);
 	// One without them takes the job when it is the only one.
-	assert_eq!(run(&[needs.clone()], &[provider(3, 50)]), vec![(0, 3)]);
+	assert_eq!(run(std::slice::from_ref(&needs), &[provider(3, 50)]), vec![(0, 3)]);
 	// And when the holder is full.
 	let mut full_holder = holding(provider(4, 20), &[LLAMA]);
 	full_holder.active_jobs = 1;
