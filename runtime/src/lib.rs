@@ -78,7 +78,10 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_version: 110,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
-	transaction_version: 1,
+	// Bump when a call's encoding changes. 2 (spec 110): `publish_version`'s manifest names
+	// models, `submit_result` names model digests, offers (`register_provider`,
+	// `update_offer`) list held models.
+	transaction_version: 2,
 	system_version: 1,
 };
 
