@@ -135,10 +135,13 @@ pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 /// payees and model digests are fixed at submission, and offers name the model weights their
 /// providers hold. (Spec 109 made a job's state one enum;
 /// the previous release ran that.)
+///
+/// In order: the jobs migration reads the registry's versions (a job's payees) and its checks
+/// read the providers' offers (their running jobs), so both go first.
 pub type Migrations = (
 	pallet_registry::migrations::v2::MigrateToV2<Runtime>,
-	pallet_jobs::migrations::v3::MigrateToV3<Runtime>,
 	pallet_providers::migrations::v1::MigrateToV1<Runtime>,
+	pallet_jobs::migrations::v3::MigrateToV3<Runtime>,
 );
 
 /// Dispatches calls to the pallets and runs their hooks.
