@@ -419,24 +419,51 @@ async fn content_stores(node: &Node, given: Vec<String>) -> anyhow::Result<Vec<S
 }
 
 async fn module_list(node: &Node, json_out: bool) -> anyhow::Result<Value> {
-	let mut modules = Vec::new();
-	let mut after: Option<String> = None;
-	loop {
-		let page = node.modules(after.as_deref(), None).await?;
-		let Some(last) = page.last().map(|m| m.name.clone()) else { break };
-		after = Some(last);
-		modules.extend(page);
-	}
+	let modules =
+		every_page(|after| async move { node.modules(after.as_deref(), None).await }, |m| &m.name)
+			.await?;
 	if !json_out {
-		for m in &modules {
-			let versions: Vec<String> = m.versions.iter().map(|v| v.version.to_string()).collect();
-			println!("{:<24} {}", m.name, versions.join(", "));
-		}
-		if modules.is_empty() {
-			println!("no modules are published");
-		}
+		print_names_and_versions(
+			"modules",
+			modules.iter().map(|m| (&m.name, m.versions.iter().map(|v| v.version.to_string()))),
+		);
 	}
 	Ok(json!({ "modules": modules }))
+}
+
+/// Every entry of a listing served a page at a time: `page(after)` returns the entries after
+/// the one named `after`, none at the end.
+async fn every_page<T, Fut>(
+	page: impl Fn(Option<String>) -> Fut,
+	name: impl Fn(&T) -> &String,
+) -> anyhow::Result<Vec<T>>
+where
+	Fut: std::future::Future<Output = anyhow::Result<Vec<T>>>,
+{
+	let mut all = Vec::new();
+	let mut after: Option<String> = None;
+	loop {
+		let page = page(after.take()).await?;
+		let Some(last) = page.last().map(&name).cloned() else { break };
+		after = Some(last);
+		all.extend(page);
+	}
+	Ok(all)
+}
+
+/// One line per entry: its name and its versions.
+fn print_names_and_versions<'a, V: Iterator<Item = String>>(
+	what: &str,
+	entries: impl Iterator<Item = (&'a String, V)>,
+) {
+	let mut any = false;
+	for (name, versions) in entries {
+		any = true;
+		println!("{:<24} {}", name, versions.collect::<Vec<_>>().join(", "));
+	}
+	if !any {
+		println!("no {what} are published");
+	}
 }
 
 async fn module_show(node: &Node, spec: &str, json_out: bool) -> anyhow::Result<Value> {
@@ -549,22 +576,14 @@ fn percent(per_billion: u32) -> String {
 }
 
 async fn model_list(node: &Node, json_out: bool) -> anyhow::Result<Value> {
-	let mut models = Vec::new();
-	let mut after: Option<String> = None;
-	loop {
-		let page = node.models(after.as_deref(), None).await?;
-		let Some(last) = page.last().map(|m| m.name.clone()) else { break };
-		after = Some(last);
-		models.extend(page);
-	}
+	let models =
+		every_page(|after| async move { node.models(after.as_deref(), None).await }, |m| &m.name)
+			.await?;
 	if !json_out {
-		for m in &models {
-			let versions: Vec<String> = m.versions.iter().map(|v| v.version.to_string()).collect();
-			println!("{:<24} {}", m.name, versions.join(", "));
-		}
-		if models.is_empty() {
-			println!("no models are published");
-		}
+		print_names_and_versions(
+			"models",
+			models.iter().map(|m| (&m.name, m.versions.iter().map(|v| v.version.to_string()))),
+		);
 	}
 	Ok(json!({ "models": models }))
 }

@@ -377,21 +377,31 @@ pub type RoyaltyPayees<AccountId> = BoundedVec<(AccountId, Perbill), ConstU32<MA
 /// models: what the job's result must name.
 pub type ModelDigests = BoundedVec<Digest, ConstU32<{ crate::models::MAX_MODULE_MODELS }>>;
 
+/// What a job on a module version takes from the registry when it is submitted, read in one
+/// pass: the version itself, who earns royalties and which weights the result must name.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct JobTerms<AccountId, Balance, BlockNumber> {
+	pub version: VersionRecord<AccountId, Balance, BlockNumber>,
+	/// Who earns what share of a job's price: the module's owner, then up its lineage, then
+	/// each model's owner and up that model's lineage, the shares cut so that their total
+	/// stays within the registry's royalty cap. One owner appears once, with its shares summed.
+	pub payees: RoyaltyPayees<AccountId>,
+	/// The digests of the weights of the module's models, in the order it names them.
+	pub models: ModelDigests,
+}
+
 /// What the jobs pallet needs from the registry.
 pub trait ModuleRegistry<AccountId, Balance, BlockNumber> {
 	/// The version `module` names, if it is published.
 	fn version(module: &ModuleRef) -> Option<VersionRecord<AccountId, Balance, BlockNumber>>;
+	/// The version `module` names with its royalty payees and model digests, if it is
+	/// published. Bounded: walks at most `1 + MAX_MODULE_MODELS` lineages.
+	fn job_terms(module: &ModuleRef) -> Option<JobTerms<AccountId, Balance, BlockNumber>>;
 	/// Records a new job on `module` and on each of its models; refused for unknown or
 	/// deprecated versions.
 	fn acquire(module: &ModuleRef) -> DispatchResult;
 	/// Records that a job on `module` has settled.
 	fn release(module: &ModuleRef);
-	/// The digests of the weights of `module`'s models, in the order it names them.
-	fn model_digests(module: &ModuleRef) -> ModelDigests;
-	/// Who earns what share of a job's price on `module`: its owner, then up its lineage, then
-	/// each model's owner and up that model's lineage, the shares cut so that their total stays
-	/// within the registry's royalty cap. One owner appears once, with its shares summed.
-	fn payees(module: &ModuleRef) -> RoyaltyPayees<AccountId>;
 
 	/// Publishes a chain of `depth + 1` versions owned by `owner`, each forking the one before
 	/// and each with a royalty, the last with the largest input schema (all parameters

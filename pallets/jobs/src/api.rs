@@ -31,7 +31,7 @@ impl<T: Config> Pallet<T> {
 	/// What a job on `module` would cost now: the cheapest of up to a thousand offers, for
 	/// the runtime API.
 	pub fn estimate(module: ModuleRef) -> Option<PriceEstimate<T::AccountId, BalanceOf<T>>> {
-		let version = T::Registry::version(&module)?;
+		let JobTerms { version, payees, .. } = T::Registry::job_terms(&module)?;
 		let mut offers = 0u32;
 		let mut cheapest: Option<(T::AccountId, BalanceOf<T>)> = None;
 		for (who, view) in T::Providers::offers(1_000) {
@@ -51,7 +51,7 @@ impl<T: Config> Pallet<T> {
 			}
 		}
 		let price = cheapest.as_ref().map(|(_, p)| *p).unwrap_or(version.price_floor);
-		let royalties = Self::royalties_total(&T::Registry::payees(&module), price);
+		let royalties = Self::royalties_total(&payees, price);
 		let charge = charge_with_royalties(price, Self::fee_rates(), royalties);
 		Some(PriceEstimate { floor: version.price_floor, cheapest, offers, charge })
 	}

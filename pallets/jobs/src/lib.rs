@@ -172,7 +172,7 @@ pub mod pallet {
 		},
 		providers::{BondKind, ProviderLedger, ProviderStatus},
 		registry::{
-			check_inputs, royalty_amounts, Digest, InputError, ModelDigests, ModuleRef,
+			check_inputs, royalty_amounts, Digest, InputError, JobTerms, ModelDigests, ModuleRef,
 			ModuleRegistry, RoyaltyPayees,
 		},
 		reputation::Outcome,
@@ -657,7 +657,9 @@ pub mod pallet {
 		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			ensure!(T::Identity::has_role(&who, Role::JobCreator), Error::<T>::NotJobCreator);
-			let version = T::Registry::version(&module).ok_or(Error::<T>::ModuleNotFound)?;
+			// The one walk of the lineages in the job's life.
+			let JobTerms { version, payees, models } =
+				T::Registry::job_terms(&module).ok_or(Error::<T>::ModuleNotFound)?;
 			ensure!(!version.deprecated, Error::<T>::VersionDeprecated);
 			check_inputs(&version.manifest.inputs, &inputs.params).map_err(Error::<T>::from)?;
 			ensure!(
@@ -680,8 +682,6 @@ pub mod pallet {
 			);
 
 			let rates = Self::fee_rates();
-			// The one walk of the lineages in the job's life.
-			let payees = T::Registry::payees(&module);
 			let royalties = Self::royalties_total(&payees, max_price);
 			let charge = charge_with_royalties(max_price, rates, royalties);
 			let escrow = charge.total();
@@ -704,7 +704,6 @@ pub mod pallet {
 			if !payees.is_empty() {
 				Payees::<T>::insert(id, payees);
 			}
-			let models = T::Registry::model_digests(&module);
 			if !models.is_empty() {
 				JobModels::<T>::insert(id, models);
 			}

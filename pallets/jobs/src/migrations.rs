@@ -279,36 +279,34 @@ pub mod v3 {
 	impl<T: Config> UncheckedOnRuntimeUpgrade for FixPayees<T> {
 		fn on_runtime_upgrade() -> Weight {
 			let (mut jobs, mut live, mut reads) = (0u64, 0u32, 0u64);
+			// Every live job owing royalties gets its payees; closed ones get none, as
+			// `pre_upgrade` saw no payees at all.
+			let mut checked = true;
 			for (id, job) in Jobs::<T>::iter() {
 				jobs.saturating_inc();
 				if job.stage().is_final() {
 					continue;
 				}
 				live.saturating_inc();
-				let payees = T::Registry::payees(&job.module);
+				// A live job keeps its version published (its `active_jobs` count).
+				let (payees, models) = T::Registry::job_terms(&job.module)
+					.map(|terms| (terms.payees, terms.models))
+					.unwrap_or_default();
 				// Each lineage step reads a version and its module.
 				reads.saturating_accrue(2 * payees.len() as u64 + 2);
+				checked &= !payees.is_empty() || job.charge.royalties.is_zero();
 				if !payees.is_empty() {
 					Payees::<T>::insert(id, payees);
 				}
-				let models = T::Registry::model_digests(&job.module);
 				if !models.is_empty() {
 					JobModels::<T>::insert(id, models);
 				}
 			}
-			// A live job owing royalties has its payees; a closed one has none.
-			let checked = Jobs::<T>::iter().all(|(id, job)| {
-				let fixed = Payees::<T>::contains_key(id);
-				match job.stage().is_final() {
-					true => !fixed,
-					false => fixed || job.charge.royalties.is_zero(),
-				}
-			});
 			if !checked {
 				log::error!(target: "runtime::jobs", "v3 migration: payees out of step");
 			}
 			Pallet::<T>::deposit_event(Event::PayeesFixed { live, checked });
-			T::DbWeight::get().reads_writes(2 * jobs + reads + 1, 2 * u64::from(live) + 1)
+			T::DbWeight::get().reads_writes(jobs + reads + 1, 2 * u64::from(live) + 1)
 		}
 
 		#[cfg(feature = "try-runtime")]

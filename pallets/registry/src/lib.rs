@@ -39,7 +39,7 @@
 //! signed like a module version, under its own domain ([`ModelManifest`]), and pays the same
 //! deposits. A module version names the models it needs; publishing it checks that they exist
 //! and that the module's lineage and every model's lineage together stay within the royalty
-//! cap. A job's payees and shares are read once, at submission ([`ModuleRegistry::payees`]).
+//! cap. A job's payees and shares are read once, at submission ([`ModuleRegistry::job_terms`]).
 //! A model version stays while module versions need it, jobs use it or models derive from it.
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -48,7 +48,7 @@ extern crate alloc;
 pub use lilypad_primitives::{
 	models::{ModelInfo, ModelManifest, ModelName, ModelRecord, ModelRef},
 	registry::{
-		Artifact, InputParam, ModuleInfo, ModuleName, ModuleRef, ModuleRegistry, SemVer,
+		Artifact, InputParam, JobTerms, ModuleInfo, ModuleName, ModuleRef, ModuleRegistry, SemVer,
 		VerificationPolicy, VersionManifest, VersionRecord,
 	},
 };
@@ -57,6 +57,7 @@ pub use weights::WeightInfo;
 
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
+mod lineage;
 pub mod migrations;
 #[cfg(test)]
 mod mock;
@@ -76,9 +77,15 @@ use polkadot_sdk::{frame_support, frame_system, sp_core, sp_runtime};
 #[frame_support::pallet]
 pub mod pallet {
 	use super::*;
+	#[cfg(any(feature = "try-runtime", test))]
+	use crate::lineage::check_descent;
 	#[cfg(feature = "runtime-benchmarks")]
 	use crate::models::{bench_account, BENCH_ROYALTY};
-	use alloc::{collections::btree_map::BTreeMap, vec::Vec};
+	use crate::{
+		lineage::{descend, forked_only_within},
+		models::ModelUse,
+	};
+	use alloc::vec::Vec;
 	use frame_support::{
 		pallet_prelude::*,
 		traits::{
@@ -101,6 +108,8 @@ pub mod pallet {
 		<<T as Config>::Currency as Inspect<<T as frame_system::Config>::AccountId>>::Balance;
 	pub type VersionRecordOf<T> =
 		VersionRecord<<T as frame_system::Config>::AccountId, BalanceOf<T>, BlockNumberFor<T>>;
+	pub type JobTermsOf<T> =
+		JobTerms<<T as frame_system::Config>::AccountId, BalanceOf<T>, BlockNumberFor<T>>;
 	pub type ManifestOf<T> = VersionManifest<BalanceOf<T>>;
 	pub type ModuleInfoOf<T> =
 		ModuleInfo<<T as frame_system::Config>::AccountId, BalanceOf<T>, BlockNumberFor<T>>;
@@ -483,16 +492,8 @@ pub mod pallet {
 						.ok_or(Error::<T>::ParentNotFound)?,
 				),
 			};
-			let (depth, lineage_royalty) = match &parent_record {
-				None => (0, manifest.royalty),
-				Some(p) => {
-					let depth = p.depth + 1;
-					ensure!(depth <= T::MaxLineageDepth::get(), Error::<T>::LineageTooDeep);
-					// Perbill addition saturates at 100%, which the cap check below refuses
-					// unless the cap itself is 100%.
-					(depth, p.lineage_royalty.saturating_add(manifest.royalty))
-				}
-			};
+			let (depth, lineage_royalty) = descend(parent_record.as_ref(), manifest.royalty);
+			ensure!(depth <= T::MaxLineageDepth::get(), Error::<T>::LineageTooDeep);
 			// The models' lineages are paid beside the module's, within the same cap.
 			let models_royalty = Self::models_royalty(&manifest.models)?;
 			ensure!(
@@ -503,7 +504,7 @@ pub mod pallet {
 			let deposit = T::VersionDeposit::get();
 			T::Currency::hold(&HoldReason::ModuleDeposit.into(), &module.owner, deposit)?;
 			module.deposit.saturating_accrue(deposit);
-			Self::count_model_users(&manifest.models, true);
+			Self::count_model_use(&manifest.models, ModelUse::Modules, true);
 			if let (Some(parent), Some(p)) = (&manifest.parent, parent_record.as_mut()) {
 				p.forks.saturating_inc();
 				Versions::<T>::insert(&parent.name, parent.version, p);
@@ -673,20 +674,11 @@ pub mod pallet {
 				.iter()
 				.map(|v| Versions::<T>::get(&module, v).expect("indexed versions exist; qed"))
 				.collect();
+			ensure!(records.iter().all(|r| r.active_jobs == 0), Error::<T>::VersionInUse);
 			// Forks inside this module go with it; forks from other modules must go first.
-			let mut forks_within = BTreeMap::<SemVer, u32>::new();
+			ensure!(forked_only_within(&module, &records), Error::<T>::VersionHasForks);
 			for r in &records {
-				if let Some(p) = r.manifest.parent.as_ref().filter(|p| p.name == module) {
-					*forks_within.entry(p.version).or_default() += 1;
-				}
-			}
-			for r in &records {
-				ensure!(r.active_jobs == 0, Error::<T>::VersionInUse);
-				let within = forks_within.get(&r.manifest.version).copied().unwrap_or_default();
-				ensure!(r.forks == within, Error::<T>::VersionHasForks);
-			}
-			for r in &records {
-				Self::count_model_users(&r.manifest.models, false);
+				Self::count_model_use(&r.manifest.models, ModelUse::Modules, false);
 				if let Some(p) = r.manifest.parent.as_ref().filter(|p| p.name != module) {
 					Versions::<T>::mutate(&p.name, p.version, |p| {
 						if let Some(p) = p {
@@ -815,6 +807,7 @@ pub mod pallet {
 		/// depth and within the royalty cap.
 		#[cfg(any(feature = "try-runtime", test))]
 		pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+			use alloc::collections::btree_map::BTreeMap;
 			use frame_support::traits::fungible::InspectHold;
 			let mut held = BTreeMap::<T::AccountId, BalanceOf<T>>::new();
 			let mut indexed = 0usize;
@@ -849,22 +842,17 @@ pub mod pallet {
 					Modules::<T>::get(&name).is_some_and(|m| m.versions.contains(&version)),
 					"a version is not indexed by its module"
 				);
-				let (depth, royalty) = match &record.manifest.parent {
-					None => (0, record.manifest.royalty),
-					Some(p) => {
-						*forks.entry((p.name.clone(), p.version)).or_default() += 1;
-						let parent = Versions::<T>::get(&p.name, p.version)
-							.ok_or("a version's parent is missing")?;
-						(
-							parent.depth + 1,
-							parent.lineage_royalty.saturating_add(record.manifest.royalty),
-						)
-					}
-				};
-				ensure!(record.depth == depth, "a version's depth is wrong");
-				ensure!(record.depth <= T::MaxLineageDepth::get(), "a lineage is too deep");
-				ensure!(record.lineage_royalty == royalty, "a lineage royalty is wrong");
-				ensure!(record.lineage_royalty <= T::MaxRoyalty::get(), "royalties exceed the cap");
+				let parent = record.manifest.parent.as_ref().and_then(|p| {
+					*forks.entry((p.name.clone(), p.version)).or_default() += 1;
+					Versions::<T>::get(&p.name, p.version)
+				});
+				check_descent(
+					&record,
+					record.manifest.royalty,
+					parent.as_ref(),
+					T::MaxLineageDepth::get(),
+					T::MaxRoyalty::get(),
+				)?;
 				// Walking up must end within the depth bound: no cycles.
 				let mut at = record.manifest.parent.clone();
 				let mut steps = 0;
@@ -898,7 +886,7 @@ pub mod pallet {
 				v.active_jobs.saturating_inc();
 				Ok::<_, DispatchError>(v.manifest.models.clone())
 			})?;
-			Self::count_model_jobs(&models, true);
+			Self::count_model_use(&models, ModelUse::Jobs, true);
 			Ok(())
 		}
 
@@ -909,15 +897,11 @@ pub mod pallet {
 					v.manifest.models.clone()
 				})
 			});
-			Self::count_model_jobs(&models.unwrap_or_default(), false);
+			Self::count_model_use(&models.unwrap_or_default(), ModelUse::Jobs, false);
 		}
 
-		fn model_digests(module: &ModuleRef) -> lilypad_primitives::registry::ModelDigests {
-			Self::version_model_digests(module)
-		}
-
-		fn payees(module: &ModuleRef) -> lilypad_primitives::registry::RoyaltyPayees<T::AccountId> {
-			Self::job_payees(module)
+		fn job_terms(module: &ModuleRef) -> Option<JobTermsOf<T>> {
+			Self::read_job_terms(module)
 		}
 
 		#[cfg(feature = "runtime-benchmarks")]

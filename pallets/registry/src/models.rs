@@ -1,7 +1,12 @@
 //! Models: publishing and retiring them, what a module version's models add to its jobs
 //! (mounts, royalty payees, the digests a result must name), and their invariants.
-use crate::pallet::*;
-use alloc::{collections::btree_map::BTreeMap, vec::Vec};
+#[cfg(any(feature = "try-runtime", test))]
+use crate::lineage::check_descent;
+use crate::{
+	lineage::{descend, forked_only_within},
+	pallet::*,
+};
+use alloc::vec::Vec;
 use frame_support::{
 	ensure,
 	pallet_prelude::*,
@@ -14,7 +19,7 @@ use lilypad_primitives::{
 		check_model_manifest, model_signing_payload, ModelError, ModelManifest, ModelName,
 		MAX_MODELS_PAGE,
 	},
-	registry::{cap_shares, ModelDigests, ModuleRef, RoyaltyPayees},
+	registry::{cap_shares, ModuleRef},
 };
 use polkadot_sdk::{frame_support, frame_system, sp_core::sr25519, sp_runtime};
 use sp_runtime::{
@@ -31,6 +36,15 @@ impl<T> From<ModelError> for Error<T> {
 			ModelError::OwnParent => Error::OwnParent,
 		}
 	}
+}
+
+/// What needs a model version, and so keeps it registered.
+#[derive(Clone, Copy)]
+pub(crate) enum ModelUse {
+	/// Module versions that name it.
+	Modules,
+	/// Unsettled jobs that run with it.
+	Jobs,
 }
 
 impl<T: Config> Pallet<T> {
@@ -82,10 +96,7 @@ impl<T: Config> Pallet<T> {
 				ModelVersions::<T>::get(&p.name, p.version).ok_or(Error::<T>::ParentNotFound)?,
 			),
 		};
-		let (depth, lineage_royalty) = match &parent {
-			None => (0, manifest.royalty),
-			Some(p) => (p.depth + 1, p.lineage_royalty.saturating_add(manifest.royalty)),
-		};
+		let (depth, lineage_royalty) = descend(parent.as_ref(), manifest.royalty);
 		ensure!(depth <= T::MaxLineageDepth::get(), Error::<T>::LineageTooDeep);
 		ensure!(lineage_royalty <= Self::royalty_cap(), Error::<T>::RoyaltyCapExceeded);
 
@@ -142,19 +153,10 @@ impl<T: Config> Pallet<T> {
 			.iter()
 			.map(|v| ModelVersions::<T>::get(&model, v).expect("indexed versions exist; qed"))
 			.collect();
+		ensure!(records.iter().all(|r| r.modules == 0), Error::<T>::ModelInUse);
+		ensure!(records.iter().all(|r| r.active_jobs == 0), Error::<T>::VersionInUse);
 		// Versions derived within this model go with it; other models' must go first.
-		let mut forks_within = BTreeMap::<_, u32>::new();
-		for r in &records {
-			if let Some(p) = r.manifest.parent.as_ref().filter(|p| p.name == model) {
-				*forks_within.entry(p.version).or_default() += 1;
-			}
-		}
-		for r in &records {
-			ensure!(r.modules == 0, Error::<T>::ModelInUse);
-			ensure!(r.active_jobs == 0, Error::<T>::VersionInUse);
-			let within = forks_within.get(&r.manifest.version).copied().unwrap_or_default();
-			ensure!(r.forks == within, Error::<T>::VersionHasForks);
-		}
+		ensure!(forked_only_within(&model, &records), Error::<T>::VersionHasForks);
 		for r in &records {
 			if let Some(p) = r.manifest.parent.as_ref().filter(|p| p.name != model) {
 				ModelVersions::<T>::mutate(&p.name, p.version, |p| {
@@ -185,73 +187,49 @@ impl<T: Config> Pallet<T> {
 		})
 	}
 
-	/// Counts a module version that needs `models` in (`add`) or out of each of them.
-	pub(crate) fn count_model_users(models: &[ModuleRef], add: bool) {
+	/// Counts a module version (`ModelUse::Modules`) or a job (`ModelUse::Jobs`) that needs
+	/// `models` in (`add`) or out of each of them.
+	pub(crate) fn count_model_use(models: &[ModuleRef], what: ModelUse, add: bool) {
 		for m in models {
 			ModelVersions::<T>::mutate(&m.name, m.version, |r| {
-				if let Some(r) = r {
-					if add {
-						r.modules.saturating_inc()
-					} else {
-						r.modules.saturating_dec()
-					}
+				let Some(r) = r else { return };
+				let count = match what {
+					ModelUse::Modules => &mut r.modules,
+					ModelUse::Jobs => &mut r.active_jobs,
+				};
+				if add {
+					count.saturating_inc()
+				} else {
+					count.saturating_dec()
 				}
 			});
 		}
 	}
 
-	/// Counts a job in (`add`) or out of each of `models`.
-	pub(crate) fn count_model_jobs(models: &[ModuleRef], add: bool) {
-		for m in models {
-			ModelVersions::<T>::mutate(&m.name, m.version, |r| {
-				if let Some(r) = r {
-					if add {
-						r.active_jobs.saturating_inc()
-					} else {
-						r.active_jobs.saturating_dec()
-					}
-				}
-			});
-		}
-	}
-
-	/// The weights digests of the models `module` needs, in its order.
-	pub(crate) fn version_model_digests(module: &ModuleRef) -> ModelDigests {
-		let Some(version) = Versions::<T>::get(&module.name, module.version) else {
-			return Default::default();
-		};
-		let digests: Vec<_> = version
-			.manifest
-			.models
-			.iter()
-			.filter_map(|m| ModelVersions::<T>::get(&m.name, m.version))
-			.map(|r| r.manifest.weights.digest)
-			.collect();
-		digests.try_into().expect("one per model, and models are bounded alike; qed")
-	}
-
-	/// Who earns what share of a job on `module`: up the module's lineage, then up each of its
-	/// models' lineages, the shares cut to the royalty cap in that order, owners merged.
-	/// Bounded: at most `(MaxLineageDepth + 1) * (1 + MAX_MODULE_MODELS)` records are read.
-	pub(crate) fn job_payees(module: &ModuleRef) -> RoyaltyPayees<T::AccountId> {
-		let mut owners = Vec::new();
-		let mut shares = Vec::new();
-		let mut models = Vec::new();
-		let mut at = Some(module.clone());
+	/// What a job on `module` takes from the registry, in one walk: up the module's lineage,
+	/// then up each of its models' lineages, the shares cut to the royalty cap in that order,
+	/// owners merged. Bounded: at most `(MaxLineageDepth + 1) * (1 + MAX_MODULE_MODELS)`
+	/// records are read.
+	pub(crate) fn read_job_terms(module: &ModuleRef) -> Option<JobTermsOf<T>> {
+		let version = Versions::<T>::get(&module.name, module.version)?;
+		let mut owners = alloc::vec![Modules::<T>::get(&module.name)?.owner];
+		let mut shares = alloc::vec![version.manifest.royalty];
+		let mut at = version.manifest.parent.clone();
 		while let Some(m) = at.take() {
 			let Some(record) = Versions::<T>::get(&m.name, m.version) else { break };
 			let Some(details) = Modules::<T>::get(&m.name) else { break };
 			owners.push(details.owner);
 			shares.push(record.manifest.royalty);
-			if m == *module {
-				models = record.manifest.models.into_inner();
-			}
 			at = record.manifest.parent;
 		}
-		for model in models {
-			let mut at = Some(model);
+		let mut digests = Vec::new();
+		for model in version.manifest.models.iter() {
+			let mut at = Some(model.clone());
 			while let Some(m) = at.take() {
 				let Some(record) = ModelVersions::<T>::get(&m.name, m.version) else { break };
+				if m == *model {
+					digests.push(record.manifest.weights.digest);
+				}
 				let Some(details) = Models::<T>::get(&m.name) else { break };
 				owners.push(details.owner);
 				shares.push(record.manifest.royalty);
@@ -268,9 +246,13 @@ impl<T: Config> Pallet<T> {
 				None => payees.push((owner, share)),
 			}
 		}
-		// Bounded by construction: each lineage is at most MaxLineageDepth deep (checked at
-		// publishing, and MaxLineageDepth <= MAX_LINEAGE_DEPTH by the integrity test).
-		BoundedVec::truncate_from(payees)
+		Some(JobTermsOf::<T> {
+			version,
+			// Bounded by construction: each lineage is at most MaxLineageDepth deep (checked
+			// at publishing, and MaxLineageDepth <= MAX_LINEAGE_DEPTH by the integrity test).
+			payees: BoundedVec::truncate_from(payees),
+			models: digests.try_into().expect("one per model, and models are bounded alike; qed"),
+		})
 	}
 
 	/// A model with its versions, for the runtime API.
@@ -296,6 +278,7 @@ impl<T: Config> Pallet<T> {
 	/// versions and jobs that use each version right.
 	#[cfg(any(feature = "try-runtime", test))]
 	pub(crate) fn check_models() -> Result<(), sp_runtime::TryRuntimeError> {
+		use alloc::collections::btree_map::BTreeMap;
 		type Key = (ModelName, lilypad_primitives::registry::SemVer);
 		let mut indexed = 0usize;
 		for (name, details) in Models::<T>::iter() {
@@ -331,25 +314,17 @@ impl<T: Config> Pallet<T> {
 				Models::<T>::get(&name).is_some_and(|m| m.versions.contains(&version)),
 				"a model version is not indexed by its model"
 			);
-			let (depth, royalty) = match &record.manifest.parent {
-				None => (0, record.manifest.royalty),
-				Some(p) => {
-					*forks.entry((p.name.clone(), p.version)).or_default() += 1;
-					let parent = ModelVersions::<T>::get(&p.name, p.version)
-						.ok_or("a model version's parent is missing")?;
-					(
-						parent.depth + 1,
-						parent.lineage_royalty.saturating_add(record.manifest.royalty),
-					)
-				}
-			};
-			ensure!(record.depth == depth, "a model version's depth is wrong");
-			ensure!(record.depth <= T::MaxLineageDepth::get(), "a model lineage is too deep");
-			ensure!(record.lineage_royalty == royalty, "a model lineage royalty is wrong");
-			ensure!(
-				record.lineage_royalty <= T::MaxRoyalty::get(),
-				"model royalties exceed the cap"
-			);
+			let parent = record.manifest.parent.as_ref().and_then(|p| {
+				*forks.entry((p.name.clone(), p.version)).or_default() += 1;
+				ModelVersions::<T>::get(&p.name, p.version)
+			});
+			check_descent(
+				&record,
+				record.manifest.royalty,
+				parent.as_ref(),
+				T::MaxLineageDepth::get(),
+				T::MaxRoyalty::get(),
+			)?;
 			let key = (name, version);
 			ensure!(
 				record.modules == users.get(&key).copied().unwrap_or_default(),

@@ -21,6 +21,11 @@ fn v(major: u16, minor: u16, patch: u16) -> SemVer {
 	SemVer::new(major, minor, patch)
 }
 
+/// What a job on `module` would take from the registry; it must be published.
+fn terms(module: &ModuleRef) -> JobTermsOf<Test> {
+	Registry::job_terms(module).expect("the version is published")
+}
+
 fn mref(module: &str, version: SemVer) -> ModuleRef {
 	ModuleRef { name: name(module), version }
 }
@@ -435,14 +440,14 @@ fn a_fork_records_its_lineage_and_pays_royalties_up_it() {
 		assert_eq!((record.depth, record.lineage_royalty), (1, Perbill::from_percent(15)));
 		assert_eq!(Versions::<Test>::get(name("cowsay"), v(0, 1, 0)).unwrap().forks, 1);
 		assert_eq!(
-			Registry::payees(&mref("cowsay-plus", v(1, 0, 0))).into_inner(),
+			terms(&mref("cowsay-plus", v(1, 0, 0))).payees.into_inner(),
 			vec![
 				(account(BOB), Perbill::from_percent(5)),
 				(account(ALICE), Perbill::from_percent(10))
 			]
 		);
 		assert_eq!(
-			Registry::payees(&mref("cowsay", v(0, 1, 0))).into_inner(),
+			terms(&mref("cowsay", v(0, 1, 0))).payees.into_inner(),
 			vec![(account(ALICE), Perbill::from_percent(10))]
 		);
 	});
@@ -487,7 +492,7 @@ fn a_lower_governed_cap_applies_and_a_higher_one_stops_at_the_ceiling() {
 		// A job submitted now is paid at the cap in force: lowered to 2%, a 5% royalty pays 2%.
 		RoyaltyCap::set(Perbill::from_percent(2));
 		assert_eq!(
-			Registry::payees(&mref("cowsay", v(0, 1, 0))).into_inner(),
+			terms(&mref("cowsay", v(0, 1, 0))).payees.into_inner(),
 			vec![(account(ALICE), Perbill::from_percent(2))]
 		);
 	});
@@ -564,7 +569,7 @@ fn jobs_reference_published_versions_only() {
 			Registry::acquire(&mref("cowsay", v(0, 1, 0))),
 			Error::<Test>::VersionNotFound
 		);
-		assert!(Registry::payees(&mref("cowsay", v(0, 1, 0))).is_empty());
+		assert!(Registry::job_terms(&mref("cowsay", v(0, 1, 0))).is_none());
 	});
 }
 
@@ -1066,7 +1071,7 @@ fn a_module_version_needs_published_models_each_once() {
 		let record = ModelVersions::<Test>::get(name("tune"), v(1, 0, 0)).unwrap();
 		assert_eq!(record.modules, 1);
 		assert_eq!(
-			Registry::model_digests(&mref("chat", v(1, 0, 0))).into_inner(),
+			terms(&mref("chat", v(1, 0, 0))).models.into_inner(),
 			vec![record.manifest.weights.digest]
 		);
 	});
@@ -1079,13 +1084,13 @@ fn a_jobs_payees_are_the_module_lineage_then_each_models_within_the_cap() {
 		let chat = mref("chat", v(1, 0, 0));
 		let p = Perbill::from_percent;
 		assert_eq!(
-			Registry::payees(&chat).into_inner(),
+			terms(&chat).payees.into_inner(),
 			vec![(account(ALICE), p(5)), (account(CHARLIE), p(3)), (account(DAVE), p(4))]
 		);
 		// A lower cap cuts the last in line: the module's lineage is paid first.
 		RoyaltyCap::set(p(10));
 		assert_eq!(
-			Registry::payees(&chat).into_inner(),
+			terms(&chat).payees.into_inner(),
 			vec![(account(ALICE), p(5)), (account(CHARLIE), p(3)), (account(DAVE), p(2))]
 		);
 		RoyaltyCap::set(p(20));
@@ -1097,7 +1102,7 @@ fn a_jobs_payees_are_the_module_lineage_then_each_models_within_the_cap() {
 		m.models = vec![mref("own", v(1, 0, 0))].try_into().unwrap();
 		assert_ok!(publish(ALICE, m));
 		assert_eq!(
-			Registry::payees(&mref("chat", v(1, 1, 0))).into_inner(),
+			terms(&mref("chat", v(1, 1, 0))).payees.into_inner(),
 			vec![(account(ALICE), p(6))]
 		);
 	});
