@@ -1,0 +1,1 @@
+//! Symbols Debian's wasi-libc lacks.
