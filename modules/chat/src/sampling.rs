@@ -27,12 +27,15 @@ impl SamplingParams {
 
 	/// candle's sampler for these settings (ChaCha from the seed: the same draws everywhere).
 	pub fn processor(&self) -> LogitsProcessor {
-		let sampling = match (self.temperature, self.top_p) {
-			(t, _) if t == 0.0 => Sampling::ArgMax,
-			(temperature, p) if p < 1.0 => Sampling::TopP { p, temperature },
-			(temperature, _) => Sampling::All { temperature },
+		let Self { temperature, top_p: p, seed } = *self;
+		let sampling = if temperature == 0.0 {
+			Sampling::ArgMax
+		} else if p < 1.0 {
+			Sampling::TopP { p, temperature }
+		} else {
+			Sampling::All { temperature }
 		};
-		LogitsProcessor::from_sampling(self.seed, sampling)
+		LogitsProcessor::from_sampling(seed, sampling)
 	}
 }
 
