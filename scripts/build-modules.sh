@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the example job modules (modules/: cowsay, numeric, model-probe) for wasm32-wasip1 and copies the
+# Builds the job modules (modules/: cowsay, numeric, model-probe, chat) for wasm32-wasip1 and copies the
 # `.wasm` files to $LILYPAD_MODULES_OUT (default: $CARGO_TARGET_DIR/modules). Needs the
 # wasm32-wasip1 sysroot that scripts/setup-toolchain.sh installs.
 set -euo pipefail
@@ -8,7 +8,7 @@ cd "$ROOT/modules"
 out="${LILYPAD_MODULES_OUT:-$CARGO_TARGET_DIR/modules}"
 cargo build -q --release --target wasm32-wasip1 --target-dir "$CARGO_TARGET_DIR/wasip1"
 mkdir -p "$out"
-for m in cowsay numeric model-probe; do
+for m in cowsay numeric model-probe chat; do
 	cp "$CARGO_TARGET_DIR/wasip1/wasm32-wasip1/release/$m.wasm" "$out/$m.wasm"
 done
 echo "$out"
