@@ -2,7 +2,8 @@
 # A working Lilypad dev network in one command: sets up the toolchain, builds everything,
 # starts a dev chain (`lilypad-node --dev --solver`: Alice validates, finalizes and matches
 # jobs, a block every 2 s) and a resource provider (`lilypad-rp --dev`: Bob, WASM and Docker
-# jobs), publishes the example modules and runs a first job through the `lilypad` CLI.
+# jobs), publishes the example modules and the chat model, runs a first job through the
+# `lilypad` CLI, then asks the chat model a question, its answer streaming into the terminal.
 #
 #   scripts/dev.sh           start (or reuse the running network) and run the first job
 #   scripts/dev.sh stop      stop the node and the agent
@@ -88,6 +89,8 @@ bash scripts/setup-toolchain.sh
 # artifacts.
 (sync_build_tree && cargo build --workspace --bins --tests)
 LILYPAD_MODULES_OUT="$ROOT/modules/dist" bash scripts/build-modules.sh >/dev/null
+# The chat model's weights (docs/models/smollm2.md), as packages to publish.
+PACKAGES=$(bash scripts/setup-models.sh | sed -n 's/^PACKAGES=//p')
 docker_up=false
 if docker version >/dev/null 2>&1; then
 	docker_up=true
@@ -137,9 +140,22 @@ if $docker_up; then
 	done
 fi
 
+# The chat model: the Q4_1 weights as they ship, the Q8_0 ones derived from them (the parent
+# is published first), streamed to the agent's store; then the module that runs them.
+for m in smollm2-135m-instruct smollm2-135m-instruct-q8; do
+	"$BIN/lilypad" --key //Alice model publish "$PACKAGES/$m"
+done
+"$BIN/lilypad" --key //Alice module publish modules/chat
+
 echo
 echo '$ lilypad run cowsay -i Message="hello from lilypad"'
 "$BIN/lilypad" run cowsay -i Message="hello from lilypad"
+
+# The answer streams into the terminal token by token, then the job settles on chain.
+QUESTION='[{"role":"user","content":"What is a frog? Answer in two sentences."}]'
+echo
+echo "\$ lilypad run chat -i messages='$QUESTION'"
+"$BIN/lilypad" run chat -i messages="$QUESTION"
 
 cat <<EOF
 
@@ -147,6 +163,7 @@ The dev network is up: node ws://127.0.0.1:$RPC_PORT, provider $provider.
 Run more jobs (signing as //Alice; \`lilypad account new\` makes a key of your own):
   export PATH="$BIN:\$PATH"
   lilypad run cowsay -i Message="moo"
+  lilypad run chat -i messages='[{"role":"user","content":"Name three ponds."}]' -i max_tokens=64
   lilypad run numeric -i rounds=100000 --json$($docker_up && echo '
   lilypad run cowsay-docker -i Message="hello from a container"')
   lilypad job list; lilypad account balance; lilypad module list

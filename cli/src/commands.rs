@@ -526,15 +526,19 @@ async fn model_publish(
 				}
 			})?;
 	}
-	// The weights go to the content stores providers fetch them from.
-	// TODO: stream the upload; `StoreClient` takes the blob's bytes, so the whole blob (a
-	// weights file or directory tar, possibly gigabytes) is held in memory while it is sent.
+	// The weights go to the content stores providers fetch them from, streamed from disk and
+	// named as this version's (a store takes a blob that large only as published weights).
 	let stores = content_stores(node, stores).await?;
-	let blob = tokio::fs::read(pkg.blob.path())
-		.await
-		.with_context(|| format!("read the weights {}", pkg.blob.path().display()))?;
 	let w = m.weights;
-	let uploaded = run::put_everywhere(&stores, &w.digest, &blob).await;
+	let http = reqwest::Client::new();
+	let mut uploaded = 0;
+	for store in &stores {
+		let store = lilypad_client::content::StoreClient::with_http(http.clone(), store);
+		match store.put_file(&w.digest, pkg.blob.path(), Some(&spec)).await {
+			Ok(()) => uploaded += 1,
+			Err(e) => eprintln!("warning: {e:#}"),
+		}
+	}
 	let (layout, format) = (layout_name(w.layout), w.format.extension());
 	if !json_out {
 		if published {

@@ -10,9 +10,14 @@ use std::{
 };
 
 use anyhow::Context;
-use lilypad_client::{chain::account_id, content::StoreClient, lilypad};
+use lilypad_client::{
+	chain::account_id,
+	content::StoreClient,
+	lilypad,
+	live::{exit_text, Event},
+};
 use lilypad_primitives::{
-	jobs::{ExitStatus, JobInputs, Stage},
+	jobs::{ExitStatus, JobId, JobInputs, Stage},
 	registry::{check_inputs, InputError, InputParam, ModuleRef, ParamType, SemVer},
 	wire,
 };
@@ -239,6 +244,12 @@ impl Progress {
 			bar.finish_and_clear();
 		}
 	}
+
+	/// From now on plain lines only: the spinner would draw over what goes to stdout.
+	pub fn plain(&mut self) {
+		self.done();
+		self.bar = None;
+	}
 }
 
 /// A stage's name in the node's JSON (`resultSubmitted`).
@@ -283,14 +294,6 @@ fn or_null(block: Option<u32>) -> String {
 	block.map(|b| b.to_string()).unwrap_or_else(|| "null".into())
 }
 
-fn exit_text(exit: &ExitStatus) -> String {
-	match exit {
-		ExitStatus::Success => "exit 0".into(),
-		ExitStatus::Failed { code } => format!("failed with exit code {code}"),
-		ExitStatus::TimedOut => "ran out of time".into(),
-		ExitStatus::OutOfMemory => "ran out of memory".into(),
-	}
-}
 
 /// An exit status as the node's JSON writes it.
 pub fn exit_json(exit: &ExitStatus) -> Value {
@@ -305,7 +308,7 @@ pub async fn run(
 	json_out: bool,
 ) -> anyhow::Result<Value> {
 	let started = Instant::now();
-	let progress = Progress::new(json_out);
+	let mut progress = Progress::new(json_out);
 	let (module_ref, record) = find_version(node, &args.module).await?;
 	let spec = format!("{}@{}", String::from_utf8_lossy(&module_ref.name), module_ref.version);
 	let schema = record.schema().context("the module's input schema")?;
@@ -467,6 +470,9 @@ pub async fn run(
 	let mut downloaded: Option<outputs::Outputs> = None;
 	// When the outputs were in hand, verified: what a user waits for before the settlement.
 	let mut result_ms = None;
+	// The provider's live relay of the run's stdout, followed from the match on.
+	let mut live: Option<tokio::task::JoinHandle<Streamed>> = None;
+	let (mut first_line_ms, mut streamed_lines) = (None, 0u64);
 	let job = loop {
 		let (hash, number) = node.finalized().await?;
 		if last_hash == Some(hash) {
@@ -479,7 +485,25 @@ pub async fn run(
 			progress.step(stage_line(step.stage, step.at, &job));
 		}
 		seen = job.history.len();
+		let unfollowed = live.is_none() && job.result.is_none();
+		if let Some(assignment) = job.assignment.as_ref().filter(|_| unfollowed) {
+			let provider = account_id(&assignment.provider);
+			if let Some((offer, _)) = node.offer(&provider).await? {
+				let endpoint = String::from_utf8_lossy(&offer.endpoint).into_owned();
+				// Tokens go to the terminal as they come: no spinner over them.
+				if !json_out {
+					progress.plain();
+				}
+				let follow = (node.genesis, signer.key.clone(), started);
+				live = Some(tokio::spawn(show_live(endpoint, id, provider, follow, !json_out)));
+			}
+		}
 		if downloaded.is_none() && job.result.is_some() {
+			// The run is over: its stream ends with it, or is given up.
+			let streamed = match live.as_mut() {
+				Some(task) => tokio::time::timeout(LIVE_GRACE, task).await.ok().and_then(|r| r.ok()),
+				None => None,
+			};
 			progress.waiting("fetching the outputs".into());
 			let out = outputs::download(node, &job, &args.output).await?;
 			progress.step(format!(
@@ -488,8 +512,18 @@ pub async fn run(
 			));
 			if !json_out {
 				progress.done();
-				std::io::stdout().write_all(&out.stdout)?;
-				std::io::stdout().flush()?;
+				match &streamed {
+					// What streamed was the text; the result's stdout is its record.
+					Some(s) if s.complete => println!(),
+					_ => {
+						std::io::stdout().write_all(&out.stdout)?;
+						std::io::stdout().flush()?;
+					}
+				}
+			}
+			if let Some(s) = streamed {
+				first_line_ms = s.first_line_ms;
+				streamed_lines = s.lines;
 			}
 			downloaded = Some(out);
 			result_ms = Some(started.elapsed().as_millis() as u64);
@@ -533,6 +567,9 @@ pub async fn run(
 		"result_block": job.entered(Stage::ResultSubmitted),
 		"completed_block": job.entered(job.stage),
 		"result_ms": result_ms,
+		// The first line of stdout the provider relayed live, and how many came.
+		"first_line_ms": first_line_ms,
+		"streamed_lines": streamed_lines,
 		"elapsed_ms": started.elapsed().as_millis() as u64,
 	});
 	match (job.stage, exit) {
@@ -562,6 +599,81 @@ pub async fn run(
 			summary,
 		)),
 	}
+}
+
+/// How long the live stream may take to end once the job's result is on chain.
+const LIVE_GRACE: Duration = Duration::from_secs(10);
+
+/// What the live stream of a job's stdout brought.
+#[derive(Default)]
+struct Streamed {
+	/// When the first line came (ms since `lilypad run` started).
+	first_line_ms: Option<u64>,
+	lines: u64,
+	/// Whether it ran to its end, so that what was shown is the whole stdout.
+	complete: bool,
+}
+
+/// Follows job `id`'s stdout at its provider and, if `show`, writes it to the terminal as it
+/// comes: a line that is a JSON object with a `text` (a token, as the chat module writes them)
+/// as that text alone, any other line as it is. A stream that cannot be had is only a warning:
+/// the result on chain is what counts.
+async fn show_live(
+	endpoint: String,
+	id: JobId,
+	provider: AccountId32,
+	(genesis, key, started): ([u8; 32], subxt_signer::sr25519::Keypair, Instant),
+	show: bool,
+) -> Streamed {
+	use futures::StreamExt;
+	let mut seen = Streamed::default();
+	let http = reqwest::Client::new();
+	let events =
+		lilypad_client::live::follow(&http, &endpoint, &genesis, id, &provider.0, &key).await;
+	let mut events = match events {
+		Ok(events) => Box::pin(events),
+		Err(e) => {
+			if show {
+				eprintln!("(no live output: {e:#})");
+			}
+			return seen;
+		}
+	};
+	let mut out = std::io::stdout();
+	while let Some(event) = events.next().await {
+		match event {
+			Ok(Event::Line(line)) => {
+				seen.first_line_ms.get_or_insert(started.elapsed().as_millis() as u64);
+				seen.lines += 1;
+				if show {
+					let text = serde_json::from_str::<Value>(&line)
+						.ok()
+						.and_then(|v| v.get("text").and_then(Value::as_str).map(str::to_owned));
+					let _ = match text {
+						Some(text) => out.write_all(text.as_bytes()),
+						None => writeln!(out, "{line}"),
+					};
+					let _ = out.flush();
+				}
+			}
+			Ok(Event::Restart) => {
+				if show {
+					let _ = writeln!(out, "\n[the provider started the run over]");
+				}
+			}
+			Ok(Event::End(_)) => {
+				seen.complete = true;
+				break;
+			}
+			Err(e) => {
+				if show {
+					eprintln!("\n(live output interrupted: {e:#})");
+				}
+				break;
+			}
+		}
+	}
+	seen
 }
 
 /// Puts the job's input blob in the content store of every active provider that could run

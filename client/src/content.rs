@@ -8,6 +8,11 @@ use lilypad_primitives::registry::Digest;
 /// The content store's route for one blob (axum's syntax), relative to its endpoint.
 pub const BLOBS_ROUTE: &str = "/blobs/{digest}";
 
+/// The query parameter of an upload that names the model version whose weights it is
+/// (`PUT /blobs/<hex>?weights_of=<name>@<version>`): such an upload may be as large as the
+/// weights the chain registers, beyond the store's cap for other blobs.
+pub const WEIGHTS_OF: &str = "weights_of";
+
 /// The blake3 digest of `bytes`: the name of a blob.
 pub fn digest_of(bytes: &[u8]) -> Digest {
 	*blake3::hash(bytes).as_bytes()
@@ -142,6 +147,48 @@ impl StoreClient {
 		let url = blob_url(&self.endpoint, digest);
 		let response =
 			self.http.put(&url).body(bytes).send().await.with_context(|| format!("PUT {url}"))?;
+		let status = response.status();
+		if !status.is_success() {
+			let why = response.text().await.unwrap_or_default();
+			bail!("PUT {url}: HTTP {status}: {why}");
+		}
+		Ok(())
+	}
+
+	/// Sends the file at `path` under the name `digest`, streamed from disk (weights may be
+	/// gigabytes: never held whole in memory). A store takes a blob larger than its cap on
+	/// uploads only as the weights of a published model version, named in `model` (`name@version`
+	/// as the chain has it), and only as large as the chain says; the store checks both.
+	/// Skipped when the store already holds the blob.
+	pub async fn put_file(
+		&self,
+		digest: &Digest,
+		path: &std::path::Path,
+		model: Option<&str>,
+	) -> anyhow::Result<()> {
+		if self.has(digest).await? {
+			return Ok(());
+		}
+		let file = tokio::fs::File::open(path)
+			.await
+			.with_context(|| format!("open {}", path.display()))?;
+		let len = file.metadata().await?.len();
+		let mut url = blob_url(&self.endpoint, digest);
+		if let Some(model) = model {
+			url = format!("{url}?{WEIGHTS_OF}={model}");
+		}
+		let body = reqwest::Body::wrap_stream(tokio_util::io::ReaderStream::with_capacity(
+			file,
+			1 << 20,
+		));
+		let response = self
+			.http
+			.put(&url)
+			.header(reqwest::header::CONTENT_LENGTH, len)
+			.body(body)
+			.send()
+			.await
+			.with_context(|| format!("PUT {url}"))?;
 		let status = response.status();
 		if !status.is_success() {
 			let why = response.text().await.unwrap_or_default();

@@ -8,6 +8,7 @@ pub mod archive;
 pub mod chain;
 pub mod content;
 pub mod keys;
+pub mod live;
 
 use anyhow::anyhow;
 use subxt::{OnlineClient, SubstrateConfig};

@@ -21,11 +21,12 @@ use crate::{
 	docker::DockerExecutor,
 	gpu::DetectedGpu,
 	journal::{Entry, Journal},
+	live::{LiveApi, LiveOutputs},
 	metrics::Metrics,
 	models::ModelCache,
 	resources,
 	runner::{Purpose, Runner},
-	store::ContentStore,
+	store::{ContentStore, Uploads},
 	wasm::WasmExecutor,
 };
 use lilypad_primitives::identity::Role;
@@ -47,6 +48,8 @@ pub struct Agent {
 	journal: Journal,
 	/// One permit per job slot.
 	slots: Semaphore,
+	/// Running jobs' stdout, relayed live to their creators.
+	live: Arc<LiveOutputs>,
 	/// The jobs and mediations a task is working on now.
 	working: Mutex<HashSet<(Purpose, JobId)>>,
 }
@@ -88,8 +91,19 @@ pub async fn run(cfg: Config) -> anyhow::Result<()> {
 	let listener = tokio::net::TcpListener::bind(cfg.listen)
 		.await
 		.with_context(|| format!("listen on {}", cfg.listen))?;
-	let max_upload = (cfg.max_output_mib as usize) << 20;
-	let router = store.clone().router(max_upload).merge(metrics_router(metrics.clone()));
+	// Job inputs up to the output cap; model weights as large as the chain pins them, once
+	// connected.
+	let uploads = Uploads::capped((cfg.max_output_mib as u64) << 20);
+	let weights_registry = uploads.registry.clone();
+	let live = LiveApi {
+		outputs: Arc::new(LiveOutputs::new((cfg.max_output_mib as usize) << 20)),
+		chain: Default::default(),
+	};
+	let router = store
+		.clone()
+		.router(uploads)
+		.merge(live.clone().router())
+		.merge(metrics_router(metrics.clone()));
 	tokio::spawn(async move {
 		if let Err(e) = axum::serve(listener, router).await {
 			tracing::error!("content store server stopped: {e}");
@@ -99,6 +113,8 @@ pub async fn run(cfg: Config) -> anyhow::Result<()> {
 
 	let chain = Chain::connect(&cfg.node, key, CONNECT_PATIENCE).await?;
 	info!(provider = %chain.account, node = %cfg.node, "connected");
+	let _ = weights_registry.set(Arc::new((*chain).clone()));
+	let _ = live.chain.set(((*chain).clone(), chain.account.clone()));
 	let agent = Arc::new(Agent {
 		slots: Semaphore::new(cfg.capacity as usize),
 		runner: Runner::new(&cfg, store, wasm, docker, metrics.clone(), models),
@@ -108,6 +124,7 @@ pub async fn run(cfg: Config) -> anyhow::Result<()> {
 		metrics,
 		journal,
 		working: Mutex::new(HashSet::new()),
+		live: live.outputs,
 	});
 	agent.ensure_registered().await?;
 	agent.resume().await?;
@@ -389,21 +406,24 @@ impl Agent {
 				info!(module = %String::from_utf8_lossy(&record.module.name), "running");
 				// The agent's own time: fetching, delivering inputs, running, collecting.
 				let started = std::time::Instant::now();
+				let live = self.live.open(job);
 				let run = self.runner.run_until(
 					&self.chain,
 					job,
 					&record,
 					Purpose::Job,
 					execute_by,
-					None,
+					Some(&live),
 				);
 				let manifest = match run.await {
 					Ok(m) => m,
 					Err(e) => {
+						self.live.finish(job, format!("given up: {e:#}"));
 						self.journal.put(job, &Entry::Abandoned { reason: format!("{e:#}") })?;
 						bail!("giving up: {e:#}");
 					}
 				};
+				self.live.finish(job, lilypad_client::live::exit_text(&manifest.exit));
 				info!(
 					exit = ?manifest.exit,
 					output = %hex::encode(manifest.output_digest),

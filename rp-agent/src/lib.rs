@@ -17,6 +17,7 @@ pub mod executor;
 pub mod gpu;
 pub mod journal;
 pub mod keystore;
+pub mod live;
 pub mod metrics;
 pub mod models;
 pub mod resources;

@@ -898,7 +898,7 @@ mod tests {
 		peer.put(&there).unwrap();
 		let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
 		let peer_url = format!("http://{}", listener.local_addr().unwrap());
-		let router = peer.router(1 << 20);
+		let router = peer.router(crate::store::Uploads::capped(1 << 20));
 		tokio::spawn(async move { axum::serve(listener, router).await });
 		// The first peer is down: the next one is asked.
 		let peers = vec!["http://127.0.0.1:9".to_string(), peer_url];

@@ -29,6 +29,7 @@ use crate::{
 	config::Config,
 	docker::{DockerExecutor, ImageRefused},
 	executor::{engine_of, Executor, Fetch, Limits, ModelMount, Request, StdoutTap},
+	live::Live,
 	metrics::Metrics,
 	models::{ModelCache, Pinned, StoresSource},
 	store::ContentStore,
@@ -232,7 +233,7 @@ impl Runner {
 	/// Runs `job` for `purpose` until it yields a manifest, trying again after a failure of
 	/// the host's (a node, a peer or the engine briefly unreachable) until the chain's
 	/// deadline `until` has passed. An artifact that is not the one pinned is given up at once:
-	/// it will never be.
+	/// it will never be. Each try's stdout goes to `live` as it is written.
 	pub async fn run_until(
 		&self,
 		chain: &Chain,
@@ -240,13 +241,15 @@ impl Runner {
 		record: &ChainJob,
 		purpose: Purpose,
 		until: u32,
-		stdout: Option<StdoutTap>,
+		live: Option<&Arc<Live>>,
 	) -> anyhow::Result<ResultManifest> {
 		loop {
 			let run = async {
 				let version = self.version(chain, &record.module).await?;
 				let models = self.model_manifests(chain, &version).await?;
-				self.run(job, record, &version, &models, purpose, stdout.clone()).await
+				// Each try streams its stdout from the start.
+				let stdout = live.map(|l| l.start_run());
+				self.run(job, record, &version, &models, purpose, stdout).await
 			};
 			match run.await {
 				Ok(manifest) => return Ok(manifest),

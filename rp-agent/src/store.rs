@@ -14,14 +14,17 @@ use std::{
 use anyhow::{bail, Context};
 use axum::{
 	body::{Body, Bytes},
-	extract::{DefaultBodyLimit, Path as UrlPath, State},
+	extract::{Path as UrlPath, Query, State},
 	http::{header, StatusCode},
 	response::{IntoResponse, Response},
 	routing::get,
 	Router,
 };
-use lilypad_client::content::{StoreClient, BLOBS_ROUTE};
-use lilypad_primitives::registry::Digest;
+use lilypad_client::content::{StoreClient, BLOBS_ROUTE, WEIGHTS_OF};
+use lilypad_primitives::{
+	models::{ModelRef, Weights},
+	registry::Digest,
+};
 
 use lilypad_client::content::{digest_of, parse_digest};
 
@@ -131,15 +134,180 @@ impl ContentStore {
 		)
 	}
 
-	/// The HTTP API: `GET /blobs/<hex>` serves a blob, `PUT /blobs/<hex>` stores one (refused
-	/// with 422 when the body does not hash to the name), `GET /health` answers `ok`.
-	pub fn router(self: std::sync::Arc<Self>, max_upload: usize) -> Router {
+	/// Stores the blob arriving as `chunks` under `expected`, hashed and counted on its way to
+	/// a temporary file (never held whole in memory): refused, and nothing kept, past
+	/// `max_bytes` or when it hashes to anything else.
+	pub async fn put_stream<S, E>(
+		&self,
+		expected: &Digest,
+		max_bytes: u64,
+		mut chunks: S,
+	) -> Result<(), UploadError>
+	where
+		S: futures::Stream<Item = Result<Bytes, E>> + Unpin,
+		E: std::fmt::Display,
+	{
+		use futures::StreamExt;
+		use tokio::io::AsyncWriteExt;
+		let seq = self.tmp_seq.fetch_add(1, Ordering::Relaxed);
+		let tmp = self.root.join("tmp").join(format!("{}-up-{seq}", std::process::id()));
+		let written = async {
+			let mut file = tokio::fs::File::create(&tmp).await?;
+			let mut hasher = blake3::Hasher::new();
+			let mut len = 0u64;
+			while let Some(chunk) = chunks.next().await {
+				let chunk = chunk.map_err(|e| UploadError::Interrupted(e.to_string()))?;
+				len += chunk.len() as u64;
+				if len > max_bytes {
+					return Err(UploadError::TooLarge { max_bytes });
+				}
+				hasher.update(&chunk);
+				file.write_all(&chunk).await?;
+			}
+			let got = *hasher.finalize().as_bytes();
+			if &got != expected {
+				return Err(UploadError::WrongDigest { got });
+			}
+			file.sync_all().await?;
+			let path = self.path_of(expected);
+			tokio::fs::create_dir_all(path.parent().expect("blob path has a parent")).await?;
+			tokio::fs::rename(&tmp, &path).await?;
+			Ok::<(), UploadError>(())
+		}
+		.await;
+		if written.is_err() {
+			let _ = tokio::fs::remove_file(&tmp).await;
+		}
+		written
+	}
+
+	/// The HTTP API: `GET /blobs/<hex>` serves a blob, `PUT /blobs/<hex>` stores one (see
+	/// [`Uploads`] for what is taken), `GET /health` answers `ok`.
+	pub fn router(self: std::sync::Arc<Self>, uploads: Uploads) -> Router {
 		Router::new()
 			.route("/health", get(|| async { "ok" }))
 			.route(BLOBS_ROUTE, get(serve_blob).put(upload_blob).head(head_blob))
-			.layer(DefaultBodyLimit::max(max_upload))
-			.with_state(self)
+			.with_state(Api { store: self, uploads })
 	}
+}
+
+/// Why an upload was refused.
+#[derive(Debug)]
+pub enum UploadError {
+	/// More bytes than the upload may have.
+	TooLarge { max_bytes: u64 },
+	/// Bytes that hash to `got`, not to the name they were sent under.
+	WrongDigest { got: Digest },
+	/// The sender stopped before the end.
+	Interrupted(String),
+	/// The store could not write them.
+	Io(std::io::Error),
+}
+
+impl From<std::io::Error> for UploadError {
+	fn from(e: std::io::Error) -> Self {
+		Self::Io(e)
+	}
+}
+
+impl UploadError {
+	fn status(&self) -> StatusCode {
+		match self {
+			Self::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+			Self::WrongDigest { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+			Self::Interrupted(_) => StatusCode::BAD_REQUEST,
+			Self::Io(_) => StatusCode::INTERNAL_SERVER_ERROR,
+		}
+	}
+}
+
+impl std::fmt::Display for UploadError {
+	fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+		match self {
+			Self::TooLarge { max_bytes } => write!(f, "larger than the {max_bytes} bytes allowed"),
+			Self::WrongDigest { got } => write!(
+				f,
+				"digest mismatch: the bytes hash to {}, not to the name they were sent under",
+				hex::encode(got)
+			),
+			Self::Interrupted(why) => write!(f, "the upload stopped short: {why}"),
+			Self::Io(e) => write!(f, "cannot store it: {e}"),
+		}
+	}
+}
+
+/// Looks up the weights a published model version pins (the chain, for an agent).
+pub trait WeightsRegistry: Send + Sync {
+	/// The weights of `model` (`name@version`), `None` when no such version is published.
+	fn weights_of<'a>(
+		&'a self,
+		model: &'a ModelRef,
+	) -> std::pin::Pin<Box<dyn std::future::Future<Output = anyhow::Result<Option<Weights>>> + Send + 'a>>;
+}
+
+/// What the store takes over HTTP from anyone. A blob up to `max_blob` bytes (a job's input)
+/// needs no reason; a larger one only as the weights of a published model version the upload
+/// names (`?weights_of=name@version`), whose registration cost its publisher a deposit, under
+/// the digest and at most the size the chain pins. Until a registry is set (the agent
+/// connects to its node after it starts serving) such uploads are answered 503.
+#[derive(Clone, Default)]
+pub struct Uploads {
+	pub max_blob: u64,
+	pub registry: std::sync::Arc<std::sync::OnceLock<std::sync::Arc<dyn WeightsRegistry>>>,
+}
+
+impl Uploads {
+	/// Uploads of at most `max_blob` bytes, and of weights once a registry is set.
+	pub fn capped(max_blob: u64) -> Self {
+		Self { max_blob, registry: Default::default() }
+	}
+
+	/// How many bytes an upload of `digest` may have, or why it is refused.
+	async fn allowance(
+		&self,
+		digest: &Digest,
+		weights_of: Option<&str>,
+	) -> Result<u64, (StatusCode, String)> {
+		let Some(spec) = weights_of else { return Ok(self.max_blob) };
+		let model = ModelRef::parse(spec).ok_or_else(|| {
+			(StatusCode::BAD_REQUEST, format!("{WEIGHTS_OF}={spec:?} is not name@version"))
+		})?;
+		let Some(registry) = self.registry.get() else {
+			return Err((StatusCode::SERVICE_UNAVAILABLE, "not connected to the chain yet".into()));
+		};
+		let weights = registry
+			.weights_of(&model)
+			.await
+			.map_err(|e| (StatusCode::SERVICE_UNAVAILABLE, format!("reading the chain: {e:#}")))?
+			.ok_or_else(|| (StatusCode::NOT_FOUND, format!("model {spec} is not published")))?;
+		if &weights.digest != digest {
+			return Err((
+				StatusCode::FORBIDDEN,
+				format!(
+					"model {spec} pins the weights {}, not {}",
+					hex::encode(weights.digest),
+					hex::encode(digest)
+				),
+			));
+		}
+		Ok(weights.size.max(self.max_blob))
+	}
+}
+
+impl WeightsRegistry for lilypad_client::chain::Chain {
+	fn weights_of<'a>(
+		&'a self,
+		model: &'a ModelRef,
+	) -> std::pin::Pin<Box<dyn std::future::Future<Output = anyhow::Result<Option<Weights>>> + Send + 'a>>
+	{
+		Box::pin(async move { Ok(self.model_version(model).await?.map(|m| m.weights)) })
+	}
+}
+
+#[derive(Clone)]
+struct Api {
+	store: Shared,
+	uploads: Uploads,
 }
 
 /// Serves `router` (a store's, perhaps merged with others) on `listener` until it fails.
@@ -151,7 +319,7 @@ type Shared = std::sync::Arc<ContentStore>;
 
 /// Streams the blob from disk: a blob may be gigabytes of model weights, never read whole
 /// into memory to serve it.
-async fn serve_blob(State(store): State<Shared>, UrlPath(digest): UrlPath<String>) -> Response {
+async fn serve_blob(State(Api { store, .. }): State<Api>, UrlPath(digest): UrlPath<String>) -> Response {
 	let Some(digest) = parse_digest(&digest) else {
 		return (StatusCode::BAD_REQUEST, "not a blake3 hex digest").into_response();
 	};
@@ -176,7 +344,7 @@ async fn serve_blob(State(store): State<Shared>, UrlPath(digest): UrlPath<String
 		.into_response()
 }
 
-async fn head_blob(State(store): State<Shared>, UrlPath(digest): UrlPath<String>) -> StatusCode {
+async fn head_blob(State(Api { store, .. }): State<Api>, UrlPath(digest): UrlPath<String>) -> StatusCode {
 	match parse_digest(&digest) {
 		Some(d) if store.contains(&d) => StatusCode::OK,
 		Some(_) => StatusCode::NOT_FOUND,
@@ -184,19 +352,41 @@ async fn head_blob(State(store): State<Shared>, UrlPath(digest): UrlPath<String>
 	}
 }
 
+#[derive(serde::Deserialize)]
+struct UploadQuery {
+	weights_of: Option<String>,
+}
+
+/// Streams an upload to disk; refused before a byte is kept when a declared length exceeds
+/// the allowance, and cut off when the bytes do.
 async fn upload_blob(
-	State(store): State<Shared>,
+	State(Api { store, uploads }): State<Api>,
 	UrlPath(digest): UrlPath<String>,
-	body: Bytes,
+	Query(query): Query<UploadQuery>,
+	headers: axum::http::HeaderMap,
+	body: Body,
 ) -> Response {
 	let Some(digest) = parse_digest(&digest) else {
 		return (StatusCode::BAD_REQUEST, "not a blake3 hex digest").into_response();
 	};
-	let stored = tokio::task::spawn_blocking(move || store.put_verified(&digest, &body)).await;
-	match stored {
-		Ok(Ok(())) => StatusCode::CREATED.into_response(),
-		Ok(Err(e)) => (StatusCode::UNPROCESSABLE_ENTITY, e.to_string()).into_response(),
-		Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+	let max_bytes = match uploads.allowance(&digest, query.weights_of.as_deref()).await {
+		Ok(max) => max,
+		Err(refusal) => return refusal.into_response(),
+	};
+	let declared = headers
+		.get(header::CONTENT_LENGTH)
+		.and_then(|v| v.to_str().ok())
+		.and_then(|v| v.parse::<u64>().ok());
+	if declared.is_some_and(|n| n > max_bytes) {
+		return (StatusCode::PAYLOAD_TOO_LARGE, UploadError::TooLarge { max_bytes }.to_string())
+			.into_response();
+	}
+	if store.contains(&digest) {
+		return StatusCode::CREATED.into_response();
+	}
+	match store.put_stream(&digest, max_bytes, body.into_data_stream()).await {
+		Ok(()) => StatusCode::CREATED.into_response(),
+		Err(e) => (e.status(), e.to_string()).into_response(),
 	}
 }
 
@@ -239,7 +429,7 @@ mod tests {
 		use lilypad_client::content::FetchError;
 		let dir = tempfile::tempdir().unwrap();
 		let store = std::sync::Arc::new(ContentStore::open(dir.path()).unwrap());
-		let client = StoreClient::new(&serve(store.clone().router(1 << 20)).await);
+		let client = StoreClient::new(&serve(store.clone().router(Uploads::capped(1 << 20))).await);
 
 		let d = client.put(b"hello".to_vec()).await.unwrap();
 		assert_eq!(d, digest_of(b"hello"));
@@ -264,6 +454,76 @@ mod tests {
 		let other = ContentStore::open(dir.path().join("other")).unwrap();
 		assert!(other.fetch(&d, &[liar.endpoint().to_string()], 1 << 20).await.is_err());
 		assert!(!other.contains(&d));
+	}
+
+	/// A registry of one published model version.
+	struct OneModel(ModelRef, Weights);
+
+	impl WeightsRegistry for OneModel {
+		fn weights_of<'a>(
+			&'a self,
+			model: &'a ModelRef,
+		) -> std::pin::Pin<
+			Box<dyn std::future::Future<Output = anyhow::Result<Option<Weights>>> + Send + 'a>,
+		> {
+			Box::pin(async move { Ok((model == &self.0).then_some(self.1)) })
+		}
+	}
+
+	#[tokio::test]
+	async fn uploads_past_the_cap_are_only_the_published_weights_streamed_whole() {
+		use lilypad_primitives::models::{WeightsFormat, WeightsLayout};
+		let dir = tempfile::tempdir().unwrap();
+		let store = std::sync::Arc::new(ContentStore::open(dir.path()).unwrap());
+		// Small enough that a refusal sent before the body is read still reaches the client
+		// (the socket buffers take the whole body).
+		let weights = vec![7u8; 64 << 10];
+		let digest = digest_of(&weights);
+		let path = dir.path().join("weights.gguf");
+		std::fs::write(&path, &weights).unwrap();
+		let uploads = Uploads::capped(1 << 10);
+		let registry = uploads.registry.clone();
+		let client = StoreClient::new(&serve(store.clone().router(uploads)).await);
+		let spec = "llm@1.0.0";
+
+		// No chain yet: weights are not taken.
+		let err = client.put_file(&digest, &path, Some(spec)).await.unwrap_err();
+		assert!(err.to_string().contains("503"), "{err:#}");
+		let pinned = Weights {
+			digest,
+			size: weights.len() as u64,
+			layout: WeightsLayout::File,
+			format: WeightsFormat::Gguf,
+		};
+		let published = ModelRef::parse(spec).unwrap();
+		assert!(registry.set(std::sync::Arc::new(OneModel(published, pinned))).is_ok());
+
+		// Past the cap without naming the model, or naming one that is not published.
+		let err = client.put_file(&digest, &path, None).await.unwrap_err();
+		assert!(err.to_string().contains("413"), "{err:#}");
+		let err = client.put_file(&digest, &path, Some("other@1.0.0")).await.unwrap_err();
+		assert!(err.to_string().contains("404"), "{err:#}");
+		// Bytes that are not the pinned weights: refused at once under another digest, and at
+		// their end under the pinned one.
+		let mut tampered = weights.clone();
+		tampered[32 << 10] ^= 1;
+		let tampered_path = dir.path().join("tampered.gguf");
+		std::fs::write(&tampered_path, &tampered).unwrap();
+		let err = client.put_file(&digest_of(&tampered), &tampered_path, Some(spec)).await;
+		assert!(err.unwrap_err().to_string().contains("403"));
+		let err = client.put_file(&digest, &tampered_path, Some(spec)).await.unwrap_err();
+		assert!(err.to_string().contains("422"), "{err:#}");
+		assert!(!store.contains(&digest));
+		// More bytes than pinned.
+		let longer = dir.path().join("longer.gguf");
+		std::fs::write(&longer, [&weights[..], b"x"].concat()).unwrap();
+		let err = client.put_file(&digest, &longer, Some(spec)).await.unwrap_err();
+		assert!(err.to_string().contains("413"), "{err:#}");
+		// The weights themselves, streamed.
+		client.put_file(&digest, &path, Some(spec)).await.unwrap();
+		assert_eq!(store.get(&digest).unwrap().as_deref(), Some(&weights[..]));
+		// Nothing is left half-written.
+		assert_eq!(std::fs::read_dir(dir.path().join("tmp")).unwrap().count(), 0);
 	}
 
 	#[test]

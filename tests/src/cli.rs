@@ -82,6 +82,24 @@ impl Cli {
 		}
 	}
 
+	/// Starts `lilypad args...` signing with `key`, its stdout and stderr piped: to watch
+	/// what it prints while it runs.
+	pub fn spawn(&self, key: Option<&str>, args: &[&str]) -> std::process::Child {
+		let mut cmd = Command::new(cli_binary());
+		cmd.args(args)
+			.current_dir(&self.cwd)
+			.env("LILYPAD_NODE", &self.node)
+			.env("LILYPAD_HOME", &self.home)
+			.env_remove("LILYPAD_KEY")
+			.stdin(std::process::Stdio::null())
+			.stdout(std::process::Stdio::piped())
+			.stderr(std::process::Stdio::piped());
+		if let Some(key) = key {
+			cmd.env("LILYPAD_KEY", key);
+		}
+		cmd.spawn().expect("run lilypad")
+	}
+
 	/// Runs `lilypad --json args...` and panics unless it exits 0; returns its JSON.
 	pub fn ok(&self, key: Option<&str>, args: &[&str]) -> Value {
 		let out = self.json(key, args);

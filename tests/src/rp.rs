@@ -38,6 +38,31 @@ pub fn example_module(name: &str) -> Vec<u8> {
 	read_built(var, &dir.join(format!("{name}.wasm")))
 }
 
+/// The model packages `scripts/setup-models.sh` makes, `<dir>/<model name>/` (a
+/// `lilypad-model.toml` beside its GGUF): in `$LILYPAD_MODEL_PACKAGES`, or set up once per test
+/// process.
+pub fn model_packages() -> &'static Path {
+	static DIR: OnceLock<PathBuf> = OnceLock::new();
+	DIR.get_or_init(|| {
+		crate::built("LILYPAD_MODEL_PACKAGES", || {
+			exclusively(|| {
+				let out = Command::new("bash")
+					.arg(crate::workspace_root().join("scripts/setup-models.sh"))
+					.output()
+					.expect("bash runs");
+				assert!(
+					out.status.success(),
+					"scripts/setup-models.sh failed:\n{}",
+					String::from_utf8_lossy(&out.stderr)
+				);
+				let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+				let dir = stdout.lines().find_map(|l| l.strip_prefix("PACKAGES="));
+				PathBuf::from(dir.expect("setup-models.sh names the packages' directory"))
+			})
+		})
+	})
+}
+
 /// A provider's limits for running an example module directly: room to spare for every
 /// module and test here.
 pub const WASM_LIMITS: Limits = Limits {

@@ -47,6 +47,11 @@ fn model() -> Option<(ChatTokenizer, String)> {
 		}
 	};
 	let Some(path) = candidates.iter().find(|p| p.is_file()) else {
+		// Named on purpose (as scripts/test.sh does): a missing file is a failure, not a skip.
+		assert!(
+			std::env::var_os("LILYPAD_CHAT_GGUF").is_none(),
+			"LILYPAD_CHAT_GGUF={candidates:?} is not a file"
+		);
 		eprintln!("note: no SmolLM2 GGUF at {candidates:?}; run scripts/setup-models.sh. Skipped.");
 		return None;
 	};
