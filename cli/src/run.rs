@@ -294,7 +294,6 @@ fn or_null(block: Option<u32>) -> String {
 	block.map(|b| b.to_string()).unwrap_or_else(|| "null".into())
 }
 
-
 /// An exit status as the node's JSON writes it.
 pub fn exit_json(exit: &ExitStatus) -> Value {
 	wire::exit::serialize(exit, serde_json::value::Serializer).unwrap_or(Value::Null)
@@ -501,7 +500,9 @@ pub async fn run(
 		if downloaded.is_none() && job.result.is_some() {
 			// The run is over: its stream ends with it, or is given up.
 			let streamed = match live.as_mut() {
-				Some(task) => tokio::time::timeout(LIVE_GRACE, task).await.ok().and_then(|r| r.ok()),
+				Some(task) => {
+					tokio::time::timeout(LIVE_GRACE, task).await.ok().and_then(|r| r.ok())
+				}
 				None => None,
 			};
 			progress.waiting("fetching the outputs".into());

@@ -177,10 +177,8 @@ impl StoreClient {
 		if let Some(model) = model {
 			url = format!("{url}?{WEIGHTS_OF}={model}");
 		}
-		let body = reqwest::Body::wrap_stream(tokio_util::io::ReaderStream::with_capacity(
-			file,
-			1 << 20,
-		));
+		let body =
+			reqwest::Body::wrap_stream(tokio_util::io::ReaderStream::with_capacity(file, 1 << 20));
 		let response = self
 			.http
 			.put(&url)

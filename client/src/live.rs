@@ -68,7 +68,9 @@ impl core::fmt::Display for Refusal {
 		f.write_str(match self {
 			Self::Malformed => "no `Authorization: Lilypad signer=..,at=..,signature=..` header",
 			Self::Stale => "the request's time is more than 5 minutes from the agent's clock",
-			Self::BadSignature => "the signature is not the signer's, for this job at this provider",
+			Self::BadSignature => {
+				"the signature is not the signer's, for this job at this provider"
+			}
 		})
 	}
 }
@@ -305,7 +307,10 @@ mod tests {
 		assert_eq!(read.verify(&genesis, 5, &provider, now + 301), Err(Refusal::Stale));
 		// Another key's signature under Alice's name.
 		let bob = crate::keys::from_uri("//Bob").unwrap();
-		let forged = Authorization { signature: Authorization::sign(&bob, &genesis, 5, &provider).signature, ..auth };
+		let forged = Authorization {
+			signature: Authorization::sign(&bob, &genesis, 5, &provider).signature,
+			..auth
+		};
 		assert_eq!(forged.verify(&genesis, 5, &provider, now), Err(Refusal::BadSignature));
 		assert_eq!(Authorization::parse("Bearer x"), Err(Refusal::Malformed));
 		assert_eq!(Authorization::parse("Lilypad signer=00"), Err(Refusal::Malformed));
@@ -322,11 +327,8 @@ mod tests {
 		];
 		let text: String = events.iter().map(Event::to_sse).collect();
 		// Cut into 3-byte pieces: events arrive split anywhere.
-		let chunks: Vec<Result<bytes::Bytes, std::convert::Infallible>> = text
-			.as_bytes()
-			.chunks(3)
-			.map(|c| Ok(bytes::Bytes::copy_from_slice(c)))
-			.collect();
+		let chunks: Vec<Result<bytes::Bytes, std::convert::Infallible>> =
+			text.as_bytes().chunks(3).map(|c| Ok(bytes::Bytes::copy_from_slice(c))).collect();
 		let read: Vec<Event> =
 			parse_sse(futures::stream::iter(chunks)).map(|e| e.unwrap()).collect().await;
 		let mut expected = events;

@@ -13,7 +13,6 @@ use std::{
 	sync::{Arc, Mutex, OnceLock},
 };
 
-use futures::StreamExt;
 use axum::{
 	body::Body,
 	extract::{Path as UrlPath, State},
@@ -22,6 +21,7 @@ use axum::{
 	routing::get,
 	Router,
 };
+use futures::StreamExt;
 use lilypad_client::live::{self, Authorization, End, Event, STREAM_ROUTE};
 use lilypad_primitives::jobs::JobId;
 use subxt::utils::AccountId32;
@@ -69,12 +69,8 @@ impl LiveOutputs {
 		live.end(outcome);
 		inner.finished.retain(|j| *j != job);
 		inner.finished.push_back(job);
-		let mut kept: usize = inner
-			.finished
-			.iter()
-			.filter_map(|j| inner.jobs.get(j))
-			.map(|l| l.len())
-			.sum();
+		let mut kept: usize =
+			inner.finished.iter().filter_map(|j| inner.jobs.get(j)).map(|l| l.len()).sum();
 		while inner.finished.len() > KEEP_FINISHED || kept > self.keep_bytes {
 			let Some(oldest) = inner.finished.pop_front() else { break };
 			if let Some(gone) = inner.jobs.remove(&oldest) {
@@ -90,13 +86,13 @@ impl LiveOutputs {
 
 /// One job's output so far.
 pub struct Live {
-	state: Mutex<State>,
+	state: Mutex<Output>,
 	/// Bumped on every change, so that subscribers wake.
 	changed: watch::Sender<u64>,
 }
 
 #[derive(Default)]
-struct State {
+struct Output {
 	stdout: Vec<u8>,
 	/// Which run the output is from: a run started over after a failure of the host's
 	/// replaces what the one before wrote.
@@ -109,7 +105,7 @@ impl Live {
 		Self { state: Mutex::default(), changed: watch::channel(0).0 }
 	}
 
-	fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+	fn lock(&self) -> std::sync::MutexGuard<'_, Output> {
 		self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 	}
 
@@ -268,14 +264,10 @@ async fn stream(
 				.into_response()
 		}
 	};
-	let body = live
-		.subscribe()
-		.map(|event| Ok::<_, Infallible>(bytes::Bytes::from(event.to_sse())));
+	let body =
+		live.subscribe().map(|event| Ok::<_, Infallible>(bytes::Bytes::from(event.to_sse())));
 	(
-		[
-			(header::CONTENT_TYPE, "text/event-stream"),
-			(header::CACHE_CONTROL, "no-store"),
-		],
+		[(header::CONTENT_TYPE, "text/event-stream"), (header::CACHE_CONTROL, "no-store")],
 		Body::from_stream(body),
 	)
 		.into_response()

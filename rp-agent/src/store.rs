@@ -236,13 +236,15 @@ impl std::fmt::Display for UploadError {
 	}
 }
 
+/// The weights a model version pins, `None` when no such version is published.
+pub type PinnedWeights<'a> = std::pin::Pin<
+	Box<dyn std::future::Future<Output = anyhow::Result<Option<Weights>>> + Send + 'a>,
+>;
+
 /// Looks up the weights a published model version pins (the chain, for an agent).
 pub trait WeightsRegistry: Send + Sync {
-	/// The weights of `model` (`name@version`), `None` when no such version is published.
-	fn weights_of<'a>(
-		&'a self,
-		model: &'a ModelRef,
-	) -> std::pin::Pin<Box<dyn std::future::Future<Output = anyhow::Result<Option<Weights>>> + Send + 'a>>;
+	/// The weights of `model` (`name@version`).
+	fn weights_of<'a>(&'a self, model: &'a ModelRef) -> PinnedWeights<'a>;
 }
 
 /// What the store takes over HTTP from anyone. A blob up to `max_blob` bytes (a job's input)
@@ -295,11 +297,7 @@ impl Uploads {
 }
 
 impl WeightsRegistry for lilypad_client::chain::Chain {
-	fn weights_of<'a>(
-		&'a self,
-		model: &'a ModelRef,
-	) -> std::pin::Pin<Box<dyn std::future::Future<Output = anyhow::Result<Option<Weights>>> + Send + 'a>>
-	{
+	fn weights_of<'a>(&'a self, model: &'a ModelRef) -> PinnedWeights<'a> {
 		Box::pin(async move { Ok(self.model_version(model).await?.map(|m| m.weights)) })
 	}
 }
@@ -319,7 +317,10 @@ type Shared = std::sync::Arc<ContentStore>;
 
 /// Streams the blob from disk: a blob may be gigabytes of model weights, never read whole
 /// into memory to serve it.
-async fn serve_blob(State(Api { store, .. }): State<Api>, UrlPath(digest): UrlPath<String>) -> Response {
+async fn serve_blob(
+	State(Api { store, .. }): State<Api>,
+	UrlPath(digest): UrlPath<String>,
+) -> Response {
 	let Some(digest) = parse_digest(&digest) else {
 		return (StatusCode::BAD_REQUEST, "not a blake3 hex digest").into_response();
 	};
@@ -344,7 +345,10 @@ async fn serve_blob(State(Api { store, .. }): State<Api>, UrlPath(digest): UrlPa
 		.into_response()
 }
 
-async fn head_blob(State(Api { store, .. }): State<Api>, UrlPath(digest): UrlPath<String>) -> StatusCode {
+async fn head_blob(
+	State(Api { store, .. }): State<Api>,
+	UrlPath(digest): UrlPath<String>,
+) -> StatusCode {
 	match parse_digest(&digest) {
 		Some(d) if store.contains(&d) => StatusCode::OK,
 		Some(_) => StatusCode::NOT_FOUND,
@@ -460,12 +464,7 @@ mod tests {
 	struct OneModel(ModelRef, Weights);
 
 	impl WeightsRegistry for OneModel {
-		fn weights_of<'a>(
-			&'a self,
-			model: &'a ModelRef,
-		) -> std::pin::Pin<
-			Box<dyn std::future::Future<Output = anyhow::Result<Option<Weights>>> + Send + 'a>,
-		> {
+		fn weights_of<'a>(&'a self, model: &'a ModelRef) -> PinnedWeights<'a> {
 			Box::pin(async move { Ok((model == &self.0).then_some(self.1)) })
 		}
 	}

@@ -48,7 +48,8 @@ const DAVE: &str = "5DAAnrj7VHTznn2AWBemMuyBwZWs6FNFjdyVXUeYum3PTXFy";
 /// The model `chat` runs, and the one it derives from.
 const MODEL: &str = "smollm2-135m-instruct-q8";
 const PARENT: &str = "smollm2-135m-instruct";
-const QUESTION: &str = r#"[{"role":"user","content":"Write a long story about a frog who learns to sing."}]"#;
+const QUESTION: &str =
+	r#"[{"role":"user","content":"Write a long story about a frog who learns to sing."}]"#;
 
 /// The model package `name` (`lilypad-model.toml` beside `weights.gguf`).
 fn package(name: &str) -> PathBuf {
@@ -114,7 +115,12 @@ fn chat(exec: &WasmExecutor, module: &Module, args: &[&str]) -> Run {
 	let completion = std::fs::read(outputs.join("completion.json"))
 		.map(|b| serde_json::from_slice(&b).expect("completion.json is JSON"))
 		.unwrap_or(Value::Null);
-	Run { exit: outcome.exit, stdout: String::from_utf8(outcome.stdout).unwrap(), stderr, completion }
+	Run {
+		exit: outcome.exit,
+		stdout: String::from_utf8(outcome.stdout).unwrap(),
+		stderr,
+		completion,
+	}
 }
 
 #[test]
@@ -152,7 +158,8 @@ fn the_module_is_a_function_of_its_inputs_and_honours_max_tokens_and_stop() {
 	let stop = &text[from..to];
 	let cut = text.find(stop).expect("it is in the text");
 	let stop_arg = format!("--stop={}", serde_json::to_string(stop).unwrap());
-	let stopped = chat(&exec, &module, &["--max_tokens=40", "--temperature=0.9", "--seed=7", &stop_arg]);
+	let stopped =
+		chat(&exec, &module, &["--max_tokens=40", "--temperature=0.9", "--seed=7", &stop_arg]);
 	assert_eq!(stopped.exit, ExitStatus::Success, "{}", stopped.stderr);
 	assert_eq!(stopped.completion["finish_reason"], "stop", "{}", stopped.completion);
 	assert_eq!(stopped.text(), &text[..cut]);
@@ -167,10 +174,13 @@ fn the_module_is_a_function_of_its_inputs_and_honours_max_tokens_and_stop() {
 
 type Client = OnlineClient<SubstrateConfig>;
 
+/// What a pipe brought so far, and when its first bytes came.
+type Seen = Arc<Mutex<(String, Option<Instant>)>>;
+
 /// Reads `from` to its end on a thread of its own, keeping what came and when the first
 /// bytes did.
-fn collect(mut from: impl Read + Send + 'static) -> (Arc<Mutex<(String, Option<Instant>)>>, std::thread::JoinHandle<()>) {
-	let seen = Arc::new(Mutex::new((String::new(), None)));
+fn collect(mut from: impl Read + Send + 'static) -> (Seen, std::thread::JoinHandle<()>) {
+	let seen: Seen = Arc::new(Mutex::new((String::new(), None)));
 	let shared = seen.clone();
 	let reader = std::thread::spawn(move || {
 		let mut buf = [0u8; 4096];
@@ -310,8 +320,18 @@ async fn tokens_stream_to_the_creator_before_the_result_and_a_mediator_checks_th
 	// Charlie asks; the tokens show while the job has no result on chain.
 	let messages = format!("messages={QUESTION}");
 	let run_args: [&str; 12] = [
-		"run", "chat", "--target", BOB, "-i", &messages, "-i", "max_tokens=32", "-i",
-		"temperature=0.9", "-i", "seed=7",
+		"run",
+		"chat",
+		"--target",
+		BOB,
+		"-i",
+		&messages,
+		"-i",
+		"max_tokens=32",
+		"-i",
+		"temperature=0.9",
+		"-i",
+		"seed=7",
 	];
 	let mut child = cli.spawn(Some("//Charlie"), &run_args);
 	let (stdout, stdout_reader) = collect(child.stdout.take().unwrap());
@@ -324,7 +344,11 @@ async fn tokens_stream_to_the_creator_before_the_result_and_a_mediator_checks_th
 		if let Ok(Some(status)) = child.try_wait() {
 			panic!("lilypad run exited ({status}) before any token:\n{}", stderr.lock().unwrap().0);
 		}
-		assert!(Instant::now() < deadline, "no token within 5 minutes:\n{}", stderr.lock().unwrap().0);
+		assert!(
+			Instant::now() < deadline,
+			"no token within 5 minutes:\n{}",
+			stderr.lock().unwrap().0
+		);
 		tokio::time::sleep(Duration::from_millis(20)).await;
 	}
 	let id: u64 = {
@@ -333,7 +357,10 @@ async fn tokens_stream_to_the_creator_before_the_result_and_a_mediator_checks_th
 		line["job ".len()..].split(':').next().unwrap().parse().unwrap()
 	};
 	let at_first_tokens = job(&rpc, id).await;
-	assert!(at_first_tokens["result"].is_null(), "tokens came only after the result: {at_first_tokens}");
+	assert!(
+		at_first_tokens["result"].is_null(),
+		"tokens came only after the result: {at_first_tokens}"
+	);
 	let status = tokio::task::spawn_blocking(move || child.wait()).await.unwrap().unwrap();
 	stdout_reader.join().unwrap();
 	stderr_reader.join().unwrap();
@@ -344,7 +371,8 @@ async fn tokens_stream_to_the_creator_before_the_result_and_a_mediator_checks_th
 	assert_eq!(j["stage"], "completed", "{j}");
 	assert_eq!(j["mediation"]["verdict"], "resultUpheld", "Eve's re-run agrees: {j}");
 	let completion: Value = serde_json::from_slice(
-		&std::fs::read(cli.cwd.join(format!("lilypad-outputs/{id}/outputs/completion.json"))).unwrap(),
+		&std::fs::read(cli.cwd.join(format!("lilypad-outputs/{id}/outputs/completion.json")))
+			.unwrap(),
 	)
 	.unwrap();
 	let text = completion["text"].as_str().unwrap();
@@ -357,8 +385,11 @@ async fn tokens_stream_to_the_creator_before_the_result_and_a_mediator_checks_th
 		&["run", "chat", "--target", DAVE, "--no-wait", "-i", &messages, "-i", "max_tokens=8"],
 	);
 	let forged_job = submitted["job_id"].as_u64().unwrap();
-	wait_for_job(&rpc, forged_job, "matched", Duration::from_secs(60), |j| j["stage"] == "matched").await;
-	let client = lilypad_client::chain::Chain::connect(&node.ws_url(), Duration::from_secs(10)).await.unwrap();
+	wait_for_job(&rpc, forged_job, "matched", Duration::from_secs(60), |j| j["stage"] == "matched")
+		.await;
+	let client = lilypad_client::chain::Chain::connect(&node.ws_url(), Duration::from_secs(10))
+		.await
+		.unwrap();
 	let record = client.stored_job(forged_job).await.unwrap().expect("the job");
 	let forged = ResultManifest {
 		job: forged_job,

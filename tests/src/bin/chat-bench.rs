@@ -52,7 +52,8 @@ fn number_before(text: &str, marker: &str) -> f64 {
 }
 
 fn number_after(text: &str, marker: &str) -> f64 {
-	let at = text.find(marker).unwrap_or_else(|| panic!("no {marker:?} in:\n{text}")) + marker.len();
+	let at =
+		text.find(marker).unwrap_or_else(|| panic!("no {marker:?} in:\n{text}")) + marker.len();
 	let digits: String =
 		text[at..].chars().take_while(|c| c.is_ascii_digit() || *c == '.').collect();
 	digits.parse().unwrap_or_else(|_| panic!("no number after {marker:?} in:\n{text}"))
@@ -178,9 +179,6 @@ fn main() {
 		println!("  {}", summary("weights loaded", "ms", nload));
 		println!("  {}", summary("first token (module)", "ms", nttft));
 		println!("  {}", summary("tokens/s after the first", "tok/s", nrate.clone()));
-		println!(
-			"  WASM/native tokens/s: {:.2}",
-			median(rate) / median(nrate)
-		);
+		println!("  WASM/native tokens/s: {:.2}", median(rate) / median(nrate));
 	}
 }

@@ -44,7 +44,10 @@ async fn main() -> Result<()> {
 	drop(blob);
 	let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
 	let url = format!("http://{}", listener.local_addr()?);
-	tokio::spawn(lilypad_rp::store::serve(listener, peer.router(usize::MAX)));
+	tokio::spawn(lilypad_rp::store::serve(
+		listener,
+		peer.router(lilypad_rp::store::Uploads::capped(u64::MAX)),
+	));
 
 	let local = ContentStore::open(dir.path().join("local"))?;
 	let peers = [url.clone()];
