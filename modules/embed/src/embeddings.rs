@@ -1,10 +1,12 @@
 //! A job's result: every text's embedding, one text at a time.
 //!
-//! One at a time rather than padded batches: a text's vector is then a function of that text
-//! alone, the same bits whichever texts share its job. In a padded batch it would not be: the
-//! matrix products' shapes, and with them how candle's `gemm` blocks and orders its sums, follow
-//! the batch's longest text. Under WASM there is one thread either way, and batching short
-//! texts saves little (docs/models/all-minilm-l6-v2.md).
+//! One at a time rather than in padded batches: a text's vector is then a function of that text
+//! alone, the same bits whichever texts share its job, so that a vector computed once can stand
+//! for that text in any later job. In a padded batch it would not be: the matrix products'
+//! shapes, and with them how candle's `gemm` blocks and orders its sums, follow the batch and
+//! its longest text. Measured natively on one thread (docs/models/all-minilm-l6-v2.md), one
+//! padded batch of 64 short texts was 1.6 times as fast, and its vectors differed from these in
+//! the last bits (up to 1.6e-7).
 use serde::Serialize;
 
 use crate::{model::Model, tokenizer::TextTokenizer};

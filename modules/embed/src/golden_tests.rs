@@ -147,7 +147,7 @@ fn a_text_embeds_the_same_alone_among_others_and_every_time() {
 	let Some((model, tokenizer)) = model() else { return };
 	let [a, b, c] = ["Deterministic.", "A much longer text, with more tokens than the first.", ""]
 		.map(String::from);
-	let alone = embeddings::embed(model, tokenizer, "m", &[a.clone()]).unwrap();
+	let alone = embeddings::embed(model, tokenizer, "m", std::slice::from_ref(&a)).unwrap();
 	let among = embeddings::embed(model, tokenizer, "m", &[b, a.clone(), c]).unwrap();
 	assert_eq!(alone.embeddings[0], among.embeddings[1]);
 	let again = embeddings::embed(model, tokenizer, "m", &[a]).unwrap();
