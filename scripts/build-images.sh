@@ -11,7 +11,7 @@ out="${LILYPAD_IMAGES_OUT:-$CARGO_TARGET_DIR/images}"
 native="$CARGO_TARGET_DIR/native-modules"
 host=x86_64-unknown-linux-gnu
 # No musl target here: a static glibc binary (`+crt-static` on the gnu target).
-# Only the imaged modules: `chat` is WASM only.
+# Only the imaged modules: `chat` and `embed` are WASM only.
 RUSTFLAGS="-C target-feature=+crt-static" cargo build -q --release --target "$host" --target-dir "$native" \
 	-p cowsay -p numeric -p hostile -p model-probe
 mkdir -p "$out"

