@@ -1,17 +1,14 @@
 #!/usr/bin/env bash
 # The chat model in the agent's WASM executor on the real Q8_0 weights (tests/src/bin/chat-bench.rs):
 # compile and cache-load times of chat.wasm, weights loading, time to the first token, tokens per
-# second, fuel per token; and the same module built natively, for a WASM/native ratio.
+# second, fuel per token.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$ROOT"
 LILYPAD_MODEL_PACKAGES=$(bash scripts/setup-models.sh | sed -n 's/^PACKAGES=//p')
 LILYPAD_MODULES_DIR=$(bash scripts/build-modules.sh)
 export LILYPAD_MODEL_PACKAGES LILYPAD_MODULES_DIR
-# The native build shares the target directory scripts/test.sh runs the module's tests from.
-cargo build -q --release --manifest-path modules/Cargo.toml -p chat \
-	--target-dir "$CARGO_TARGET_DIR/modules-native"
-export CHAT_NATIVE="$CARGO_TARGET_DIR/modules-native/release/chat"
+# CHAT_NATIVE=<a native chat binary> adds the same completion natively, as a ratio.
 # Built from the build tree, as scripts/test.sh builds (scripts/env.sh).
 (sync_build_tree && cargo build -q --workspace --bins --tests)
 "$CARGO_TARGET_DIR/debug/chat-bench"

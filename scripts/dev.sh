@@ -89,7 +89,7 @@ bash scripts/setup-toolchain.sh
 # artifacts.
 (sync_build_tree && cargo build --workspace --bins --tests)
 LILYPAD_MODULES_OUT="$ROOT/modules/dist" bash scripts/build-modules.sh >/dev/null
-# The chat model's weights (docs/models/smollm2.md), as packages to publish.
+# The chat and embedding models' weights (docs/models/), as packages to publish.
 PACKAGES=$(bash scripts/setup-models.sh | sed -n 's/^PACKAGES=//p')
 docker_up=false
 if docker version >/dev/null 2>&1; then
@@ -142,10 +142,13 @@ fi
 
 # The chat model: the Q4_1 weights as they ship, the Q8_0 ones derived from them (the parent
 # is published first), streamed to the agent's store; then the module that runs them.
-for m in smollm2-135m-instruct smollm2-135m-instruct-q8; do
+# The embedding model likewise (one directory of files, published as its canonical tar).
+for m in smollm2-135m-instruct smollm2-135m-instruct-q8 all-minilm-l6-v2; do
 	"$BIN/lilypad" --key //Alice model publish "$PACKAGES/$m"
 done
-"$BIN/lilypad" --key //Alice module publish modules/chat
+for m in modules/chat modules/embed; do
+	"$BIN/lilypad" --key //Alice module publish "$m"
+done
 
 echo
 echo '$ lilypad run cowsay -i Message="hello from lilypad"'
@@ -164,6 +167,7 @@ Run more jobs (signing as //Alice; \`lilypad account new\` makes a key of your o
   export PATH="$BIN:\$PATH"
   lilypad run cowsay -i Message="moo"
   lilypad run chat -i messages='[{"role":"user","content":"Name three ponds."}]' -i max_tokens=64
+  lilypad run embed -i texts='["a frog sings", "a toad croaks"]' --json
   lilypad run numeric -i rounds=100000 --json$($docker_up && echo '
   lilypad run cowsay-docker -i Message="hello from a container"')
   lilypad job list; lilypad account balance; lilypad module list

@@ -515,7 +515,11 @@ pub async fn run(
 				progress.done();
 				match &streamed {
 					// What streamed was the text; the result's stdout is its record.
-					Some(s) if s.complete => println!(),
+					Some(s) if s.complete => {
+						if s.mid_line {
+							println!();
+						}
+					}
 					_ => {
 						std::io::stdout().write_all(&out.stdout)?;
 						std::io::stdout().flush()?;
@@ -613,6 +617,9 @@ struct Streamed {
 	lines: u64,
 	/// Whether it ran to its end, so that what was shown is the whole stdout.
 	complete: bool,
+	/// Whether what was shown ends inside a line (tokens' text does): the terminal's line is
+	/// ended once the job is done.
+	mid_line: bool,
 }
 
 /// Follows job `id`'s stdout at its provider and, if `show`, writes it to the terminal as it
@@ -651,8 +658,15 @@ async fn show_live(
 						.ok()
 						.and_then(|v| v.get("text").and_then(Value::as_str).map(str::to_owned));
 					let _ = match text {
-						Some(text) => out.write_all(text.as_bytes()),
-						None => writeln!(out, "{line}"),
+						Some(text) if !text.is_empty() => {
+							seen.mid_line = !text.ends_with('\n');
+							out.write_all(text.as_bytes())
+						}
+						Some(_) => Ok(()),
+						None => {
+							seen.mid_line = false;
+							writeln!(out, "{line}")
+						}
 					};
 					let _ = out.flush();
 				}

@@ -114,7 +114,7 @@ pub async fn run(cfg: Config) -> anyhow::Result<()> {
 	let chain = Chain::connect(&cfg.node, key, CONNECT_PATIENCE).await?;
 	info!(provider = %chain.account, node = %cfg.node, "connected");
 	let _ = weights_registry.set(Arc::new((*chain).clone()));
-	let _ = live.chain.set(((*chain).clone(), chain.account.clone()));
+	let _ = live.chain.set(((*chain).clone(), chain.account));
 	let agent = Arc::new(Agent {
 		slots: Semaphore::new(cfg.capacity as usize),
 		runner: Runner::new(&cfg, store, wasm, docker, metrics.clone(), models),
