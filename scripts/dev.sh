@@ -121,8 +121,9 @@ fi
 if alive "$AGENT_PID"; then
 	echo "rp-agent already running (pid $(cat "$AGENT_PID")), content store on http://127.0.0.1:$RP_PORT"
 else
+	# Two job slots: on a 2-core machine a slot is then one core, what `chat` asks for.
 	setsid "$BIN/lilypad-rp" --dev --data-dir "$STATE_DIR/rp" --listen "127.0.0.1:$RP_PORT" \
-		--capacity 4 >"$AGENT_LOG" 2>&1 </dev/null &
+		--capacity 2 >"$AGENT_LOG" 2>&1 </dev/null &
 	echo $! >"$AGENT_PID"
 	echo "started lilypad-rp --dev (pid $!), log: $AGENT_LOG"
 fi

@@ -515,11 +515,7 @@ pub async fn run(
 				progress.done();
 				match &streamed {
 					// What streamed was the text; the result's stdout is its record.
-					Some(s) if s.complete => {
-						if s.mid_line {
-							println!();
-						}
-					}
+					Some(s) if s.complete => {}
 					_ => {
 						std::io::stdout().write_all(&out.stdout)?;
 						std::io::stdout().flush()?;
@@ -618,7 +614,7 @@ struct Streamed {
 	/// Whether it ran to its end, so that what was shown is the whole stdout.
 	complete: bool,
 	/// Whether what was shown ends inside a line (tokens' text does): the terminal's line is
-	/// ended once the job is done.
+	/// ended when the run ends.
 	mid_line: bool,
 }
 
@@ -677,6 +673,12 @@ async fn show_live(
 				}
 			}
 			Ok(Event::End(_)) => {
+				// The run is over: end the tokens' line before the job's next steps print.
+				if show && seen.mid_line {
+					let _ = writeln!(out);
+					let _ = out.flush();
+					seen.mid_line = false;
+				}
 				seen.complete = true;
 				break;
 			}
