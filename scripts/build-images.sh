@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the example job modules (cowsay, numeric, model-probe) and the hostile test module as static
+# Builds the example job modules (cowsay, numeric, model-probe, chat, embed) and the hostile test module as static
 # binaries, each into a `FROM scratch` Docker image run as `nobody`, and `docker save`s each image
 # by its id to $LILYPAD_IMAGES_OUT (default: $CARGO_TARGET_DIR/images): `<name>.tar` is what a
 # module's `archive_digest` (blake3) pins, `<name>.id` the image id (`sha256:<config digest>`).
@@ -11,14 +11,26 @@ out="${LILYPAD_IMAGES_OUT:-$CARGO_TARGET_DIR/images}"
 native="$CARGO_TARGET_DIR/native-modules"
 host=x86_64-unknown-linux-gnu
 # No musl target here: a static glibc binary (`+crt-static` on the gnu target).
-# Only the imaged modules: `chat` and `embed` are WASM only.
+small=(cowsay numeric hostile model-probe)
 RUSTFLAGS="-C target-feature=+crt-static" cargo build -q --release --target "$host" --target-dir "$native" \
-	-p cowsay -p numeric -p hostile -p model-probe
+	"${small[@]/#/--package=}"
+# `chat` and `embed` natively are the same code as their WASM builds, multi-threaded (candle's
+# kernels use every core the container's CPU quota allows) and built for x86-64-v3 (AVX2, FMA,
+# F16C: every x86 server CPU since 2015), whose SIMD candle's quantized and float kernels pick
+# at compile time; on the baseline x86-64 they fall back to scalar loops. Their own target
+# directory: other flags, other artifacts.
+ai=(chat embed)
+RUSTFLAGS="-C target-feature=+crt-static -C target-cpu=x86-64-v3" cargo build -q --release \
+	--target "$host" --target-dir "$native-v3" "${ai[@]/#/--package=}"
 mkdir -p "$out"
-for m in cowsay numeric hostile model-probe; do
+for m in "${small[@]}" "${ai[@]}"; do
 	ctx="$out/context-$m"
 	rm -rf "$ctx" && mkdir -p "$ctx"
-	cp "$native/$host/release/$m" "$ctx/$m"
+	if [[ " ${ai[*]} " == *" $m "* ]]; then
+		cp "$native-v3/$host/release/$m" "$ctx/$m"
+	else
+		cp "$native/$host/release/$m" "$ctx/$m"
+	fi
 	cat >"$ctx/Dockerfile" <<DOCKERFILE
 FROM scratch
 COPY $m /$m

@@ -151,8 +151,9 @@ pub struct Image {
 	pub config: [u8; 32],
 }
 
-/// The Docker image of example module `name` (`cowsay`, `numeric`, or the test-only `hostile`),
-/// built by `scripts/build-images.sh`: in `$LILYPAD_IMAGES_DIR`, or built once per test process.
+/// The Docker image of example module `name` (`cowsay`, `numeric`, `model-probe`, `chat`,
+/// `embed`, or the test-only `hostile`), built by `scripts/build-images.sh`: in
+/// `$LILYPAD_IMAGES_DIR`, or built once per test process.
 pub fn docker_image(name: &str) -> Image {
 	static DIR: OnceLock<PathBuf> = OnceLock::new();
 	let (var, out_var) = ("LILYPAD_IMAGES_DIR", "LILYPAD_IMAGES_OUT");

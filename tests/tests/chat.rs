@@ -10,8 +10,9 @@
 //!   publishes the Q4_1 model and the Q8_0 one derived from it, streamed into Bob's store
 //!   (which refuses tampered or oversized weights); Bob publishes `chat`. Charlie runs it with
 //!   `lilypad run`: tokens show in the terminal while the job has no result on chain, Eve's
-//!   re-run upholds Bob's result, and the completion shown is the one in the outputs. A forged
-//!   result (Dave's, with no agent behind it) is caught by Eve's re-run.
+//!   re-run upholds Bob's result, and the completion shown is the one in the outputs. The
+//!   embedding model (a directory of files, one tar) and `embed` run a job Eve upholds too. A
+//!   forged result (Dave's, with no agent behind it) is caught by Eve's re-run.
 use std::{
 	io::Read,
 	path::{Path, PathBuf},
@@ -218,15 +219,18 @@ async fn set_up_chain(api: &Client) {
 	submit(api, &tx().providers().bond(BondKind::Provider, LILY), &dave).await.unwrap();
 }
 
-/// The `chat` module's manifest as committed, its artifact the built `chat.wasm`.
-fn chat_module_dir(root: &Path) -> PathBuf {
-	let dir = root.join("module-chat");
+/// The module `name`'s manifest as committed (`modules/<name>`), its artifact the built
+/// `<name>.wasm`.
+fn committed_module(root: &Path, name: &str) -> PathBuf {
+	let dir = root.join(format!("module-{name}"));
 	std::fs::create_dir_all(&dir).unwrap();
-	std::fs::write(dir.join("chat.wasm"), example_module("chat")).unwrap();
-	let committed = lilypad_e2e::workspace_root().join("modules/chat/lilypad-module.toml");
+	let wasm = format!("{name}.wasm");
+	std::fs::write(dir.join(&wasm), example_module(name)).unwrap();
+	let committed = lilypad_e2e::workspace_root().join(format!("modules/{name}/lilypad-module.toml"));
 	let toml = std::fs::read_to_string(committed).unwrap();
-	assert!(toml.contains("wasm = \"../dist/chat.wasm\""), "the committed artifact path");
-	let toml = toml.replace("wasm = \"../dist/chat.wasm\"", "wasm = \"chat.wasm\"");
+	let artifact = format!("wasm = \"../dist/{wasm}\"");
+	assert!(toml.contains(&artifact), "the committed artifact path");
+	let toml = toml.replace(&artifact, &format!("wasm = \"{wasm}\""));
 	std::fs::write(dir.join("lilypad-module.toml"), toml).unwrap();
 	dir
 }
@@ -312,7 +316,7 @@ async fn tokens_stream_to_the_creator_before_the_result_and_a_mediator_checks_th
 	assert!(!eve_store.has(&q8_digest).await.unwrap(), "nothing of it kept");
 
 	let bob_key = Some("//Bob");
-	let module = chat_module_dir(dir.path());
+	let module = committed_module(dir.path(), "chat");
 	let published = cli.ok(bob_key, &["module", "publish", module.to_str().unwrap()]);
 	assert_eq!(published["published"], true, "{published}");
 	let chat_digest = digest_of(&example_module("chat"));
@@ -380,6 +384,28 @@ async fn tokens_stream_to_the_creator_before_the_result_and_a_mediator_checks_th
 	// The completion, then the end of the terminal's line.
 	let line_ended = if text.ends_with('\n') { text.to_string() } else { format!("{text}\n") };
 	assert_eq!(shown, line_ended, "the terminal showed the completion, as it came");
+
+	// The embedding model, a directory published as one tar and mounted unpacked, and its
+	// module: a job's vectors, re-run by Eve and upheld.
+	let minilm = package("all-minilm-l6-v2");
+	let args = ["model", "publish", minilm.to_str().unwrap(), "--store", bob.url.as_str()];
+	let published = cli.ok(ferdie, &args);
+	assert_eq!(published["layout"], "directory", "{published}");
+	// Ferdie publishes it: Bob's key is busy in his agent (heartbeats, results), and two
+	// senders of one account race for its nonce.
+	let embed = committed_module(dir.path(), "embed");
+	assert_eq!(cli.ok(ferdie, &["module", "publish", embed.to_str().unwrap()])["published"], true);
+	let texts = r#"texts=["A frog sings.", "A toad croaks.", "Interest rates rose."]"#;
+	let run = cli.ok(Some("//Charlie"), &["run", "embed", "--target", BOB, "-i", texts]);
+	assert_eq!(run["state"], "completed", "{run}");
+	let id = run["job_id"].as_u64().unwrap();
+	assert_eq!(job(&rpc, id).await["mediation"]["verdict"], "resultUpheld");
+	let out = std::path::Path::new(run["outputs_dir"].as_str().unwrap()).join("outputs/embeddings.json");
+	let embeddings: Value = serde_json::from_slice(&std::fs::read(out).unwrap()).unwrap();
+	for v in embeddings["embeddings"].as_array().unwrap() {
+		let norm: f64 = v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap().powi(2)).sum();
+		assert!((norm.sqrt() - 1.0).abs() < 1e-5, "{norm}");
+	}
 
 	// Dave forges a result for a job he was matched: Eve's re-run catches it.
 	let submitted = cli.ok(

@@ -65,12 +65,13 @@ pub fn generate(
 	prompt: &[u32],
 	end: &[u32],
 	request: &Request,
+	device: &Device,
 	out: &mut impl Write,
 ) -> Result<(Completion, Timings), String> {
 	let started = Instant::now();
 	let model_err = |e: candle_core::Error| format!("model: {e}");
 	let mut forward = |tokens: &[u32], at: usize| -> Result<Tensor, String> {
-		let input = Tensor::new(tokens, &Device::Cpu).and_then(|t| t.unsqueeze(0));
+		let input = Tensor::new(tokens, device).and_then(|t| t.unsqueeze(0));
 		model.forward(&input.map_err(model_err)?, at).and_then(|l| l.squeeze(0)).map_err(model_err)
 	};
 	let mut logits = None;

@@ -136,8 +136,8 @@ impl Gguf {
 	}
 
 	/// Reads the weights (quantized, as they are in the file) for candle's llama.
-	pub fn load_model(mut self) -> Result<ModelWeights, String> {
-		ModelWeights::from_gguf(self.content, &mut self.reader, &Device::Cpu)
+	pub fn load_model(mut self, device: &Device) -> Result<ModelWeights, String> {
+		ModelWeights::from_gguf(self.content, &mut self.reader, device)
 			.map_err(|e| format!("load the model: {e}"))
 	}
 }

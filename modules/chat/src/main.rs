@@ -25,6 +25,7 @@ use std::{
 
 use candle_transformers::models::quantized_llama::MAX_SEQ_LEN;
 
+mod device;
 mod generate;
 mod gguf;
 #[cfg(test)]
@@ -119,7 +120,8 @@ fn run() -> Result<(), Failure> {
 		started.elapsed().as_millis()
 	);
 	started = Instant::now();
-	let mut model = gguf.load_model().map_err(failed)?;
+	let device = device::device().map_err(failed)?;
+	let mut model = gguf.load_model(&device).map_err(failed)?;
 	eprintln!("[chat] loaded weights in {} ms", started.elapsed().as_millis());
 
 	let (completion, timings) = generate::generate(
@@ -128,6 +130,7 @@ fn run() -> Result<(), Failure> {
 		&prompt,
 		&end,
 		&request,
+		&device,
 		&mut std::io::stdout().lock(),
 	)
 	.map_err(failed)?;

@@ -23,6 +23,7 @@ use std::{
 	time::Instant,
 };
 
+mod device;
 mod embeddings;
 #[cfg(test)]
 mod golden_tests;

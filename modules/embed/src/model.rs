@@ -38,6 +38,8 @@ pub struct Model {
 	pub dimensions: usize,
 	/// The tokens a text is truncated to, `[CLS]` and `[SEP]` included.
 	pub max_tokens: usize,
+	/// Where the weights are, and so every tensor of a run.
+	device: Device,
 }
 
 fn read_json<T: serde::de::DeserializeOwned>(dir: &Path, file: &str) -> Result<T, String> {
@@ -100,10 +102,11 @@ pub fn load(dir: &Path) -> Result<(Model, TextTokenizer), String> {
 	// One read: under WASI every read is a call out of the sandbox.
 	let path = dir.join(WEIGHTS);
 	let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-	let weights = VarBuilder::from_buffered_safetensors(bytes, DType::F32, &Device::Cpu)
+	let device = crate::device::device()?;
+	let weights = VarBuilder::from_buffered_safetensors(bytes, DType::F32, &device)
 		.map_err(|e| format!("{}: {e}", path.display()))?;
 	let bert = BertModel::load(weights, &config).map_err(|e| format!("{}: {e}", path.display()))?;
-	let model = Model { bert, dimensions: config.hidden_size, max_tokens: max_seq_length };
+	let model = Model { bert, dimensions: config.hidden_size, max_tokens: max_seq_length, device };
 	Ok((model, tokenizer))
 }
 
@@ -112,7 +115,7 @@ impl Model {
 	/// output vectors, of length 1.
 	pub fn embed(&self, ids: &[u32]) -> Result<Vec<f32>, String> {
 		let run = || -> candle_core::Result<Vec<Vec<f32>>> {
-			let input = Tensor::new(ids, &Device::Cpu)?.unsqueeze(0)?;
+			let input = Tensor::new(ids, &self.device)?.unsqueeze(0)?;
 			// One segment; every token attended to (no mask: there is no padding).
 			let segments = input.zeros_like()?;
 			let hidden = self.bert.forward(&input, &segments, None)?;
