@@ -21,8 +21,7 @@ use serde_json::Value;
 const CHAT_MODEL: &str = "smollm2-135m-instruct-q8";
 const EMBED_MODEL: &str = "all-minilm-l6-v2";
 const TEXTS: &str = r#"["A man is eating food.", "A man is eating a piece of bread.", "The stock market fell sharply today."]"#;
-const QUESTION: &str =
-	r#"[{"role":"user","content":"What is a frog? Answer in two sentences."}]"#;
+const QUESTION: &str = r#"[{"role":"user","content":"What is a frog? Answer in two sentences."}]"#;
 
 fn limits(fuel: u64) -> Limits {
 	Limits {
@@ -78,8 +77,10 @@ fn job(input_name: &str, input: &str, model: &str, args: &[&str], limits: Limits
 
 fn output(job: &Job, file: &str) -> Value {
 	let path = job.request.outputs.join(file);
-	serde_json::from_slice(&std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())))
-		.unwrap()
+	serde_json::from_slice(
+		&std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())),
+	)
+	.unwrap()
 }
 
 fn ok(outcome: &Outcome) {
@@ -110,7 +111,10 @@ fn assert_sensible(embeddings: &Value) -> Vec<Vec<f64>> {
 		assert!((dot(e, e).sqrt() - 1.0).abs() < 1e-5, "norm {}", dot(e, e).sqrt());
 	}
 	let (paraphrase, unrelated) = (dot(&v[0], &v[1]), dot(&v[0], &v[2]));
-	assert!(paraphrase > unrelated + 0.3, "cosines: paraphrase {paraphrase}, unrelated {unrelated}");
+	assert!(
+		paraphrase > unrelated + 0.3,
+		"cosines: paraphrase {paraphrase}, unrelated {unrelated}"
+	);
 	v
 }
 
@@ -118,13 +122,17 @@ fn assert_sensible(embeddings: &Value) -> Vec<Vec<f64>> {
 fn wasm_embeddings() -> Value {
 	let wasm = example_module("embed");
 	let exec = WasmExecutor::new(None).unwrap();
-	let module = exec.module(&lilypad_client::content::digest_of(&wasm), || Ok(wasm.clone())).unwrap();
+	let module =
+		exec.module(&lilypad_client::content::digest_of(&wasm), || Ok(wasm.clone())).unwrap();
 	let mut runs = Vec::new();
 	for _ in 0..2 {
 		let job = job("texts", TEXTS, EMBED_MODEL, &[], limits(200_000_000_000));
 		let outcome = exec.run_module(&module, job.request.clone()).expect("the host side works");
 		ok(&outcome);
-		runs.push((output(&job, "embeddings.json"), std::fs::read(job.request.outputs.join("embeddings.json")).unwrap()));
+		runs.push((
+			output(&job, "embeddings.json"),
+			std::fs::read(job.request.outputs.join("embeddings.json")).unwrap(),
+		));
 	}
 	assert_eq!(runs[0].1, runs[1].1, "the same batch, the same bytes");
 	runs.remove(0).0
@@ -135,8 +143,12 @@ fn the_wasm_embedding_module_gives_the_same_unit_vectors_every_run() {
 	let embeddings = wasm_embeddings();
 	assert_sensible(&embeddings);
 	assert_eq!(embeddings["model"], EMBED_MODEL);
-	let counts: Vec<u64> =
-		embeddings["token_counts"].as_array().unwrap().iter().map(|c| c.as_u64().unwrap()).collect();
+	let counts: Vec<u64> = embeddings["token_counts"]
+		.as_array()
+		.unwrap()
+		.iter()
+		.map(|c| c.as_u64().unwrap())
+		.collect();
 	assert_eq!(counts.len(), 3);
 	assert_eq!(embeddings["total_tokens"].as_u64(), Some(counts.iter().sum::<u64>()));
 }
@@ -185,8 +197,9 @@ async fn the_native_chat_image_answers_and_streams_as_the_wasm_module_does() {
 	let wasm_bytes = example_module("chat");
 	let wasm = tokio::task::spawn_blocking(move || {
 		let exec = WasmExecutor::new(None).unwrap();
-		let module =
-			exec.module(&lilypad_client::content::digest_of(&wasm_bytes), || Ok(wasm_bytes.clone())).unwrap();
+		let module = exec
+			.module(&lilypad_client::content::digest_of(&wasm_bytes), || Ok(wasm_bytes.clone()))
+			.unwrap();
 		let wasm = job("messages", QUESTION, CHAT_MODEL, &args, limits(200_000_000_000));
 		ok(&exec.run_module(&module, wasm.request.clone()).unwrap());
 		output(&wasm, "completion.json")

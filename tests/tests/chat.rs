@@ -226,7 +226,8 @@ fn committed_module(root: &Path, name: &str) -> PathBuf {
 	std::fs::create_dir_all(&dir).unwrap();
 	let wasm = format!("{name}.wasm");
 	std::fs::write(dir.join(&wasm), example_module(name)).unwrap();
-	let committed = lilypad_e2e::workspace_root().join(format!("modules/{name}/lilypad-module.toml"));
+	let committed =
+		lilypad_e2e::workspace_root().join(format!("modules/{name}/lilypad-module.toml"));
 	let toml = std::fs::read_to_string(committed).unwrap();
 	let artifact = format!("wasm = \"../dist/{wasm}\"");
 	assert!(toml.contains(&artifact), "the committed artifact path");
@@ -400,7 +401,8 @@ async fn tokens_stream_to_the_creator_before_the_result_and_a_mediator_checks_th
 	assert_eq!(run["state"], "completed", "{run}");
 	let id = run["job_id"].as_u64().unwrap();
 	assert_eq!(job(&rpc, id).await["mediation"]["verdict"], "resultUpheld");
-	let out = std::path::Path::new(run["outputs_dir"].as_str().unwrap()).join("outputs/embeddings.json");
+	let out =
+		std::path::Path::new(run["outputs_dir"].as_str().unwrap()).join("outputs/embeddings.json");
 	let embeddings: Value = serde_json::from_slice(&std::fs::read(out).unwrap()).unwrap();
 	for v in embeddings["embeddings"].as_array().unwrap() {
 		let norm: f64 = v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap().powi(2)).sum();

@@ -192,8 +192,8 @@ impl Chat<'_> {
 		let (mut loads, mut per_prompt_token) = (vec![], vec![]);
 		for _ in 0..RUNS {
 			let (a, b) = (self.run(MESSAGES, 1), self.run(&long, 1));
-			let per_token = (b.first.as_secs_f64() - a.first.as_secs_f64()) /
-				(b.prompt_tokens - a.prompt_tokens) as f64;
+			let per_token = (b.first.as_secs_f64() - a.first.as_secs_f64())
+				/ (b.prompt_tokens - a.prompt_tokens) as f64;
 			loads.push((a.first.as_secs_f64() - per_token * a.prompt_tokens as f64) * 1e3);
 			per_prompt_token.push(per_token * 1e3);
 		}
@@ -259,7 +259,11 @@ impl Embed<'_> {
 		}
 		println!(
 			"  {}",
-			summary(&format!("texts/s (batches of {} and {})", BATCHES.0, BATCHES.1), "", rates.clone())
+			summary(
+				&format!("texts/s (batches of {} and {})", BATCHES.0, BATCHES.1),
+				"",
+				rates.clone()
+			)
 		);
 		println!("  {}", summary("load (module, weights, tokenizer)", "ms", loads));
 		median(rates)
@@ -306,7 +310,10 @@ fn main() {
 		t.elapsed().as_secs_f64() * 1e3
 	);
 
-	println!("chat, WASM: {TOKENS} greedy tokens after a {}-byte question, {RUNS} runs:", MESSAGES.len());
+	println!(
+		"chat, WASM: {TOKENS} greedy tokens after a {}-byte question, {RUNS} runs:",
+		MESSAGES.len()
+	);
 	let (wasm_rate, wasm_ttft) = Chat::Wasm(&exec, &chat).measure();
 
 	// Two completions at once, as an agent with two job slots runs them (the weights are read
@@ -327,7 +334,11 @@ fn main() {
 	if let Some(native) = &chat_native {
 		println!("chat, native (the same module built for the host), {RUNS} runs:");
 		let (rate, ttft) = Chat::Native(native).measure();
-		println!("  native/WASM: tokens/s {:.2}x, first token {:.2}x as fast", rate / wasm_rate, wasm_ttft / ttft);
+		println!(
+			"  native/WASM: tokens/s {:.2}x, first token {:.2}x as fast",
+			rate / wasm_rate,
+			wasm_ttft / ttft
+		);
 	}
 
 	let embed = load(&exec, "embed");
