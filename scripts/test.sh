@@ -73,7 +73,7 @@ export LILYPAD_MODEL_PACKAGES
 step "the chat and embed modules' unit tests"
 LILYPAD_CHAT_GGUF=$(sed -n 's/^Q8_0=//p' <<<"$models") \
 	LILYPAD_EMBED_MODEL_DIR=$(sed -n 's/^MINILM=//p' <<<"$models") \
-	cargo test -q --release --manifest-path modules/Cargo.toml -p chat -p embed \
+	cargo test -q --release --manifest-path modules/Cargo.toml -p model-kit -p chat -p embed \
 	--target-dir "$CARGO_TARGET_DIR/modules-native"
 
 step "wait for the previous release's runtime"

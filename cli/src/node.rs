@@ -4,6 +4,7 @@ use std::{ops::Deref, time::Duration};
 
 use anyhow::anyhow;
 use lilypad_client::chain::{Chain, TxError};
+use subxt::utils::H256;
 use subxt_signer::sr25519::Keypair;
 
 use crate::error::{fail, Kind};
@@ -46,11 +47,25 @@ impl Node {
 		signer: &Keypair,
 		what: &str,
 	) -> anyhow::Result<Included> {
-		self.chain.submit(call, signer).await.map_err(|e| match e {
-			TxError::Refused(_) | TxError::Failed { .. } => {
-				fail(Kind::Refused, format!("{what}: {e}"))
-			}
-			TxError::Lost(_) => anyhow!("{what}: {e}"),
-		})
+		self.chain.submit(call, signer).await.map_err(|e| refused(what, e))
+	}
+
+	/// As [`Node::submit`], but waits only until the transaction is in a best block (which a
+	/// reorg may still retract); also returns that block.
+	pub async fn submit_best<Call: subxt::transactions::Payload>(
+		&self,
+		call: &Call,
+		signer: &Keypair,
+		what: &str,
+	) -> anyhow::Result<(Included, H256)> {
+		self.chain.submit_best(call, signer).await.map_err(|e| refused(what, e))
+	}
+}
+
+/// A transaction's failure as the CLI reports it.
+fn refused(what: &str, e: TxError) -> anyhow::Error {
+	match e {
+		TxError::Refused(_) | TxError::Failed { .. } => fail(Kind::Refused, format!("{what}: {e}")),
+		TxError::Lost(_) => anyhow!("{what}: {e}"),
 	}
 }

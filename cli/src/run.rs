@@ -61,6 +61,23 @@ pub struct RunArgs {
 	/// and is refunded.
 	#[arg(long, value_name = "BLOCKS", default_value_t = 100)]
 	pub match_within: u32,
+	/// How long to wait: `result` until the outputs are verified against a result in a best
+	/// block, `final` until that result is finalized too, `settled` until the job is paid out
+	/// or refunded in a finalized block.
+	#[arg(long, value_enum, value_name = "UNTIL", default_value_t = Wait::Result)]
+	pub wait: Wait,
+}
+
+/// How long `lilypad run` waits (docs/fast-jobs.md).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Wait {
+	/// The outputs, verified against the result in a best block (a reorg may still retract
+	/// it; the provider is paid when it settles).
+	Result,
+	/// The result in a finalized block.
+	Final,
+	/// The job settled (paid out or refunded), finalized.
+	Settled,
 }
 
 /// Splits `name[:version]` (or `name@version`).
@@ -373,8 +390,9 @@ pub async fn run(
 	let mut tx_fees = 0u128;
 	if !node.has_role(&signer.account, lilypad_primitives::identity::Role::JobCreator).await? {
 		progress.waiting("registering this account as a job creator".into());
-		let included = node
-			.submit(
+		// In a best block is enough: the job's submission follows it on the same chain.
+		let (included, _) = node
+			.submit_best(
 				&lilypad::transactions().identity().register_role(
 					lilypad::runtime_types::lilypad_primitives::identity::Role::JobCreator,
 				),
@@ -432,7 +450,7 @@ pub async fn run(
 		deadline,
 		options,
 	);
-	let included = node.submit(&call, &signer.key, "submit_job").await.map_err(|e| {
+	let (included, _) = node.submit_best(&call, &signer.key, "submit_job").await.map_err(|e| {
 		let (kind, _) = crate::error::kind_of(&e);
 		let text = e.to_string();
 		if text.contains("InsufficientBalance") || text.contains("PriceBelowFloor") {
@@ -463,23 +481,52 @@ pub async fn run(
 		}));
 	}
 
-	// Follow the job, block by finalized block, until the creator is paid out or refunded.
+	// Follow the job, block by best block, until the outputs are verified; then, if asked,
+	// until the result or the settlement is finalized.
 	let mut seen = 0usize;
 	let mut last_hash = None;
 	let mut downloaded: Option<outputs::Outputs> = None;
-	// When the outputs were in hand, verified: what a user waits for before the settlement.
+	let mut downloaded_digest = None;
+	// When the outputs were in hand, verified: what a user waits for.
 	let mut result_ms = None;
+	let mut result_finalized_block = None;
+	// When the result was seen finalized.
+	let mut final_ms = None;
 	// The provider's live relay of the run's stdout, followed from the match on.
 	let mut live: Option<tokio::task::JoinHandle<Streamed>> = None;
 	let (mut first_line_ms, mut streamed_lines) = (None, 0u64);
+	let mut missing_since: Option<Instant> = None;
 	let job = loop {
-		let (hash, number) = node.finalized().await?;
+		let (hash, number) = node.best().await?;
 		if last_hash == Some(hash) {
-			tokio::time::sleep(Duration::from_millis(250)).await;
+			tokio::time::sleep(Duration::from_millis(100)).await;
 			continue;
 		}
 		last_hash = Some(hash);
-		let job = node.job_at(id, Some(hash)).await?.context("the job vanished")?;
+		// A best block may not hold it yet (or any more, after a reorg retracted its
+		// submission, which the pool then includes again).
+		// A reorg that retracts the submission can give its id to another job (and ours,
+		// included again, another id): only a job with our creator, module and price is ours.
+		let ours = |job: &wire::Job| {
+			account_id(&job.creator) == signer.account
+				&& job.module == module_ref
+				&& job.max_price == max_price
+		};
+		let Some(job) = node.job_at(id, Some(hash)).await?.filter(ours) else {
+			let since = *missing_since.get_or_insert_with(Instant::now);
+			if since.elapsed() > MISSING_PATIENCE {
+				return Err(anyhow::anyhow!(
+					"job {id} is not in the best chain (#{number}) and has not come back for \
+					 {MISSING_PATIENCE:?}: a reorg retracted its submission, which was dropped \
+					 or included again under another id (`lilypad job list` shows your jobs)"
+				));
+			}
+			progress.waiting(format!("job {id} is not in best block #{number}"));
+			continue;
+		};
+		missing_since = None;
+		// A reorg can take steps back: only what is new on this chain is shown.
+		seen = seen.min(job.history.len());
 		for step in job.history.iter().skip(seen) {
 			progress.step(stage_line(step.stage, step.at, &job));
 		}
@@ -497,7 +544,9 @@ pub async fn run(
 				live = Some(tokio::spawn(show_live(endpoint, id, provider, follow, !json_out)));
 			}
 		}
-		if downloaded.is_none() && job.result.is_some() {
+		// Downloaded again if a reorg replaced the result (another provider's run).
+		let result_digest = job.result.as_ref().map(|r| r.output_digest);
+		if result_digest.is_some() && downloaded_digest != result_digest {
 			// The run is over: its stream ends with it, or is given up.
 			let streamed = match live.as_mut() {
 				Some(task) => {
@@ -527,12 +576,46 @@ pub async fn run(
 				streamed_lines = s.lines;
 			}
 			downloaded = Some(out);
-			result_ms = Some(started.elapsed().as_millis() as u64);
+			downloaded_digest = result_digest;
+			result_ms.get_or_insert(started.elapsed().as_millis() as u64);
 		}
-		if job.stage.is_settled() {
+		if args.wait == Wait::Result && (downloaded.is_some() || job.stage.is_settled()) {
 			break job;
 		}
-		progress.waiting(format!("job {id} is {} (finalized #{number})", stage_name(job.stage)));
+		if args.wait == Wait::Result {
+			progress.waiting(format!("job {id} is {} (best #{number})", stage_name(job.stage)));
+			continue;
+		}
+		// Finality, read at the last finalized block.
+		let (final_hash, final_number) = node.finalized().await?;
+		// Not there while the submission is not final yet.
+		let Some(finalized) = node.job_at(id, Some(final_hash)).await? else {
+			progress.waiting(format!(
+				"job {id} is {} (best #{number}, finalized #{final_number})",
+				stage_name(job.stage)
+			));
+			continue;
+		};
+		if result_finalized_block.is_none() && finalized.result.is_some() {
+			result_finalized_block = finalized.entered(Stage::ResultSubmitted);
+			final_ms = Some(started.elapsed().as_millis() as u64);
+			if let Some(at) = result_finalized_block {
+				progress.step(format!("the result of #{at} is final (finalized #{final_number})"));
+			}
+		}
+		// The outputs in hand are those of the finalized result.
+		let final_outputs = finalized.result.as_ref().map(|r| r.output_digest) == downloaded_digest;
+		let done = match args.wait {
+			Wait::Final => result_finalized_block.is_some() && final_outputs,
+			_ => finalized.stage.is_settled() && (finalized.result.is_none() || final_outputs),
+		};
+		if done || (finalized.stage.is_settled() && finalized.result.is_none()) {
+			break finalized;
+		}
+		progress.waiting(format!(
+			"job {id} is {} (best #{number}, finalized #{final_number})",
+			stage_name(job.stage)
+		));
 	};
 	let stage = stage_name(job.stage);
 	let deposit_note = format!(
@@ -546,8 +629,10 @@ pub async fn run(
 	progress.done();
 	let (free_after, _) = node.balance(&signer.account).await?;
 	let exit = job.result.as_ref().map(|r| r.exit);
+	// Settlement fields only from a finalized settlement that was waited for.
+	let settled = args.wait == Wait::Settled && job.stage.is_settled();
 	let paid = if job.stage == Stage::Completed { job.charge.total } else { 0 };
-	let summary = json!({
+	let mut summary = json!({
 		"job_id": id,
 		"module": spec,
 		"state": stage,
@@ -557,24 +642,42 @@ pub async fn run(
 		"outputs_dir": downloaded.as_ref().map(|o| o.dir.display().to_string()),
 		"outputs": downloaded.as_ref().map(|o| o.files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>()),
 		"stdout": downloaded.as_ref().map(|o| String::from_utf8_lossy(&o.stdout).into_owned()),
-		"price_paid": paid.to_string(),
 		// Held until the job's record is pruned, then returned.
 		"deposit": job.deposit.to_string(),
-		"deposit_returned_at": job.due,
 		"tx_fees": tx_fees.to_string(),
-		"balance_change": format!("-{}", free_before.saturating_sub(free_after)),
 		"submitted_block": job.entered(Stage::Submitted),
 		"matched_block": job.entered(Stage::Matched),
 		"result_block": job.entered(Stage::ResultSubmitted),
-		"completed_block": job.entered(job.stage),
 		"result_ms": result_ms,
 		// The first line of stdout the provider relayed live, and how many came.
 		"first_line_ms": first_line_ms,
 		"streamed_lines": streamed_lines,
 		"elapsed_ms": started.elapsed().as_millis() as u64,
 	});
+	// What exists once it was waited for, and not before: absent, not zero.
+	if args.wait != Wait::Result {
+		summary["result_finalized_block"] = json!(result_finalized_block);
+		summary["final_ms"] = json!(final_ms);
+	}
+	if settled {
+		summary["price_paid"] = json!(paid.to_string());
+		summary["deposit_returned_at"] = json!(job.due);
+		summary["balance_change"] = json!(format!("-{}", free_before.saturating_sub(free_after)));
+		summary["completed_block"] = json!(job.entered(job.stage));
+	}
 	match (job.stage, exit) {
 		(Stage::Completed, Some(ExitStatus::Success)) => Ok(summary),
+		// The result is in; the provider is paid when the challenge window closes.
+		(Stage::ResultSubmitted | Stage::InMediation, Some(ExitStatus::Success)) => Ok(summary),
+		(Stage::ResultSubmitted | Stage::InMediation, Some(exit)) => {
+			let stderr = downloaded.as_ref().map(|o| String::from_utf8_lossy(&o.stderr).into_owned()).unwrap_or_default();
+			let tail: String = stderr.lines().rev().take(5).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n");
+			Err(fail_with(
+				Kind::JobFailed,
+				format!("job {id} ran but {}: its provider is paid for running it when the challenge window closes\n{tail}", exit_text(&exit)),
+				summary,
+			))
+		}
 		(Stage::Completed, _) => {
 			let stderr = downloaded.as_ref().map(|o| String::from_utf8_lossy(&o.stderr).into_owned()).unwrap_or_default();
 			let tail: String = stderr.lines().rev().take(5).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n");
@@ -601,6 +704,10 @@ pub async fn run(
 		)),
 	}
 }
+
+/// How long a submitted job may be missing from the best chain (a reorg that retracted its
+/// submission) before `run` gives up on it.
+const MISSING_PATIENCE: Duration = Duration::from_secs(60);
 
 /// How long the live stream may take to end once the job's result is on chain.
 const LIVE_GRACE: Duration = Duration::from_secs(10);

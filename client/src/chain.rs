@@ -38,6 +38,18 @@ pub struct Chain {
 	pub rpc: RpcClient,
 	/// The chain's genesis hash: what signed manifests and results are bound to.
 	pub genesis: [u8; 32],
+	/// The block storage is read at.
+	pub read_at: ReadAt,
+}
+
+/// Which block a [`Chain`] reads storage at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReadAt {
+	/// The last finalized block: what is read never changes.
+	Finalized,
+	/// The best block: the newest state, which a reorg may undo (the provider's agent, which
+	/// acts as soon as a job is matched; docs/fast-jobs.md).
+	Best,
 }
 
 /// Why a node could not be reached.
@@ -115,7 +127,7 @@ impl Chain {
 			let why = match tokio::time::timeout(CONNECT_ATTEMPT, attempt).await {
 				Ok(Ok((rpc, api))) => {
 					let genesis = api.genesis_hash().0;
-					return Ok(Chain { api, rpc, genesis });
+					return Ok(Chain { api, rpc, genesis, read_at: ReadAt::Finalized });
 				}
 				Ok(Err(e)) => e,
 				Err(_) => format!("no answer within {CONNECT_ATTEMPT:?}"),
@@ -127,8 +139,32 @@ impl Chain {
 		}
 	}
 
-	fn legacy(&self) -> LegacyRpcMethods<RpcConfigFor<SubstrateConfig>> {
+	/// The same connection, reading storage at `read_at`.
+	pub fn reading_at(self, read_at: ReadAt) -> Self {
+		Self { read_at, ..self }
+	}
+
+	pub fn legacy(&self) -> LegacyRpcMethods<RpcConfigFor<SubstrateConfig>> {
 		LegacyRpcMethods::new(self.rpc.clone())
+	}
+
+	/// Storage, constants and transactions at the block [`Chain::read_at`] names.
+	pub async fn at(
+		&self,
+	) -> anyhow::Result<
+		subxt::client::ClientAtBlock<
+			SubstrateConfig,
+			subxt::client::OnlineClientAtBlockImpl<SubstrateConfig>,
+		>,
+	> {
+		Ok(match self.read_at {
+			ReadAt::Finalized => self.api.at_current_block().await?,
+			ReadAt::Best => {
+				let best =
+					self.legacy().chain_get_block_hash(None).await?.context("no best block")?;
+				self.api.at_block(best).await?
+			}
+		})
 	}
 
 	/// Calls JSON-RPC `method`.
@@ -249,17 +285,24 @@ impl Chain {
 		Ok((hash, header.number as u32))
 	}
 
+	/// The best block: hash and number.
+	pub async fn best(&self) -> anyhow::Result<(H256, u32)> {
+		let hash = self.legacy().chain_get_block_hash(None).await?.context("no best block")?;
+		let header = self.legacy().chain_get_header(Some(hash)).await?.context("no header")?;
+		Ok((hash, header.number as u32))
+	}
+
 	/// The best block's number.
 	pub async fn best_number(&self) -> anyhow::Result<u32> {
 		let header = self.legacy().chain_get_header(None).await?.context("no header")?;
 		Ok(header.number as u32)
 	}
 
-	// Storage, at the last finalized block.
+	// Storage, at the block `read_at` names.
 
 	/// Job `id` as stored.
 	pub async fn stored_job(&self, id: JobId) -> anyhow::Result<Option<StoredJob>> {
-		let at = self.api.at_current_block().await?;
+		let at = self.at().await?;
 		let value = at.storage().try_fetch(lilypad::storage().jobs().jobs(), (id,)).await?;
 		// Decoded as the protocol's own type: the generated copy has none of its methods.
 		Ok(match value {
@@ -270,7 +313,7 @@ impl Chain {
 
 	/// Every job ever assigned to `provider`, by id.
 	pub async fn jobs_of_provider(&self, provider: &AccountId32) -> anyhow::Result<Vec<JobId>> {
-		let at = self.api.at_current_block().await?;
+		let at = self.at().await?;
 		let mut iter =
 			at.storage().iter(lilypad::storage().jobs().jobs_by_provider(), (*provider,)).await?;
 		let mut ids = Vec::new();
@@ -289,7 +332,7 @@ impl Chain {
 		use lilypad::runtime_types::{
 			bounded_collections::bounded_vec::BoundedVec, lilypad_primitives::registry::SemVer,
 		};
-		let at = self.api.at_current_block().await?;
+		let at = self.at().await?;
 		let key = (
 			BoundedVec(module.name.to_vec()),
 			SemVer {
@@ -314,7 +357,7 @@ impl Chain {
 		use lilypad::runtime_types::{
 			bounded_collections::bounded_vec::BoundedVec, lilypad_primitives::registry::SemVer,
 		};
-		let at = self.api.at_current_block().await?;
+		let at = self.at().await?;
 		let key = (
 			BoundedVec(model.name.to_vec()),
 			SemVer {
@@ -334,7 +377,7 @@ impl Chain {
 	/// `who`'s offer and whether it is active, if registered.
 	pub async fn offer(&self, who: &AccountId32) -> anyhow::Result<Option<(Offer<u128>, bool)>> {
 		use lilypad::runtime_types::lilypad_primitives::providers::ProviderStatus;
-		let at = self.api.at_current_block().await?;
+		let at = self.at().await?;
 		let record =
 			at.storage().try_fetch(lilypad::storage().providers().offers(), (*who,)).await?;
 		Ok(match record {
@@ -354,7 +397,7 @@ impl Chain {
 			BondKind::Solver => Generated::Solver,
 			BondKind::Mediator => Generated::Mediator,
 		};
-		let at = self.api.at_current_block().await?;
+		let at = self.at().await?;
 		let bond =
 			at.storage().try_fetch(lilypad::storage().providers().bonds(), (*who, kind)).await?;
 		Ok(match bond {
@@ -365,7 +408,9 @@ impl Chain {
 
 	/// The roles `who` holds.
 	pub async fn roles(&self, who: &AccountId32) -> anyhow::Result<RoleSet> {
-		roles(&self.api, who).await
+		let at = self.at().await?;
+		let roles = at.storage().fetch(lilypad::storage().identity().roles(), (*who,)).await?;
+		Ok(RoleSet::decode(&mut roles.bytes())?)
 	}
 
 	/// Whether `who` holds `role`.
@@ -381,7 +426,7 @@ impl Chain {
 	/// What `who` can spend while staying above the existential deposit.
 	pub async fn spendable(&self, who: &AccountId32) -> anyhow::Result<u128> {
 		let (free, _) = self.balance(who).await?;
-		let at = self.api.at_current_block().await?;
+		let at = self.at().await?;
 		let ed = at.constants().entry(lilypad::constants().balances().existential_deposit())?;
 		Ok(free.saturating_sub(ed))
 	}
@@ -406,6 +451,22 @@ impl Chain {
 			.map_err(|e| TxError::Refused(e.to_string()))?;
 		let signed = self.sign(call, signer, nonce).await?;
 		self.send(signed).await?.finalized().await
+	}
+
+	/// Signs `call` as `signer` with the pool's next nonce, sends it and waits until it is in
+	/// a best block: its events and that block. A reorg may still retract it.
+	pub async fn submit_best<Call: subxt::transactions::Payload>(
+		&self,
+		call: &Call,
+		signer: &Keypair,
+	) -> Result<(Included, H256), TxError> {
+		let nonce = self
+			.next_nonce(&signer.public_key().into())
+			.await
+			.map_err(|e| TxError::Refused(e.to_string()))?;
+		let signed = self.sign(call, signer, nonce).await?;
+		let (included, block, _) = self.send(signed).await?.in_best_block().await?;
+		Ok((included, block))
 	}
 
 	/// `call` signed as `signer` with `nonce`, ready to send (or to keep, and send again).
@@ -561,6 +622,29 @@ pub fn result_call(
 	)
 }
 
+/// [`result_call`] as a call of the runtime, to send in a batch.
+pub fn result_runtime_call(
+	genesis: &[u8; 32],
+	provider: &Keypair,
+	manifest: &ResultManifest,
+	models: &[Digest],
+) -> RuntimeCall {
+	use lilypad::runtime_types::{
+		bounded_collections::bounded_vec::BoundedVec, pallet_jobs::pallet::Call as JobsCall,
+	};
+	let signature = provider.sign(&jobs::result_signing_payload(genesis, manifest, models)).0;
+	RuntimeCall::Jobs(JobsCall::submit_result {
+		job: manifest.job,
+		manifest: subxt::utils::Static(manifest.clone()),
+		models: BoundedVec(models.to_vec()),
+		signer: crate::retype(&provider.public_key().0).expect("a public key is 32 bytes"),
+		signature: crate::retype(&signature).expect("a signature is 64 bytes"),
+	})
+}
+
+/// A call of the runtime, as the generated API names it.
+pub type RuntimeCall = lilypad::runtime_types::lilypad_runtime::RuntimeCall;
+
 /// The `submit_mediation` call for `rerun`, signed by `mediator` for the chain of `genesis`.
 pub fn mediation_call(
 	genesis: &[u8; 32],
@@ -585,6 +669,26 @@ pub struct Pending(
 );
 
 impl Pending {
+	/// Waits until the transaction is in a best block (or, if the node reports that first, a
+	/// finalized one); its events and block if it succeeded there. A best block can still be
+	/// retracted: [`Pending::finalized`] on what is returned waits for finality.
+	pub async fn in_best_block(mut self) -> Result<(Included, H256, Self), TxError> {
+		use subxt::transactions::TransactionStatus as S;
+		while let Some(status) = self.0.next().await {
+			let in_block = match status.map_err(|e| TxError::Lost(e.to_string()))? {
+				S::InBestBlock(b) | S::InFinalizedBlock(b) => b,
+				S::Invalid { message } => return Err(TxError::Refused(message)),
+				S::Dropped { message } => return Err(TxError::Lost(format!("dropped: {message}"))),
+				S::Error { message } => return Err(TxError::Lost(message)),
+				S::Validated | S::Broadcasted | S::NoLongerInBestBlock => continue,
+			};
+			let events = in_block.wait_for_success().await.map_err(failed)?;
+			let fee = fee_paid(&events).unwrap_or(0);
+			return Ok((Included { events, fee }, in_block.block_hash(), self));
+		}
+		Err(TxError::Lost("the node stopped reporting on it".into()))
+	}
+
 	/// Waits until the transaction is in a finalized block; its events if it succeeded.
 	pub async fn finalized(self) -> Result<Included, TxError> {
 		let in_block =

@@ -5,6 +5,7 @@
 //! canonical archive of a job's outputs and of a model's weights ([`archive`]). Used by
 //! `lilypad-rp` (the provider's agent) and `lilypad` (the CLI).
 pub mod archive;
+pub mod blocks;
 pub mod chain;
 pub mod content;
 pub mod keys;

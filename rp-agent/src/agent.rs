@@ -1,22 +1,32 @@
-//! The daemon: registers the provider, follows finalized blocks, runs every job assigned to
-//! it (several at once, up to its capacity) and delivers each result exactly once. In
+//! The daemon: registers the provider, follows the best chain, runs every job assigned to it
+//! (several at once, up to its capacity) and delivers each result exactly once, in batches. In
 //! mediator mode it also re-runs the jobs it is drawn to mediate and submits its own digest.
+//!
+//! It acts on best blocks, not finalized ones (docs/fast-jobs.md): a job starts as soon as its
+//! match is in a best block, and a result goes out as soon as it is ready. A reorg that retracts
+//! a match costs only work: the jobs of retracted blocks are read again, a job matched again
+//! (on the winning fork) is resumed from the journal, one that is not is given up. Money moves
+//! only on chain.
 use std::{
-	collections::HashSet,
+	collections::{HashMap, VecDeque},
 	sync::{Arc, Mutex},
 	time::Duration,
 };
 
 use anyhow::{bail, Context};
+use lilypad_client::blocks::{block_id, BlockId, Canonical, Step};
 use lilypad_primitives::{
 	jobs::{JobId, ResultManifest},
 	providers::{ModuleFilter, Offer, OfferResources},
 };
-use tokio::sync::Semaphore;
+use tokio::sync::{mpsc, oneshot, Semaphore};
 use tracing::{info, warn, Instrument};
 
+mod delivery;
+use delivery::{Fate, Item};
+
 use crate::{
-	chain::{lilypad, Chain, Outcome},
+	chain::{lilypad, Chain, ChainJob, Outcome},
 	config::Config,
 	docker::DockerExecutor,
 	gpu::DetectedGpu,
@@ -35,6 +45,11 @@ use lilypad_primitives::identity::Role;
 const CONNECT_PATIENCE: Duration = Duration::from_secs(60);
 /// Pause between retries of a step that failed for the host's reasons.
 const RETRY: Duration = Duration::from_secs(2);
+/// The blocks of the best chain the agent remembers: a reorg deeper than this (far beyond
+/// what finality allows) makes it read every job afresh.
+const FOLLOW_DEPTH: u64 = 256;
+/// The paid jobs remembered, so that a payment seen again on another fork counts once.
+const PAID_REMEMBERED: usize = 4096;
 
 /// A running agent's parts, shared by its tasks.
 pub struct Agent {
@@ -50,8 +65,13 @@ pub struct Agent {
 	slots: Semaphore,
 	/// Running jobs' stdout, relayed live to their creators.
 	live: Arc<LiveOutputs>,
-	/// The jobs and mediations a task is working on now.
-	working: Mutex<HashSet<(Purpose, JobId)>>,
+	/// The jobs and mediations a task is working on now, and whether the chain changed under
+	/// it (the task then runs again when it ends).
+	working: Mutex<HashMap<(Purpose, JobId), bool>>,
+	/// Results and heartbeats for the batch sender.
+	batches: mpsc::UnboundedSender<Item>,
+	/// The jobs whose payments were counted, newest last.
+	paid: Mutex<VecDeque<JobId>>,
 }
 
 /// Runs the agent until the process is stopped.
@@ -115,6 +135,7 @@ pub async fn run(cfg: Config) -> anyhow::Result<()> {
 	info!(provider = %chain.account, node = %cfg.node, "connected");
 	let _ = weights_registry.set(Arc::new((*chain).clone()));
 	let _ = live.chain.set(((*chain).clone(), chain.account));
+	let (batches, queue) = mpsc::unbounded_channel();
 	let agent = Arc::new(Agent {
 		slots: Semaphore::new(cfg.capacity as usize),
 		runner: Runner::new(&cfg, store, wasm, docker, metrics.clone(), models),
@@ -123,9 +144,12 @@ pub async fn run(cfg: Config) -> anyhow::Result<()> {
 		gpus,
 		metrics,
 		journal,
-		working: Mutex::new(HashSet::new()),
+		working: Mutex::new(HashMap::new()),
 		live: live.outputs,
+		batches,
+		paid: Mutex::new(VecDeque::new()),
 	});
+	tokio::spawn(agent.clone().send_batches(queue));
 	agent.ensure_registered().await?;
 	agent.resume().await?;
 	agent.follow().await
@@ -248,12 +272,16 @@ impl Agent {
 	/// Picks up what the journal has unfinished and every job the chain has waiting for this
 	/// provider (assigned while the agent was down).
 	async fn resume(self: &Arc<Self>) -> anyhow::Result<()> {
+		let mut resumed = std::collections::HashSet::new();
 		for (job, entry) in self.journal.unfinished()? {
 			info!(job, step = entry.step(), "resuming from the journal");
+			resumed.insert(job);
 			self.clone().spawn(Purpose::Job, job);
 		}
+		// Jobs the journal thinks done (submitted, given up) that the chain awaits again, after
+		// a reorg, and jobs it never saw.
 		for job in self.chain.my_jobs().await? {
-			if self.journal.get(job)?.is_none() {
+			if !resumed.contains(&job) {
 				if let Some(j) = self.chain.job(job).await? {
 					if j.awaits_result_from(&self.chain.account) {
 						self.clone().spawn(Purpose::Job, job);
@@ -264,80 +292,68 @@ impl Agent {
 		Ok(())
 	}
 
-	/// Follows finalized blocks: every `JobMatched` for this provider starts a job, and a
-	/// heartbeat goes out every `heartbeat_blocks`.
+	/// Follows the best chain: every `JobMatched` for this provider starts a job, and a
+	/// heartbeat is due every `heartbeat_blocks`; the jobs of retracted blocks are read again.
 	async fn follow(self: &Arc<Self>) -> anyhow::Result<()> {
 		let mut last_heartbeat = 0u64;
+		let mut canonical = Canonical::new(FOLLOW_DEPTH);
 		loop {
-			let mut blocks = match self.chain.api.stream_blocks().await {
+			let mut heads = match self.chain.api.stream_best_blocks().await {
 				Ok(b) => b,
 				Err(e) => {
-					warn!("cannot follow finalized blocks: {e}");
+					warn!("cannot follow best blocks: {e}");
 					tokio::time::sleep(RETRY).await;
 					continue;
 				}
 			};
-			while let Some(block) = blocks.next().await {
-				let block = match block {
-					Ok(b) => b,
+			while let Some(head) = heads.next().await {
+				let head = match head {
+					Ok(b) => BlockId {
+						number: b.number(),
+						hash: b.hash(),
+						parent: b.header().parent_hash,
+					},
 					Err(e) => {
-						warn!("finalized block stream: {e}");
+						warn!("best block stream: {e}");
 						break;
 					}
 				};
-				let number = block.number();
-				if self.cfg.provide && number >= last_heartbeat + self.cfg.heartbeat_blocks as u64 {
-					last_heartbeat = number;
-					let me = self.clone();
-					tokio::spawn(async move {
-						match me
-							.chain
-							.call(&lilypad::transactions().providers().heartbeat(), "heartbeat")
-							.await
-						{
-							Ok(()) => me.metrics.heartbeat_sent(),
-							Err(e) => warn!("heartbeat: {e:#}"),
+				let legacy = self.chain.legacy();
+				let header = |hash: subxt::utils::H256| {
+					let legacy = legacy.clone();
+					async move { block_id(&legacy, hash).await }
+				};
+				let steps = match canonical.advance(head, header).await {
+					Ok(steps) => steps,
+					Err(e) => {
+						warn!(number = head.number, "walking back from the best block: {e:#}");
+						continue;
+					}
+				};
+				for step in steps {
+					match step {
+						Step::Imported(block) => {
+							if self.cfg.provide
+								&& block.number >= last_heartbeat + self.cfg.heartbeat_blocks as u64
+							{
+								last_heartbeat = block.number;
+								let _ = self.batches.send(Item::Heartbeat);
+							}
+							self.imported(block).await;
 						}
-					});
-				}
-				let events = match block.at().await {
-					Ok(at) => at.events().fetch().await,
-					Err(e) => {
-						warn!(number, "block: {e}");
-						continue;
-					}
-				};
-				let events = match events {
-					Ok(ev) => ev,
-					Err(e) => {
-						warn!(number, "events: {e}");
-						continue;
-					}
-				};
-				let me = &self.chain.account;
-				for matched in events.find::<lilypad::jobs::events::JobMatched>().flatten() {
-					if &matched.provider == me {
-						info!(job = matched.job, number, price = matched.price, "assigned");
-						self.clone().spawn(Purpose::Job, matched.job);
-					}
-				}
-				for done in events.find::<lilypad::jobs::events::JobCompleted>().flatten() {
-					if &done.provider == me {
-						info!(job = done.job, number, price = done.price, "paid");
-						self.metrics.earned(done.price);
-					}
-				}
-				if self.cfg.mediate {
-					for drawn in events.find::<lilypad::jobs::events::MediatorAssigned>().flatten()
-					{
-						if &drawn.mediator == me {
-							info!(
-								job = drawn.job,
-								number,
-								answer_by = drawn.answer_by,
-								"drawn to mediate"
+						Step::Retracted(block) => self.retracted(block).await,
+						Step::Gap { from, to } => {
+							warn!(
+								from,
+								to = to.number,
+								"blocks not walked: reading every job again"
 							);
-							self.clone().spawn(Purpose::Mediation, drawn.job);
+							self.chain.resync_nonce().await;
+							if let Err(e) = self.resume().await {
+								warn!("rescan: {e:#}");
+							}
+							// The head's own events (a mediation drawn there, payments).
+							self.imported(to).await;
 						}
 					}
 				}
@@ -350,10 +366,95 @@ impl Agent {
 		}
 	}
 
-	/// Starts a task that runs `job` (or re-runs it as its mediator), unless one is running.
-	fn spawn(self: Arc<Self>, purpose: Purpose, job: JobId) {
-		if !self.working.lock().expect("lock").insert((purpose, job)) {
+	/// The events of `block`, or `None` (logged) if they cannot be read.
+	async fn events_of(
+		&self,
+		block: BlockId,
+	) -> Option<subxt::events::Events<subxt::SubstrateConfig>> {
+		let events = match self.chain.api.at_block(block.hash).await {
+			Ok(at) => at.events().fetch().await.map_err(|e| e.to_string()),
+			Err(e) => Err(e.to_string()),
+		};
+		events.map_err(|e| warn!(number = block.number, "events: {e}")).ok()
+	}
+
+	/// A block of the best chain: the jobs matched to this provider start, the mediations it
+	/// is drawn to start, payments are counted.
+	async fn imported(self: &Arc<Self>, block: BlockId) {
+		let Some(events) = self.events_of(block).await else {
+			// Its matches cannot be known: read every job.
+			if let Err(e) = self.resume().await {
+				warn!("rescan: {e:#}");
+			}
 			return;
+		};
+		let (me, number) = (&self.chain.account, block.number);
+		for matched in events.find::<lilypad::jobs::events::JobMatched>().flatten() {
+			if &matched.provider == me {
+				info!(job = matched.job, number, price = matched.price, "assigned");
+				self.clone().spawn(Purpose::Job, matched.job);
+			}
+		}
+		for done in events.find::<lilypad::jobs::events::JobCompleted>().flatten() {
+			if &done.provider == me {
+				let mut paid = self.paid.lock().expect("lock");
+				if !paid.contains(&done.job) {
+					info!(job = done.job, number, price = done.price, "paid");
+					self.metrics.earned(done.price);
+					paid.push_back(done.job);
+					if paid.len() > PAID_REMEMBERED {
+						paid.pop_front();
+					}
+				}
+			}
+		}
+		if self.cfg.mediate {
+			for drawn in events.find::<lilypad::jobs::events::MediatorAssigned>().flatten() {
+				if &drawn.mediator == me {
+					info!(job = drawn.job, number, answer_by = drawn.answer_by, "drawn to mediate");
+					self.clone().spawn(Purpose::Mediation, drawn.job);
+				}
+			}
+		}
+	}
+
+	/// A block no longer on the best chain: what this agent sent may be gone with it, and the
+	/// jobs it matched or took results for are read again at the new best block.
+	async fn retracted(self: &Arc<Self>, block: BlockId) {
+		info!(number = block.number, hash = %block.hash, "block retracted");
+		self.chain.resync_nonce().await;
+		let Some(events) = self.events_of(block).await else {
+			// Its jobs cannot be known: read every one.
+			if let Err(e) = self.resume().await {
+				warn!("rescan: {e:#}");
+			}
+			return;
+		};
+		let me = &self.chain.account;
+		for matched in events.find::<lilypad::jobs::events::JobMatched>().flatten() {
+			if &matched.provider == me {
+				info!(job = matched.job, "its match was retracted: reading it again");
+				self.clone().spawn(Purpose::Job, matched.job);
+			}
+		}
+		for result in events.find::<lilypad::jobs::events::ResultSubmitted>().flatten() {
+			if &result.provider == me {
+				info!(job = result.job, "its result was retracted: reading it again");
+				self.clone().spawn(Purpose::Job, result.job);
+			}
+		}
+	}
+
+	/// Starts a task that runs `job` (or re-runs it as its mediator). If one is running, it
+	/// runs again when it ends: the chain changed under it.
+	fn spawn(self: Arc<Self>, purpose: Purpose, job: JobId) {
+		{
+			let mut working = self.working.lock().expect("lock");
+			if let Some(again) = working.get_mut(&(purpose, job)) {
+				*again = true;
+				return;
+			}
+			working.insert((purpose, job), false);
 		}
 		let span = match purpose {
 			Purpose::Job => tracing::info_span!("job", id = job),
@@ -368,20 +469,37 @@ impl Agent {
 				if let Err(e) = done {
 					warn!("{e:#}");
 				}
-				self.working.lock().expect("lock").remove(&(purpose, job));
+				let again = self.working.lock().expect("lock").remove(&(purpose, job));
+				if again == Some(true) {
+					self.spawn(purpose, job);
+				}
 			}
 			.instrument(span),
 		);
 	}
 
+	/// Whether the chain (at the best block) awaits `job`'s result from this provider.
+	async fn awaited(&self, job: JobId) -> anyhow::Result<bool> {
+		Ok(self.chain.job(job).await?.is_some_and(|j| j.awaits_result_from(&self.chain.account)))
+	}
+
 	/// Takes `job` from wherever the journal left it to a result on chain.
 	async fn handle(&self, job: JobId) -> anyhow::Result<()> {
 		let manifest = match self.journal.get(job)? {
-			Some(Entry::Submitted { .. }) | Some(Entry::Abandoned { .. }) => return Ok(()),
 			Some(Entry::Executed { manifest, .. }) | Some(Entry::Submitting { manifest, .. }) => {
 				manifest
 			}
-			Some(Entry::Running { .. }) | None => {
+			// Its result's block was retracted, or the job matched to this provider again
+			// (the match it had was retracted): the same result goes again.
+			Some(Entry::Submitted { manifest }) => {
+				if !self.awaited(job).await? {
+					return Ok(());
+				}
+				info!("the chain awaits its result again: sending it again");
+				manifest
+			}
+			Some(Entry::Abandoned { .. }) if !self.awaited(job).await? => return Ok(()),
+			Some(Entry::Abandoned { .. }) | Some(Entry::Running { .. }) | None => {
 				let record = loop {
 					match self.chain.job(job).await {
 						Ok(record) => break record,
@@ -436,7 +554,11 @@ impl Agent {
 				manifest
 			}
 		};
-		let delivered = self.deliver(job, manifest).await;
+		let delivered = match self.deliver(job, manifest).await {
+			// A reorg gave the job's id to another job, matched to this provider: run that.
+			Ok(false) => return Box::pin(self.handle(job)).await,
+			done => done.map(|_| ()),
+		};
 		// The run may have brought weights into the cache, or pushed others out.
 		if let Err(e) = self.advertise_models().await {
 			warn!("could not update the offer's models: {e:#}");
@@ -461,18 +583,15 @@ impl Agent {
 		Ok(())
 	}
 
-	/// Gets `manifest` on chain, exactly once.
-	async fn deliver(&self, job: JobId, manifest: ResultManifest) -> anyhow::Result<()> {
+	/// Gets `manifest` on chain, exactly once: in the next batch, or as the bytes the journal
+	/// kept if their nonce is still unused. `Ok(false)`: the job now under this id is another
+	/// one (a reorg), which the journal no longer holds a result for.
+	async fn deliver(&self, job: JobId, manifest: ResultManifest) -> anyhow::Result<bool> {
 		loop {
-			// The nonce first, then the job: a result included by the nonce's block shows in
-			// the job's. A node too busy to answer is asked again, not a reason to give up.
-			let read = async {
-				Ok::<_, anyhow::Error>((
-					self.chain.finalized_nonce().await?,
-					self.chain.job(job).await?,
-				))
-			};
-			let (finalized_nonce, record) = match read.await {
+			// The nonce and the job at one block: a result included by the nonce's
+			// transaction shows in the job. A node too busy to answer is asked again, not a
+			// reason to give up.
+			let (nonce_now, record) = match self.chain.nonce_and_job(job).await {
 				Ok(read) => read,
 				Err(e) => {
 					warn!("reading the chain failed, retrying: {e:#}");
@@ -481,22 +600,40 @@ impl Agent {
 				}
 			};
 			let Some(record) = record else { bail!("job {job} not on chain") };
-			if !record.awaits_result_from(&self.chain.account) {
-				let entry = if record.state.result() == Some(&manifest) {
-					info!("result on chain");
-					Entry::Submitted { manifest }
-				} else {
-					Entry::Abandoned { reason: "the chain no longer awaits it".into() }
+			let me = &self.chain.account;
+			if !result_is_for(&manifest, &record) {
+				warn!("the job under this id is not the one run (a reorg): reading it again");
+				let reason = "a reorg gave its id to another job".into();
+				self.journal.put(job, &Entry::Abandoned { reason })?;
+				return Ok(false);
+			}
+			if !record.awaits_result_from(me) {
+				let mine = record.state.assignment().is_some_and(|a| &a.provider == me);
+				let entry = match record.state.result() {
+					Some(on_chain) if on_chain == &manifest => {
+						info!("result on chain");
+						Entry::Submitted { manifest }
+					}
+					// An earlier run's result, sent before a reorg and included again.
+					Some(on_chain) if mine && result_is_for(on_chain, &record) => {
+						info!("an earlier run's result is on chain");
+						Entry::Submitted { manifest: on_chain.clone() }
+					}
+					_ => Entry::Abandoned { reason: "the chain no longer awaits it".into() },
 				};
 				self.journal.put(job, &entry)?;
-				return Ok(());
+				return Ok(true);
 			}
 			let execute_by = record.state.assignment().map(|a| a.execute_by).unwrap_or_default();
-			let sent = match self.journal.get(job)? {
+			let fate = match self.journal.get(job)? {
 				// Not on chain and its nonce not used by anything else: send the same bytes.
-				Some(Entry::Submitting { tx, nonce, .. }) if finalized_nonce <= nonce => {
+				Some(Entry::Submitting { tx, nonce, .. }) if nonce_now <= nonce => {
 					info!(nonce, "sending the stored result transaction again");
-					self.chain.resend(tx).await
+					match self.chain.resend(tx).await {
+						Ok(Outcome::Success(_)) => Ok(Fate::Included),
+						Ok(Outcome::Failed(e)) => Ok(Fate::Failed(e)),
+						Err(e) => Err(e),
+					}
 				}
 				_ => {
 					let models = match self.runner.model_digests(&self.chain, &record.module).await
@@ -508,29 +645,20 @@ impl Agent {
 							continue;
 						}
 					};
-					let call = self.chain.result_call(&manifest, &models);
-					self.chain
-						.send(&call, |tx, nonce| {
-							self.journal.put(
-								job,
-								&Entry::Submitting {
-									manifest: manifest.clone(),
-									execute_by,
-									tx: tx.to_vec(),
-									nonce,
-								},
-							)
-						})
-						.await
+					let call = self.chain.result_runtime_call(&manifest, &models);
+					let (fate, told) = oneshot::channel();
+					let item =
+						Item::Result { job, manifest: manifest.clone(), execute_by, call, fate };
+					if self.batches.send(item).is_err() {
+						bail!("the batch sender stopped");
+					}
+					told.await.unwrap_or_else(|_| Err(anyhow::anyhow!("the batch sender stopped")))
 				}
 			};
-			match sent {
-				Ok(Outcome::Success) => {
-					info!("result submitted");
-					self.journal.put(job, &Entry::Submitted { manifest })?;
-					return Ok(());
-				}
-				Ok(Outcome::Failed(e)) => warn!("submit_result failed on chain: {e}"),
+			match fate {
+				// Read again: the job shows the result (or a reorg took it away).
+				Ok(Fate::Included) => continue,
+				Ok(Fate::Failed(e)) => warn!("submit_result failed on chain: {e}"),
 				Err(e) => warn!("submit_result not sent: {e:#}"),
 			}
 			tokio::time::sleep(RETRY).await;
@@ -557,7 +685,7 @@ impl Agent {
 				return Ok(());
 			}
 			match self.chain.send(&self.chain.mediation_call(&rerun), |_, _| Ok(())).await {
-				Ok(Outcome::Success) => {
+				Ok(Outcome::Success(_)) => {
 					info!("mediation answered");
 					return Ok(());
 				}
@@ -570,6 +698,13 @@ impl Agent {
 }
 
 /// `GET /metrics`: the agent's metrics in Prometheus' text format.
+/// Whether `manifest` is a result of `record` (its module and inputs): after a reorg a job's
+/// id may name another job.
+fn result_is_for(manifest: &ResultManifest, record: &ChainJob) -> bool {
+	manifest.module_digest == record.module_digest
+		&& manifest.input_digest == lilypad_primitives::jobs::input_digest(&record.inputs)
+}
+
 fn metrics_router(metrics: Arc<Metrics>) -> axum::Router {
 	axum::Router::new().route(
 		"/metrics",

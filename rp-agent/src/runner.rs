@@ -414,7 +414,7 @@ struct Run<'a> {
 
 /// Whether the chain's best block is past `block` (not known: not past).
 async fn deadline_passed(chain: &Chain, block: u32) -> bool {
-	match chain.api.at_current_block().await {
+	match chain.at().await {
 		Ok(at) => at.block_number() > block as u64,
 		Err(_) => false,
 	}

@@ -457,6 +457,8 @@ pub fn summary(name: &str, unit: &str, mut xs: Vec<f64>) -> String {
 pub struct LocalNetwork {
 	dir: PathBuf,
 	validators: Vec<LocalValidator>,
+	/// The validator that can be cut off from the others ([`LocalNetwork::isolate`]).
+	isolatable: Option<usize>,
 }
 
 struct LocalValidator {
@@ -473,6 +475,14 @@ impl LocalNetwork {
 
 	/// Starts all four validators with base paths under `dir` (created; removed on drop).
 	pub fn start(dir: &Path) -> LocalNetwork {
+		Self::start_with(dir, None, Self::NAMES.len())
+	}
+
+	/// Starts the first `count` validators (a chain of four with fewer running); validator
+	/// `isolatable`, if any, peers only with the nodes it is told to (`--reserved-only`, with
+	/// no slots for others) and takes unsafe RPC calls, so that [`LocalNetwork::isolate`] can
+	/// cut it off.
+	pub fn start_with(dir: &Path, isolatable: Option<usize>, count: usize) -> LocalNetwork {
 		std::fs::create_dir_all(dir).expect("create network dir");
 		let validators = Self::NAMES
 			.iter()
@@ -489,17 +499,78 @@ impl LocalNetwork {
 				}
 			})
 			.collect();
-		let mut net = LocalNetwork { dir: dir.to_path_buf(), validators };
-		for i in 0..Self::NAMES.len() {
+		let mut net = LocalNetwork { dir: dir.to_path_buf(), validators, isolatable };
+		for i in 0..count {
 			net.restart(i);
 		}
 		net
 	}
 
+	/// Validator `i`'s p2p address.
+	pub fn multiaddr(&self, i: usize) -> String {
+		let v = &self.validators[i];
+		format!("/ip4/127.0.0.1/tcp/{}/p2p/{}", v.p2p_port, v.peer_id)
+	}
+
+	/// Cuts the isolatable validator off from every other node; returns once it has no peer.
+	pub async fn isolate(&mut self, timeout: Duration) {
+		let i = self.isolatable.expect("an isolatable validator");
+		let rpc =
+			RpcClient::from_insecure_url(self.node(i).ws_url()).await.expect("the validator's RPC");
+		for j in (0..self.validators.len()).filter(|j| *j != i) {
+			let peer = self.validators[j].peer_id.clone();
+			let _: serde_json::Value = rpc
+				.request("system_removeReservedPeer", subxt::rpcs::rpc_params![peer])
+				.await
+				.expect("system_removeReservedPeer");
+		}
+		self.wait_for_peers(i, |n| n == 0, timeout, "cut off").await;
+	}
+
+	/// Connects the isolated validator to the others again; returns once it has a peer.
+	pub async fn rejoin(&mut self, timeout: Duration) {
+		let i = self.isolatable.expect("an isolatable validator");
+		let rpc =
+			RpcClient::from_insecure_url(self.node(i).ws_url()).await.expect("the validator's RPC");
+		for j in (0..self.validators.len()).filter(|j| *j != i) {
+			let _: serde_json::Value = rpc
+				.request("system_addReservedPeer", subxt::rpcs::rpc_params![self.multiaddr(j)])
+				.await
+				.expect("system_addReservedPeer");
+		}
+		self.wait_for_peers(i, |n| n > 0, timeout, "rejoined").await;
+	}
+
+	async fn wait_for_peers(
+		&mut self,
+		i: usize,
+		ok: impl Fn(u64) -> bool,
+		timeout: Duration,
+		what: &str,
+	) {
+		let rpc =
+			RpcClient::from_insecure_url(self.node(i).ws_url()).await.expect("the validator's RPC");
+		let start = std::time::Instant::now();
+		loop {
+			let health: serde_json::Value = rpc
+				.request("system_health", subxt::rpcs::rpc_params![])
+				.await
+				.expect("system_health");
+			if ok(health["peers"].as_u64().unwrap_or(0)) {
+				return;
+			}
+			assert!(
+				start.elapsed() < timeout,
+				"validator {i} not {what} within {timeout:?}: {health}"
+			);
+			tokio::time::sleep(Duration::from_millis(200)).await;
+		}
+	}
+
 	fn args(&self, i: usize) -> Vec<String> {
 		let v = &self.validators[i];
 		let base = self.dir.join(v.name);
-		let mut args = vec![
+		let mut args: Vec<String> = vec![
 			"--chain".into(),
 			"local".into(),
 			"--validator".into(),
@@ -511,11 +582,25 @@ impl LocalNetwork {
 			"--name".into(),
 			v.name.into(),
 		];
-		for (j, other) in self.validators.iter().enumerate() {
-			if j != i {
-				args.push("--bootnodes".into());
-				args.push(format!("/ip4/127.0.0.1/tcp/{}/p2p/{}", other.p2p_port, other.peer_id));
+		let peers = if self.isolatable == Some(i) {
+			// No slots for non-reserved peers: litep2p drops a peer removed from the reserved
+			// set only when no slot can take it (`system_removeReservedPeer` ignores
+			// `--reserved-only` there).
+			for flag in
+				["--reserved-only", "--in-peers", "0", "--in-peers-light", "0", "--out-peers", "0"]
+			{
+				args.push(flag.into());
 			}
+			// Cut off, it goes on authoring its own fork: a validator with no peers skips its
+			// slots unless forced.
+			args.extend(["--force-authoring".into(), "--rpc-methods".into(), "unsafe".into()]);
+			"--reserved-nodes"
+		} else {
+			"--bootnodes"
+		};
+		for j in (0..self.validators.len()).filter(|j| *j != i) {
+			args.push(peers.into());
+			args.push(self.multiaddr(j));
 		}
 		args
 	}

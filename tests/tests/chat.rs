@@ -324,9 +324,11 @@ async fn tokens_stream_to_the_creator_before_the_result_and_a_mediator_checks_th
 
 	// Charlie asks; the tokens show while the job has no result on chain.
 	let messages = format!("messages={QUESTION}");
-	let run_args: [&str; 12] = [
+	let run_args: [&str; 14] = [
 		"run",
 		"chat",
+		"--wait",
+		"settled",
 		"--target",
 		BOB,
 		"-i",
@@ -397,7 +399,10 @@ async fn tokens_stream_to_the_creator_before_the_result_and_a_mediator_checks_th
 	let embed = committed_module(dir.path(), "embed");
 	assert_eq!(cli.ok(ferdie, &["module", "publish", embed.to_str().unwrap()])["published"], true);
 	let texts = r#"texts=["A frog sings.", "A toad croaks.", "Interest rates rose."]"#;
-	let run = cli.ok(Some("//Charlie"), &["run", "embed", "--target", BOB, "-i", texts]);
+	let run = cli.ok(
+		Some("//Charlie"),
+		&["run", "embed", "--target", BOB, "-i", texts, "--wait", "settled"],
+	);
 	assert_eq!(run["state"], "completed", "{run}");
 	let id = run["job_id"].as_u64().unwrap();
 	assert_eq!(job(&rpc, id).await["mediation"]["verdict"], "resultUpheld");

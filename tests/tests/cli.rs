@@ -133,19 +133,48 @@ async fn wasm_and_docker_jobs_run_through_the_cli() {
 	let charlie = Some("//Charlie");
 
 	let before = s.cli.balance(CHARLIE);
-	let wasm = s.cli.ok(charlie, &["run", "cowsay", "-i", "Message=hello from lilypad"]);
+	let args = ["run", "cowsay", "-i", "Message=hello from lilypad", "--wait", "settled"];
+	let wasm = s.cli.ok(charlie, &args);
 	check_completed(&s, &wasm, before, "hello from lilypad");
+	let (result, finalized) =
+		(wasm["result_block"].as_u64(), wasm["result_finalized_block"].as_u64());
+	assert_eq!(finalized, result, "the result's block, finalized: {wasm}");
 
 	let before = s.cli.balance(CHARLIE);
-	let docker =
-		s.cli.ok(charlie, &["run", "cowsay-docker:0.1.0", "-i", "Message=hello from a container"]);
+	let args =
+		["run", "cowsay-docker:0.1.0", "-i", "Message=hello from a container", "--wait", "settled"];
+	let docker = s.cli.ok(charlie, &args);
 	check_completed(&s, &docker, before, "hello from a container");
+
+	// By default `run` returns once the outputs are verified against a result in a best block:
+	// what exists only after settlement (or finality) is absent, not zero.
+	let quick = s.cli.ok(charlie, &["run", "cowsay", "-i", "Message=quick"]);
+	assert!(
+		["resultSubmitted", "completed"].contains(&quick["state"].as_str().unwrap()),
+		"{quick}"
+	);
+	assert!(quick["stdout"].as_str().unwrap().contains("< quick >"), "{quick}");
+	assert!(
+		quick["result_block"].as_u64().is_some() && quick["result_ms"].as_u64().is_some(),
+		"{quick}"
+	);
+	if quick["state"] == "resultSubmitted" {
+		for absent in ["price_paid", "balance_change", "completed_block", "deposit_returned_at"] {
+			assert!(quick.get(absent).is_none(), "{absent} in {quick}");
+		}
+	}
+	assert!(quick.get("result_finalized_block").is_none(), "{quick}");
+	// `--wait final`: until the result is finalized.
+	let fin = s.cli.ok(charlie, &["run", "cowsay", "-i", "Message=final", "--wait", "final"]);
+	assert_eq!(fin["result_finalized_block"], fin["result_block"], "{fin}");
+	assert!(fin["final_ms"].as_u64() >= fin["result_ms"].as_u64(), "{fin}");
 
 	// As text: stdout is the job's stdout and nothing else; the lifecycle goes to stderr.
 	// With an input file: it goes to the provider's store first and the job names it.
 	std::fs::write(s.cli.cwd.join("notes.txt"), b"an input blob").unwrap();
-	let text =
-		s.cli.text(charlie, &["run", "cowsay", "-i", "Message=moo", "--input-file", "notes.txt"]);
+	let args =
+		["run", "cowsay", "-i", "Message=moo", "--input-file", "notes.txt", "--wait", "settled"];
+	let text = s.cli.text(charlie, &args);
 	assert_eq!(text.code, 0, "{}\n{}", text.stdout, text.stderr);
 	assert!(text.stdout.starts_with(" _____\n< moo >"), "{}", text.stdout);
 	for step in [
@@ -247,7 +276,18 @@ async fn every_error_is_clear_and_moves_only_what_it_reports() {
 	let before = s.cli.balance(CHARLIE);
 	let out = s.cli.json(
 		charlie,
-		&["run", "cowsay", "-i", "Message=x", "--target", FERDIE, "--match-within", "2"],
+		&[
+			"run",
+			"cowsay",
+			"-i",
+			"Message=x",
+			"--target",
+			FERDIE,
+			"--match-within",
+			"2",
+			"--wait",
+			"settled",
+		],
 	);
 	assert_eq!(out.code, 6, "{out:?}");
 	assert!(
@@ -279,7 +319,7 @@ async fn every_error_is_clear_and_moves_only_what_it_reports() {
 	// A module that fails on its own: the provider did the work and is paid; the creator is
 	// told why, with its stderr.
 	let before = s.cli.balance(CHARLIE);
-	let out = s.cli.json(charlie, &["run", "numeric", "-i", "rounds=-5"]);
+	let out = s.cli.json(charlie, &["run", "numeric", "-i", "rounds=-5", "--wait", "settled"]);
 	assert_eq!(out.code, 6, "{out:?}");
 	assert!(out.error().contains("failed with exit code 2"), "{}", out.error());
 	assert!(out.error().contains("--rounds must be a non-negative integer"), "{}", out.error());
@@ -293,7 +333,8 @@ async fn every_error_is_clear_and_moves_only_what_it_reports() {
 	);
 
 	// One that runs past its 1 s limit.
-	let out = s.cli.json(charlie, &["run", "slow", "-i", "rounds=100000000000"]);
+	let args = ["run", "slow", "-i", "rounds=100000000000", "--wait", "settled"];
+	let out = s.cli.json(charlie, &args);
 	assert_eq!(out.code, 6, "{out:?}");
 	assert!(out.error().contains("ran out of time"), "{}", out.error());
 	let slow = &out.json["error"]["details"];

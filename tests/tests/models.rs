@@ -180,7 +180,7 @@ async fn a_job_runs_with_weights_fetched_from_a_peer_mounted_read_only_and_pays_
 	for module in ["model-probe@1.0.0", "model-probe-docker@1.0.0"] {
 		let (eve_before, _) = cli.balance(EVE);
 		let (bob_before, _) = cli.balance(BOB);
-		let run: Value = cli.ok(charlie, &["run", module]);
+		let run: Value = cli.ok(charlie, &["run", module, "--wait", "settled"]);
 		assert_eq!(run["state"], "completed", "{run}");
 		assert_eq!(run["provider"], DAVE, "the cheaper provider: {run}");
 		assert_eq!(run["stdout"].as_str(), Some(expected.as_str()), "{module}: {run}");

@@ -58,18 +58,7 @@ pub fn read(args: impl IntoIterator<Item = String>, inputs: &Path) -> Result<Req
 		}
 	}
 	request.sampling.check()?;
-	let mut found = None;
-	for file in ["messages", "blob"] {
-		match std::fs::read(inputs.join(file)) {
-			Ok(bytes) => {
-				found = Some((file, bytes));
-				break;
-			}
-			Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-			Err(e) => return Err(format!("read {file}: {e}")),
-		}
-	}
-	let (file, text) = found.ok_or(
+	let (file, text) = model_kit::file_or_blob(inputs, "messages")?.ok_or(
 		"no conversation: give the input `messages` (or a blob) holding a JSON list of \
 		 {\"role\", \"content\"}",
 	)?;

@@ -18,14 +18,13 @@
 //! Run by hand, `LILYPAD_CHAT_GGUF`, `LILYPAD_CHAT_INPUTS` and `LILYPAD_CHAT_OUTPUTS` replace
 //! the model path and the `/inputs` and `/outputs` directories.
 use std::{
-	path::{Path, PathBuf},
+	path::PathBuf,
 	process::ExitCode,
 	time::Instant,
 };
 
 use candle_transformers::models::quantized_llama::MAX_SEQ_LEN;
 
-mod device;
 mod generate;
 mod gguf;
 #[cfg(test)]
@@ -35,32 +34,8 @@ mod sampling;
 mod stream;
 mod template;
 mod tokenizer;
-#[cfg(target_os = "wasi")]
-mod wasi;
 
-/// Why a run failed, and the exit code that says so.
-struct Failure {
-	code: u8,
-	message: String,
-}
-
-/// The request cannot be served as asked.
-fn bad_request(message: impl Into<String>) -> Failure {
-	Failure { code: 2, message: message.into() }
-}
-
-/// The model or the machine failed.
-fn failed(message: impl Into<String>) -> Failure {
-	Failure { code: 1, message: message.into() }
-}
-
-/// A directory the agent mounts, or its replacement for a run by hand.
-fn dir(var: &str, default: &str) -> PathBuf {
-	std::env::var_os(var)
-		.filter(|d| !d.is_empty())
-		.map(PathBuf::from)
-		.unwrap_or_else(|| default.into())
-}
+use model_kit::{bad_request, dir, failed, Failure};
 
 /// The GGUF: the first model in `LILYPAD_MODELS`, `/models/<name>/weights.gguf` (how the agent
 /// stores a one-file model) or the only `.gguf` file there.
@@ -68,12 +43,7 @@ fn model_path() -> Result<PathBuf, Failure> {
 	if let Some(path) = std::env::var_os("LILYPAD_CHAT_GGUF").filter(|p| !p.is_empty()) {
 		return Ok(path.into());
 	}
-	let names = std::env::var("LILYPAD_MODELS").unwrap_or_default();
-	let name = names
-		.split(',')
-		.find(|n| !n.is_empty())
-		.ok_or_else(|| failed("no model is mounted (LILYPAD_MODELS is empty)"))?;
-	let dir = Path::new("/models").join(name);
+	let dir = model_kit::mounted_model_dir()?;
 	let weights = dir.join("weights.gguf");
 	if weights.is_file() {
 		return Ok(weights);
@@ -120,7 +90,7 @@ fn run() -> Result<(), Failure> {
 		started.elapsed().as_millis()
 	);
 	started = Instant::now();
-	let device = device::device().map_err(failed)?;
+	let device = model_kit::device().map_err(failed)?;
 	let mut model = gguf.load_model(&device).map_err(failed)?;
 	eprintln!("[chat] loaded weights in {} ms", started.elapsed().as_millis());
 
@@ -150,11 +120,5 @@ fn run() -> Result<(), Failure> {
 }
 
 fn main() -> ExitCode {
-	match run() {
-		Ok(()) => ExitCode::SUCCESS,
-		Err(Failure { code, message }) => {
-			eprintln!("chat: {message}");
-			ExitCode::from(code)
-		}
-	}
+	model_kit::exit("chat", run())
 }

@@ -13,18 +13,7 @@ pub fn read(args: impl IntoIterator<Item = String>, inputs: &Path) -> Result<Vec
 	if let Some(arg) = args.into_iter().next() {
 		return Err(format!("unknown argument {arg:?}: the only input is `texts`, a file"));
 	}
-	let mut found = None;
-	for file in ["texts", "blob"] {
-		match std::fs::read(inputs.join(file)) {
-			Ok(bytes) => {
-				found = Some((file, bytes));
-				break;
-			}
-			Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-			Err(e) => return Err(format!("read {file}: {e}")),
-		}
-	}
-	let (file, bytes) = found
+	let (file, bytes) = model_kit::file_or_blob(inputs, "texts")?
 		.ok_or("no texts: give the input `texts` (or a blob) holding a JSON list of strings")?;
 	let texts: Vec<String> = serde_json::from_slice(&bytes)
 		.map_err(|e| format!("{file}: {e} (expected a JSON list of strings)"))?;

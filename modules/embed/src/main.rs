@@ -18,12 +18,11 @@
 //! Run by hand, `LILYPAD_EMBED_MODEL_DIR`, `LILYPAD_EMBED_INPUTS` and `LILYPAD_EMBED_OUTPUTS`
 //! replace the model's directory and the `/inputs` and `/outputs` directories.
 use std::{
-	path::{Path, PathBuf},
+	path::PathBuf,
 	process::ExitCode,
 	time::Instant,
 };
 
-mod device;
 mod embeddings;
 #[cfg(test)]
 mod golden_tests;
@@ -31,51 +30,19 @@ mod inputs;
 mod model;
 mod pooling;
 mod tokenizer;
-#[cfg(target_os = "wasi")]
-mod wasi;
+
+use model_kit::{bad_request, dir, failed, mounted_model, Failure};
 
 /// The model this module is published with: the name results carry when none is mounted (a run
 /// by hand).
 const MODEL_NAME: &str = "all-minilm-l6-v2";
-
-/// Why a run failed, and the exit code that says so.
-struct Failure {
-	code: u8,
-	message: String,
-}
-
-/// The request cannot be served as asked.
-fn bad_request(message: impl Into<String>) -> Failure {
-	Failure { code: 2, message: message.into() }
-}
-
-/// The model or the machine failed.
-fn failed(message: impl Into<String>) -> Failure {
-	Failure { code: 1, message: message.into() }
-}
-
-/// A directory the agent mounts, or its replacement for a run by hand.
-fn dir(var: &str, default: &str) -> PathBuf {
-	std::env::var_os(var)
-		.filter(|d| !d.is_empty())
-		.map(PathBuf::from)
-		.unwrap_or_else(|| default.into())
-}
-
-/// The first model in `LILYPAD_MODELS`, if any.
-fn mounted_model() -> Option<String> {
-	let names = std::env::var("LILYPAD_MODELS").ok()?;
-	names.split(',').find(|n| !n.is_empty()).map(str::to_string)
-}
 
 /// The model's directory: `LILYPAD_EMBED_MODEL_DIR`, or `/models/<the first mounted model>`.
 fn model_dir() -> Result<PathBuf, Failure> {
 	if let Some(dir) = std::env::var_os("LILYPAD_EMBED_MODEL_DIR").filter(|d| !d.is_empty()) {
 		return Ok(dir.into());
 	}
-	let name =
-		mounted_model().ok_or_else(|| failed("no model is mounted (LILYPAD_MODELS is empty)"))?;
-	Ok(Path::new("/models").join(name))
+	model_kit::mounted_model_dir()
 }
 
 fn run() -> Result<(), Failure> {
@@ -111,11 +78,5 @@ fn run() -> Result<(), Failure> {
 }
 
 fn main() -> ExitCode {
-	match run() {
-		Ok(()) => ExitCode::SUCCESS,
-		Err(Failure { code, message }) => {
-			eprintln!("embed: {message}");
-			ExitCode::from(code)
-		}
-	}
+	model_kit::exit("embed", run())
 }

@@ -102,7 +102,7 @@ pub fn load(dir: &Path) -> Result<(Model, TextTokenizer), String> {
 	// One read: under WASI every read is a call out of the sandbox.
 	let path = dir.join(WEIGHTS);
 	let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-	let device = crate::device::device()?;
+	let device = model_kit::device()?;
 	let weights = VarBuilder::from_buffered_safetensors(bytes, DType::F32, &device)
 		.map_err(|e| format!("{}: {e}", path.display()))?;
 	let bert = BertModel::load(weights, &config).map_err(|e| format!("{}: {e}", path.display()))?;

@@ -6,8 +6,9 @@
 //! Charlie, Ferdie) submit `JOBS` trivial WASM jobs (`cowsay`) in batches of 100, all at once;
 //! the bench counts `JobCompleted` events per finalized block until every job has settled and
 //! reports settled jobs per minute, the busiest block, and the CPU and peak memory of the node
-//! and each agent. With one agent it also times `RUNS` sequential `lilypad run --json` of the
-//! WASM and the Docker cowsay: to verified outputs and to settlement, in seconds and blocks.
+//! and each agent. With one agent it also times `RUNS` sequential `lilypad run --wait settled
+//! --json` of the WASM and the Docker cowsay: to verified outputs (the result in a best block),
+//! to the result's finality and to settlement, in seconds and blocks.
 //!
 //! `scripts/bench-load.sh [jobs=1200] [runs=15] [agent counts, default 1 2]`
 use std::{
@@ -174,6 +175,11 @@ async fn throughput(net: &Network, jobs: usize) {
 	let total = per * 3;
 	let mut done = 0usize;
 	let mut per_block: BTreeMap<u64, (usize, Duration)> = BTreeMap::new();
+	// What could limit the rate: the share of a block's transaction weight used, the matches
+	// and results each block carried.
+	let (mut weight_shares, mut matched, mut results) = (Vec::new(), Vec::new(), Vec::new());
+	// The block each job was submitted in, and the blocks from there to its match.
+	let (mut submitted_in, mut match_delay) = (BTreeMap::new(), Vec::new());
 	// Count from the block finalized now: older blocks' state may be pruned already.
 	let mut last_seen = lilypad_e2e::finalized_number(&rpc).await.unwrap().unwrap();
 	while done < total {
@@ -188,6 +194,24 @@ async fn throughput(net: &Network, jobs: usize) {
 			let completed = events.find::<lilypad::jobs::events::JobCompleted>().count();
 			done += completed;
 			per_block.insert(n, (completed, start.elapsed()));
+			for e in events.find::<lilypad::jobs::events::JobSubmitted>().flatten() {
+				submitted_in.insert(e.job, n);
+			}
+			let mut matches = 0;
+			for e in events.find::<lilypad::jobs::events::JobMatched>().flatten() {
+				matches += 1;
+				if let Some(at) = submitted_in.get(&e.job) {
+					match_delay.push((n - at) as f64);
+				}
+			}
+			matched.push(matches as f64);
+			results.push(events.find::<lilypad::jobs::events::ResultSubmitted>().count() as f64);
+			let weight = at.storage().fetch(lilypad::storage().system().block_weight(), ()).await;
+			if let Some(weight) = weight.ok().and_then(|w| w.decode().ok()) {
+				// Normal transactions may use 75% of the block's 0.5 s (runtime/src/configs).
+				let normal = weight.normal.ref_time as f64 / (0.75 * 0.5e12);
+				weight_shares.push(normal * 100.0);
+			}
 		}
 		last_seen = head.number;
 		assert!(
@@ -209,6 +233,18 @@ async fn throughput(net: &Network, jobs: usize) {
 		total as f64 * 60.0 / (took - first).as_secs_f64().max(0.001)
 	);
 	println!("  settlements over {blocks_with} blocks, busiest block {busiest} (the block's capacity is 141 complete lifecycles)");
+	let busy = |xs: &[f64]| xs.iter().cloned().fold(0.0, f64::max);
+	println!(
+		"  per block: matches up to {:.0} (the solver proposes up to 4 x 64 a block), results up to {:.0}, transaction weight up to {:.0}% of what a block allows ({})",
+		busy(&matched),
+		busy(&results),
+		busy(&weight_shares),
+		summary("weight used", "%", weight_shares.clone())
+	);
+	println!(
+		"  {} (1 = the solver's batch in the block after the job's; more when every slot was taken)",
+		summary("submitted to matched, blocks", "", match_delay)
+	);
 	for ((name, pid), before) in pids.iter().zip(cpu_before) {
 		println!(
 			"  {name}: {:.2} cores on average, peak RSS {:.1} MiB",
@@ -219,14 +255,17 @@ async fn throughput(net: &Network, jobs: usize) {
 }
 
 fn latency(net: &Network, module: &str, runs: usize) {
-	let (mut result_s, mut settled_s, mut result_blocks, mut settled_blocks) =
-		(vec![], vec![], vec![], vec![]);
+	let (mut result_s, mut final_s, mut settled_s) = (vec![], vec![], vec![]);
+	let (mut matched_blocks, mut result_blocks, mut settled_blocks) = (vec![], vec![], vec![]);
 	for i in 0..runs {
+		let message = format!("Message=run {i}");
 		let run =
-			net.cli.ok(Some("//Charlie"), &["run", module, "-i", &format!("Message=run {i}")]);
-		let n = |k: &str| run[k].as_u64().unwrap() as f64;
+			net.cli.ok(Some("//Charlie"), &["run", module, "-i", &message, "--wait", "settled"]);
+		let n = |k: &str| run[k].as_u64().unwrap_or_else(|| panic!("no {k} in {run}")) as f64;
 		result_s.push(n("result_ms") / 1000.0);
+		final_s.push(n("final_ms") / 1000.0);
 		settled_s.push(n("elapsed_ms") / 1000.0);
+		matched_blocks.push(n("matched_block") - n("submitted_block"));
 		result_blocks.push(n("result_block") - n("submitted_block"));
 		settled_blocks.push(n("completed_block") - n("submitted_block"));
 	}
@@ -237,7 +276,9 @@ fn latency(net: &Network, module: &str, runs: usize) {
 		format!("{name}: n={} p50={:.1} s p95={:.1} s", xs.len(), at(0.5), at(0.95))
 	};
 	println!("  {module}: {}", secs("to verified outputs", result_s));
+	println!("  {module}: {}", summary("submitted to matched, blocks", "", matched_blocks));
 	println!("  {module}: {}", summary("submitted to result, blocks", "", result_blocks));
+	println!("  {module}: {}", secs("to the result finalized", final_s));
 	println!("  {module}: {}", secs("to settlement (2-block challenge window)", settled_s));
 	println!("  {module}: {}", summary("submitted to settlement, blocks", "", settled_blocks));
 }

@@ -1,5 +1,6 @@
 //! The pthread functions Rust's `std::thread` calls, which Debian 12's wasi-libc (single-threaded,
-//! older than its pthread stubs) does not define: without them `embed.wasm` does not link.
+//! older than its pthread stubs) does not define: without them a module that links
+//! candle and tokenizers (`chat.wasm`, `embed.wasm`) does not link.
 //!
 //! Nothing here starts a thread. `pthread_create` fails with `ENOSYS`, which `std` reports as
 //! [`std::io::ErrorKind::Unsupported`]: rayon (pulled in by candle and tokenizers) then runs its
