@@ -241,8 +241,9 @@ async fn throughput(net: &Network, jobs: usize) {
 		busy(&weight_shares),
 		summary("weight used", "%", weight_shares.clone())
 	);
+	let next_block = match_delay.iter().filter(|d| **d == 1.0).count();
 	println!(
-		"  {} (1 = the solver's batch in the block after the job's; more when every slot was taken)",
+		"  {} (1 = the solver's batch in the block after the job's; more when every slot was taken); {next_block} jobs matched in the block after their own",
 		summary("submitted to matched, blocks", "", match_delay)
 	);
 	for ((name, pid), before) in pids.iter().zip(cpu_before) {
