@@ -645,7 +645,7 @@ impl Agent {
 							continue;
 						}
 					};
-					let call = self.chain.result_runtime_call(&manifest, &models);
+					let call = Box::new(self.chain.result_runtime_call(&manifest, &models));
 					let (fate, told) = oneshot::channel();
 					let item =
 						Item::Result { job, manifest: manifest.clone(), execute_by, call, fate };

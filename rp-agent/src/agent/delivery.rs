@@ -27,7 +27,8 @@ pub enum Item {
 		job: JobId,
 		manifest: ResultManifest,
 		execute_by: u32,
-		call: RuntimeCall,
+		/// Boxed: a runtime call is large, a heartbeat nothing.
+		call: Box<RuntimeCall>,
 		fate: oneshot::Sender<anyhow::Result<Fate>>,
 	},
 	/// The provider's heartbeat is due.
@@ -67,7 +68,7 @@ impl Agent {
 				Item::Heartbeat => heartbeat = true,
 				Item::Result { job, manifest, execute_by, call, fate } => {
 					results.push((job, manifest, execute_by, fate));
-					calls.push(call);
+					calls.push(*call);
 				}
 			}
 		}
