@@ -23,7 +23,7 @@ use tokio::sync::{mpsc, oneshot, Semaphore};
 use tracing::{info, warn, Instrument};
 
 mod delivery;
-use delivery::{Fate, Item};
+use delivery::{Fate, Item, Ready};
 
 use crate::{
 	chain::{lilypad, Chain, ChainJob, Outcome},
@@ -645,10 +645,11 @@ impl Agent {
 							continue;
 						}
 					};
-					let call = Box::new(self.chain.result_runtime_call(&manifest, &models));
+					let call = self.chain.result_runtime_call(&manifest, &models);
 					let (fate, told) = oneshot::channel();
+					let manifest = manifest.clone();
 					let item =
-						Item::Result { job, manifest: manifest.clone(), execute_by, call, fate };
+						Item::Result(Box::new(Ready { job, manifest, execute_by, call, fate }));
 					if self.batches.send(item).is_err() {
 						bail!("the batch sender stopped");
 					}

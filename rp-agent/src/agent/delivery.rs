@@ -22,17 +22,19 @@ pub const MAX_BATCH: usize = 64;
 
 /// What waits to be sent.
 pub enum Item {
-	/// A job's result, signed, and where to say how it fared.
-	Result {
-		job: JobId,
-		manifest: ResultManifest,
-		execute_by: u32,
-		/// Boxed: a runtime call is large, a heartbeat nothing.
-		call: Box<RuntimeCall>,
-		fate: oneshot::Sender<anyhow::Result<Fate>>,
-	},
+	/// A job's result (boxed: a result is large, a heartbeat nothing).
+	Result(Box<Ready>),
 	/// The provider's heartbeat is due.
 	Heartbeat,
+}
+
+/// A job's result, signed, and where to say how it fared.
+pub struct Ready {
+	pub job: JobId,
+	pub manifest: ResultManifest,
+	pub execute_by: u32,
+	pub call: RuntimeCall,
+	pub fate: oneshot::Sender<anyhow::Result<Fate>>,
 }
 
 /// How a result in a batch fared.
@@ -66,9 +68,10 @@ impl Agent {
 		for item in items {
 			match item {
 				Item::Heartbeat => heartbeat = true,
-				Item::Result { job, manifest, execute_by, call, fate } => {
+				Item::Result(ready) => {
+					let Ready { job, manifest, execute_by, call, fate } = *ready;
 					results.push((job, manifest, execute_by, fate));
-					calls.push(*call);
+					calls.push(call);
 				}
 			}
 		}
