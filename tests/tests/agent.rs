@@ -131,7 +131,7 @@ impl Setup {
 		submit_jobs(&self.api, &self.rpc, jobs, 2 * ASK).await
 	}
 
-	/// Every `submit_result` signed by `who` in the finalized chain.
+	/// Every `submit_result` signed by `who` in the finalized chain, those in batches too.
 	async fn result_submissions(&self, who: &AccountId32) -> usize {
 		let last = lilypad_e2e::finalized_number(&self.rpc).await.unwrap().unwrap();
 		let mut count = 0;
@@ -139,11 +139,28 @@ impl Setup {
 			let block = self.api.at_block(n).await.expect("block");
 			for xt in block.extrinsics().fetch().await.expect("extrinsics").iter() {
 				let xt = xt.expect("decode extrinsic");
-				if (xt.pallet_name(), xt.call_name()) == ("Jobs", "submit_result")
-					&& xt.address_bytes().is_some_and(|a| a[1..33] == who.0)
-				{
-					count += 1;
+				if !xt.address_bytes().is_some_and(|a| a[1..33] == who.0) {
+					continue;
 				}
+				count += match (xt.pallet_name(), xt.call_name()) {
+					("Jobs", "submit_result") => 1,
+					// The agent's batches: each result included, and each refused (a second
+					// result for a job fails its item).
+					("Utility", _) => xt
+						.events()
+						.await
+						.expect("events")
+						.iter()
+						.map(|e| e.expect("event"))
+						.filter(|e| {
+							matches!(
+								(e.pallet_name(), e.event_name()),
+								("Jobs", "ResultSubmitted") | ("Utility", "ItemFailed")
+							)
+						})
+						.count(),
+					_ => 0,
+				};
 			}
 		}
 		count

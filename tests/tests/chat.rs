@@ -422,9 +422,11 @@ async fn tokens_stream_to_the_creator_before_the_result_and_a_mediator_checks_th
 	let forged_job = submitted["job_id"].as_u64().unwrap();
 	wait_for_job(&rpc, forged_job, "matched", Duration::from_secs(60), |j| j["stage"] == "matched")
 		.await;
+	// Read at the best block, where the match was seen (it may not be final yet).
 	let client = lilypad_client::chain::Chain::connect(&node.ws_url(), Duration::from_secs(10))
 		.await
-		.unwrap();
+		.unwrap()
+		.reading_at(lilypad_client::chain::ReadAt::Best);
 	let record = client.stored_job(forged_job).await.unwrap().expect("the job");
 	let forged = ResultManifest {
 		job: forged_job,
