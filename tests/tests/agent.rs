@@ -139,7 +139,7 @@ impl Setup {
 			let block = self.api.at_block(n).await.expect("block");
 			for xt in block.extrinsics().fetch().await.expect("extrinsics").iter() {
 				let xt = xt.expect("decode extrinsic");
-				if !xt.address_bytes().is_some_and(|a| a[1..33] == who.0) {
+				if xt.address_bytes().is_none_or(|a| a[1..33] != who.0) {
 					continue;
 				}
 				count += match (xt.pallet_name(), xt.call_name()) {
