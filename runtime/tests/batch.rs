@@ -3,41 +3,14 @@
 //! its own. Funds are conserved: the supply invariants are checked after every block.
 mod common;
 use common::{market::*, *};
-use lilypad_primitives::jobs::{input_digest, ExitStatus, JobId, ResultManifest, Stage, Usage};
-use lilypad_runtime::{Balances, Jobs, Runtime, RuntimeCall, RuntimeEvent, System};
+use lilypad_primitives::jobs::{JobId, Stage};
+use lilypad_runtime::{Balances, RuntimeCall, RuntimeEvent, System};
 use polkadot_sdk::{
 	frame_support::{assert_ok, traits::fungible::InspectHold},
 	pallet_utility,
-	sp_core::Pair,
 	sp_keyring::Sr25519Keyring::*,
 	sp_runtime::traits::Dispatchable,
 };
-
-/// Dave's `submit_result` call for `job`; with `forged`, the manifest is signed by Eve's key
-/// while naming Dave's, so the runtime refuses it.
-fn result_call(job: JobId, forged: bool) -> RuntimeCall {
-	let record = pallet_jobs::Jobs::<Runtime>::get(job).expect("the job exists");
-	let manifest = ResultManifest {
-		job,
-		module_digest: record.module_digest,
-		input_digest: input_digest(&record.inputs),
-		output_digest: [2; 32],
-		stdout_digest: [3; 32],
-		stderr_digest: [4; 32],
-		exit: ExitStatus::Success,
-		usage: Usage { wall_ms: 1_000, cpu_ms: 900, peak_ram_mib: 32, gpu_ms: 0 },
-	};
-	let models = pallet_jobs::JobModels::<Runtime>::get(job).unwrap_or_default();
-	let payload = Jobs::result_payload(&manifest, &models);
-	let signature = if forged { Eve.pair().sign(&payload) } else { Dave.pair().sign(&payload) };
-	RuntimeCall::Jobs(pallet_jobs::Call::submit_result {
-		job,
-		manifest,
-		models,
-		signer: Dave.public(),
-		signature,
-	})
-}
 
 /// The `Utility` events of the current block, in order: `Ok(())` per completed item, `Err`
 /// per failed one.
@@ -67,12 +40,12 @@ fn a_batch_with_one_bad_result_settles_the_others() {
 		let escrow_per_job = escrow_of(&who(Charlie)) / 3;
 		let dave_before = Balances::free_balance(who(Dave));
 
-		// One batch: a good result, a forged one, a good one, and Dave's heartbeat.
+		// One batch: a good result, a forged one (Eve's signature), a good one, Dave's heartbeat.
 		let heartbeat = RuntimeCall::Providers(pallet_providers::Call::heartbeat {});
 		let calls = vec![
-			result_call(jobs[0], false),
-			result_call(jobs[1], true),
-			result_call(jobs[2], false),
+			result_call(jobs[0], Dave),
+			result_call(jobs[1], Eve),
+			result_call(jobs[2], Dave),
 			heartbeat,
 		];
 		in_block(&mut head, || {

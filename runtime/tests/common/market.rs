@@ -163,8 +163,9 @@ pub fn match_to_dave(jobs: &[JobId]) {
 	}
 }
 
-/// Dave returns a successful result for `job`, signed with his own key.
-pub fn submit_result(job: JobId) {
+/// Dave's `submit_result` call for `job`, a successful result signed by `signer`'s key while
+/// naming Dave's (a key other than Dave's forges it).
+pub fn result_call(job: JobId, signer: Sr25519Keyring) -> RuntimeCall {
 	let record = pallet_jobs::Jobs::<Runtime>::get(job).expect("the job exists");
 	let manifest = ResultManifest {
 		job,
@@ -177,8 +178,19 @@ pub fn submit_result(job: JobId) {
 		usage: Usage { wall_ms: 1_000, cpu_ms: 900, peak_ram_mib: 32, gpu_ms: 0 },
 	};
 	let models = pallet_jobs::JobModels::<Runtime>::get(job).unwrap_or_default();
-	let signature = Dave.pair().sign(&Jobs::result_payload(&manifest, &models));
-	assert_ok!(Jobs::submit_result(signed(Dave), job, manifest, models, Dave.public(), signature));
+	let signature = signer.pair().sign(&Jobs::result_payload(&manifest, &models));
+	RuntimeCall::Jobs(pallet_jobs::Call::submit_result {
+		job,
+		manifest,
+		models,
+		signer: Dave.public(),
+		signature,
+	})
+}
+
+/// Dave returns a successful result for `job`, signed with his own key.
+pub fn submit_result(job: JobId) {
+	assert_ok!(result_call(job, Dave).dispatch(signed(Dave)));
 }
 
 pub fn stage(job: JobId) -> Stage {
